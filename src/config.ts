@@ -1,0 +1,286 @@
+// Settings from defaults, then the settings file, then environment, then flags; validated once.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+
+export type HostKeyMode = 'strict' | 'accept-new' | 'off';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+// Everything a poll needs to know, read-only once built.
+export interface Config {
+  readonly configFile: string | null;
+  readonly inventoryPath: string;
+  readonly dataDir: string;
+  readonly poll: {
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+    readonly cpuWindowSec: number;
+    readonly topProcesses: number;
+    readonly maxOutputBytes: number;
+    /** Extra attempts after a transient connect error (never after an auth failure). */
+    readonly retries: number;
+    readonly retryBackoffMs: number;
+  };
+  readonly ssh: {
+    readonly hostKeyChecking: HostKeyMode;
+    readonly knownHostsPath: string;
+    readonly systemKnownHostsPath: string;
+    readonly user: string;
+    readonly port: number;
+    /** Key used when a row's auth column is empty and no agent answers; null = ~/.ssh defaults. */
+    readonly identityPath: string | null;
+    readonly passphraseEnv: string;
+  };
+  readonly csv: {
+    readonly delimiter: ',' | ';' | '\t';
+    readonly decimalSeparator: '.' | ',';
+  };
+  readonly log: {
+    readonly level: LogLevel;
+    readonly maxSizeBytes: number;
+    readonly maxFiles: number;
+  };
+}
+
+// Values given on the command line; undefined means "not given".
+export interface ConfigFlags {
+  config?: string;
+  inventory?: string;
+  dataDir?: string;
+  concurrency?: number;
+  timeout?: number;
+  hostKeyChecking?: string;
+  knownHosts?: string;
+  delimiter?: string;
+  logLevel?: string;
+}
+
+// One precise problem in the settings, naming the source and the field.
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_CONFIG_FILE = 'fleetpoll.config.json';
+
+interface Field {
+  /** Dotted path in the settings file, e.g. poll.concurrency. */
+  readonly path: string;
+  readonly env?: string;
+}
+
+const FIELDS: readonly Field[] = [
+  { path: 'inventory', env: 'FLEETPOLL_INVENTORY' },
+  { path: 'dataDir', env: 'FLEETPOLL_DATA_DIR' },
+  { path: 'poll.concurrency', env: 'FLEETPOLL_CONCURRENCY' },
+  { path: 'poll.timeoutSeconds', env: 'FLEETPOLL_TIMEOUT' },
+  { path: 'poll.cpuWindowSeconds' },
+  { path: 'poll.topProcesses' },
+  { path: 'poll.maxOutputMB' },
+  { path: 'poll.retries' },
+  { path: 'poll.retryBackoffSeconds' },
+  { path: 'ssh.hostKeyChecking', env: 'FLEETPOLL_HOST_KEY_CHECKING' },
+  { path: 'ssh.knownHosts', env: 'FLEETPOLL_KNOWN_HOSTS' },
+  { path: 'ssh.systemKnownHosts' },
+  { path: 'ssh.user', env: 'FLEETPOLL_SSH_USER' },
+  { path: 'ssh.port' },
+  { path: 'ssh.identity', env: 'FLEETPOLL_SSH_IDENTITY' },
+  { path: 'ssh.passphraseEnv' },
+  { path: 'csv.delimiter', env: 'FLEETPOLL_CSV_DELIMITER' },
+  { path: 'csv.decimal' },
+  { path: 'log.level', env: 'FLEETPOLL_LOG_LEVEL' },
+  { path: 'log.maxSizeMB' },
+  { path: 'log.maxFiles' },
+];
+
+// Sections owned by later stages (alerts, report); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report']);
+
+type Raw = { value: unknown; source: string };
+
+/** Builds the Config. Throws ConfigError listing every problem at once. */
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: string, defaultUser: string): Config {
+  const problems: string[] = [];
+  const raw = new Map<string, Raw>();
+
+  const explicitFile = flags.config ?? env.FLEETPOLL_CONFIG;
+  const configFile = explicitFile !== undefined ? resolve(cwd, explicitFile) : resolve(cwd, DEFAULT_CONFIG_FILE);
+  let fileUsed: string | null = null;
+  let fileBase = cwd;
+  if (existsSync(configFile)) {
+    fileUsed = configFile;
+    fileBase = dirname(configFile);
+    readSettingsFile(configFile, raw, problems);
+  } else if (explicitFile !== undefined) {
+    problems.push(`${configFile}: settings file not found`);
+  }
+
+  for (const field of FIELDS) {
+    if (field.env !== undefined && env[field.env] !== undefined && env[field.env] !== '') {
+      raw.set(field.path, { value: env[field.env], source: `environment variable ${field.env}` });
+    }
+  }
+  const flagMap: [keyof ConfigFlags, string, string][] = [
+    ['inventory', 'inventory', '--inventory'],
+    ['dataDir', 'dataDir', '--data-dir'],
+    ['concurrency', 'poll.concurrency', '--concurrency'],
+    ['timeout', 'poll.timeoutSeconds', '--timeout'],
+    ['hostKeyChecking', 'ssh.hostKeyChecking', '--host-key-checking'],
+    ['knownHosts', 'ssh.knownHosts', '--known-hosts'],
+    ['delimiter', 'csv.delimiter', '--delimiter'],
+    ['logLevel', 'log.level', '--log-level'],
+  ];
+  for (const [flag, path, name] of flagMap) {
+    if (flags[flag] !== undefined) raw.set(path, { value: flags[flag], source: name });
+  }
+
+  const fromFile = (source: string): boolean => fileUsed !== null && source.startsWith(fileUsed);
+  const pathValue = (path: string, fallback: string): string => {
+    const r = raw.get(path);
+    if (r === undefined) return resolve(cwd, expandHome(fallback));
+    if (typeof r.value !== 'string' || r.value.trim() === '') {
+      problems.push(`${r.source}: ${path} must be a non-empty path`);
+      return fallback;
+    }
+    return resolve(fromFile(r.source) ? fileBase : cwd, expandHome(r.value.trim()));
+  };
+  const numberValue = (path: string, fallback: number, min: number, max: number, integer: boolean): number => {
+    const r = raw.get(path);
+    if (r === undefined) return fallback;
+    const n = typeof r.value === 'number' ? r.value : typeof r.value === 'string' && r.value.trim() !== '' ? Number(r.value) : NaN;
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      problems.push(
+        `${r.source}: ${path} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(r.value)})`,
+      );
+      return fallback;
+    }
+    return n;
+  };
+  const choiceValue = <T extends string>(path: string, fallback: T, choices: readonly T[]): T => {
+    const r = raw.get(path);
+    if (r === undefined) return fallback;
+    if (typeof r.value !== 'string' || !(choices as readonly string[]).includes(r.value)) {
+      problems.push(`${r.source}: ${path} must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')} (got ${JSON.stringify(r.value)})`);
+      return fallback;
+    }
+    return r.value as T;
+  };
+  const stringValue = (path: string, fallback: string, pattern: RegExp, what: string): string => {
+    const r = raw.get(path);
+    if (r === undefined) return fallback;
+    if (typeof r.value !== 'string' || !pattern.test(r.value)) {
+      problems.push(`${r.source}: ${path} must be ${what} (got ${JSON.stringify(r.value)})`);
+      return fallback;
+    }
+    return r.value;
+  };
+
+  const delimiterRaw = raw.get('csv.delimiter');
+  if (delimiterRaw !== undefined && delimiterRaw.value === 'tab') delimiterRaw.value = '\t';
+  const delimiter = choiceValue('csv.delimiter', ',', [',', ';', '\t'] as const);
+  const decimalSeparator = choiceValue('csv.decimal', delimiter === ';' ? ',' : '.', ['.', ','] as const);
+  if (decimalSeparator === delimiter) problems.push('csv.decimal and csv.delimiter must differ');
+
+  const identity = raw.get('ssh.identity');
+  const config: Config = {
+    configFile: fileUsed,
+    inventoryPath: pathValue('inventory', 'inventory/servers.csv'),
+    dataDir: pathValue('dataDir', 'data'),
+    poll: {
+      concurrency: numberValue('poll.concurrency', 50, 1, 10000, true),
+      timeoutMs: Math.round(numberValue('poll.timeoutSeconds', 30, 1, 3600, false) * 1000),
+      cpuWindowSec: numberValue('poll.cpuWindowSeconds', 1, 0.1, 30, false),
+      topProcesses: numberValue('poll.topProcesses', 10, 1, 100, true),
+      maxOutputBytes: Math.round(numberValue('poll.maxOutputMB', 4, 0.01, 256, false) * 1024 * 1024),
+      retries: numberValue('poll.retries', 1, 0, 5, true),
+      retryBackoffMs: Math.round(numberValue('poll.retryBackoffSeconds', 1, 0, 60, false) * 1000),
+    },
+    ssh: {
+      hostKeyChecking: choiceValue('ssh.hostKeyChecking', 'strict', ['strict', 'accept-new', 'off'] as const),
+      knownHostsPath: pathValue('ssh.knownHosts', '~/.ssh/known_hosts'),
+      systemKnownHostsPath: pathValue('ssh.systemKnownHosts', '/etc/ssh/ssh_known_hosts'),
+      user: stringValue('ssh.user', defaultUser, /^[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}$/, 'an account name'),
+      port: numberValue('ssh.port', 22, 1, 65535, true),
+      identityPath: identity === undefined ? null : pathValue('ssh.identity', ''),
+      passphraseEnv: stringValue('ssh.passphraseEnv', 'FLEETPOLL_KEY_PASSPHRASE', /^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+    },
+    csv: { delimiter, decimalSeparator },
+    log: {
+      level: choiceValue('log.level', 'info', ['error', 'warn', 'info', 'debug'] as const),
+      maxSizeBytes: Math.round(numberValue('log.maxSizeMB', 10, 1, 10000, false) * 1024 * 1024),
+      maxFiles: numberValue('log.maxFiles', 5, 1, 100, true),
+    },
+  };
+  if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
+    problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
+
+function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[]): void {
+  let text: string;
+  let data: unknown;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`${file}: cannot read: ${(error as Error).message}`);
+    return;
+  }
+  try {
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    problems.push(`${file}: not valid JSON: ${(error as Error).message}`);
+    return;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(`${file}: must hold a JSON object`);
+    return;
+  }
+  const known = new Set(FIELDS.map((f) => f.path));
+  const sections = new Set(FIELDS.map((f) => f.path.split('.')[0]));
+  const walk = (obj: Record<string, unknown>, prefix: string): void => {
+    for (const [key, value] of Object.entries(obj)) {
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      if (prefix === '' && FOREIGN_SECTIONS.has(key)) continue;
+      const at = `${file}:${lineOfKey(text, key)}`;
+      if (known.has(path)) {
+        raw.set(path, { value, source: at });
+      } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && sections.has(path)) {
+        walk(value as Record<string, unknown>, path);
+      } else {
+        const candidates = [...known].filter((k) => k.startsWith(prefix === '' ? '' : `${prefix}.`));
+        problems.push(`${at}: unknown setting "${path}" (known: ${candidates.join(', ')})`);
+      }
+    }
+  };
+  walk(data as Record<string, unknown>, '');
+}
+
+// JSON.parse gives no positions; the first occurrence of the quoted key is a good pointer.
+function lineOfKey(text: string, key: string): number {
+  const index = text.indexOf(`"${key}"`);
+  return index < 0 ? 1 : text.slice(0, index).split('\n').length;
+}
+
+function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/') || path.startsWith('~\\')) return resolve(homedir(), path.slice(2));
+  return path;
+}
+
+/** Resolves a key path from the inventory: `~` expanded, relative to the inventory file. */
+export function resolveKeyPath(path: string, inventoryPath: string): string {
+  const expanded = expandHome(path);
+  return isAbsolute(expanded) ? expanded : resolve(dirname(inventoryPath), expanded);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,410 @@
+// SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes to `sh -s` on stdin.
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { lookup } from 'node:dns/promises';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
+import { NodeSSH } from 'node-ssh';
+import ssh2 from 'ssh2';
+import type { Host, Phase } from '../model.js';
+import type { Log } from '../log.js';
+import { KnownHosts, preferHostKeyAlgorithms } from './known-hosts.js';
+import { formatBytes, OutputCollector, StderrTail } from './output.js';
+import { failure, type RunOptions, type RunOutcome, type Transport } from './transport.js';
+
+const { utils } = ssh2;
+type ParsedKey = ssh2.ParsedKey;
+
+// The decision on a presented host key, made by the known_hosts policy.
+export type HostKeyDecision = { accept: true } | { accept: false; error: string };
+
+// What the transport needs from host-key checking; known-hosts.ts implements it.
+export interface HostKeyPolicy {
+  /** Server host key algorithms to offer, known types first (as OpenSSH does). */
+  hostKeyAlgorithms(host: Host): string[];
+  verify(host: Host, keyBlob: Buffer): Promise<HostKeyDecision>;
+}
+
+export interface SshOptions {
+  readonly hostKeys: HostKeyPolicy;
+  /** Key file for rows without an auth column; null = first of ~/.ssh/id_{ed25519,ecdsa,rsa}. */
+  readonly identityPath: string | null;
+  readonly passphrase: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves an inventory key path (relative to the inventory file, ~ expanded). */
+  readonly resolveKeyPath: (path: string) => string;
+  readonly log: Log;
+}
+
+/** Adapts the known_hosts store to the transport; logs keys recorded by accept-new. */
+export function knownHostsPolicy(knownHosts: KnownHosts, log: Log): HostKeyPolicy {
+  return {
+    hostKeyAlgorithms: (host) => preferHostKeyAlgorithms(knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(host.address, host.port)),
+    verify: async (host, keyBlob) => {
+      const decision = await knownHosts.verify(host.address, host.port, keyBlob);
+      if (decision.decision === 'refuse') {
+        const hint =
+          decision.reason === 'unknown'
+            ? '; add it with ssh-keyscan after checking its fingerprint, or poll once with --host-key-checking accept-new'
+            : '';
+        log.error('host key refused', { host: host.name, reason: decision.reason, fingerprint: decision.fingerprint });
+        return { accept: false, error: `${decision.message}${hint}` };
+      }
+      if (decision.how === 'recorded') log.warn('recorded new host key (accept-new)', { host: host.name, fingerprint: decision.fingerprint, file: knownHosts.userFile });
+      if (decision.how === 'unsaved') log.warn('accepted new host key but could not save it', { host: host.name, error: decision.error });
+      return { accept: true };
+    },
+  };
+}
+
+// curve25519 first: the post-quantum hybrids OpenSSH prefers cost the poller ~6x the CPU.
+export const KEX_ALGORITHMS = [
+  'curve25519-sha256',
+  'curve25519-sha256@libssh.org',
+  'ecdh-sha2-nistp256',
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'diffie-hellman-group-exchange-sha256',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group18-sha512',
+];
+// AES-GCM uses the CPU's AES instructions through OpenSSL; ssh2's chacha20 is pure JS without its addon.
+export const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'];
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+// Connect errors worth one more try: the host or its sshd may be restarting.
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
+
+type AuthMethod =
+  | { type: 'publickey'; username: string; key: ParsedKey }
+  | { type: 'agent'; username: string; agent: string }
+  | { type: 'password'; username: string; password: string }
+  | {
+      type: 'keyboard-interactive';
+      username: string;
+      prompt: (name: string, instructions: string, lang: string, prompts: unknown[], finish: (answers: string[]) => void) => void;
+    };
+
+// Polls hosts over SSH; one connection per host per cycle.
+export class SshTransport implements Transport {
+  // Parsing an encrypted key runs bcrypt; do it once per file per cycle, not per host.
+  private readonly keyCache = new Map<string, Promise<ParsedKey | Error>>();
+
+  constructor(private readonly options: SshOptions) {}
+
+  async run(host: Host, run: RunOptions): Promise<RunOutcome> {
+    const state: { phase: Phase } = { phase: 'dns' };
+    const auth = await this.authMethods(host);
+    if (!Array.isArray(auth)) return auth;
+    if (run.signal.aborted) return failure('timeout', 'dns', 'deadline passed before connecting');
+
+    let address = host.address;
+    if (isIP(address) === 0) {
+      try {
+        const found = await abortable(lookup(address), run.signal);
+        address = found.address;
+      } catch (error) {
+        if (run.signal.aborted) return failure('timeout', 'dns', `name lookup of ${host.address} did not finish`);
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        return failure('unreachable', 'dns', `cannot resolve ${host.address}: ${code || (error as Error).message}`, code === 'EAI_AGAIN', error);
+      }
+    }
+
+    state.phase = 'connect';
+    let sock: Socket;
+    try {
+      sock = await connectTcp(address, host.port, run.signal);
+    } catch (error) {
+      if (run.signal.aborted) return failure('timeout', 'connect', `TCP connect to port ${host.port} did not complete`);
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      return failure('unreachable', 'connect', describeSocketError(error, host.port), TRANSIENT.has(code), error);
+    }
+
+    state.phase = 'handshake';
+    const ssh = new NodeSSH();
+    let hostKeyRefusal: string | null = null;
+    const onAbort = (): void => {
+      sock.destroy();
+      ssh.connection?.end();
+    };
+    run.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const connecting = ssh.connect({
+        sock,
+        host: address,
+        port: host.port,
+        username: host.user,
+        // Our deadline governs; ssh2's own timer only as a backstop.
+        readyTimeout: 24 * 3600 * 1000,
+        algorithms: {
+          kex: KEX_ALGORITHMS as ssh2.KexAlgorithm[],
+          cipher: CIPHERS as ssh2.CipherAlgorithm[],
+          serverHostKey: this.options.hostKeys.hostKeyAlgorithms(host) as ssh2.ServerHostKeyAlgorithm[],
+        },
+        hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+          this.options.hostKeys.verify(host, key).then(
+            (decision) => {
+              if (decision.accept) state.phase = 'auth';
+              else hostKeyRefusal = decision.error;
+              verify(decision.accept);
+            },
+            (error: unknown) => {
+              hostKeyRefusal = `host key check failed: ${(error as Error).message}`;
+              verify(false);
+            },
+          );
+        },
+        authHandler: auth as unknown as ssh2.AuthenticationType[],
+      } as unknown as Parameters<NodeSSH['connect']>[0]);
+      // Errors after 'ready' have no listener in node-ssh; without ours they would crash the process.
+      ssh.connection?.on('error', () => {});
+      await connecting;
+    } catch (error) {
+      ssh.connection?.on('error', () => {});
+      sock.destroy();
+      run.signal.removeEventListener('abort', onAbort);
+      if (hostKeyRefusal !== null) return failure('host_key_mismatch', 'handshake', hostKeyRefusal, false, error);
+      if (run.signal.aborted) return failure('timeout', state.phase, timeoutText(state.phase));
+      return translateConnectError(error, state.phase);
+    }
+
+    const connection = ssh.connection;
+    if (connection === null) {
+      run.signal.removeEventListener('abort', onAbort);
+      return failure('unreachable', 'handshake', 'connection closed right after authentication');
+    }
+    state.phase = 'exec';
+    try {
+      return await execProbe(connection, run, state);
+    } finally {
+      run.signal.removeEventListener('abort', onAbort);
+      connection.end();
+      sock.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.keyCache.clear();
+  }
+
+  /** The auth attempts for a host, in order; a failure value if a key cannot be read. */
+  private async authMethods(host: Host): Promise<AuthMethod[] | RunOutcome> {
+    const username = host.user;
+    const agentSocket = this.options.env.SSH_AUTH_SOCK;
+    switch (host.auth.kind) {
+      case 'agent':
+        if (agentSocket === undefined || agentSocket === '') {
+          return failure('auth_failed', 'auth', 'auth=agent but SSH_AUTH_SOCK is not set (no ssh-agent for the poller)');
+        }
+        return [{ type: 'agent', username, agent: agentSocket }];
+      case 'key': {
+        const key = await this.loadKey(this.options.resolveKeyPath(host.auth.path));
+        if (key instanceof Error) return failure('auth_failed', 'auth', key.message, false, key);
+        return [{ type: 'publickey', username, key }];
+      }
+      case 'password-env': {
+        const password = this.options.env[host.auth.envVar];
+        if (password === undefined) {
+          return failure('auth_failed', 'auth', `environment variable ${host.auth.envVar} is not set`);
+        }
+        return [
+          { type: 'password', username, password },
+          {
+            type: 'keyboard-interactive',
+            username,
+            prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+          },
+        ];
+      }
+      case 'default': {
+        const methods: AuthMethod[] = [];
+        if (agentSocket !== undefined && agentSocket !== '') methods.push({ type: 'agent', username, agent: agentSocket });
+        const candidates =
+          this.options.identityPath !== null
+            ? [this.options.identityPath]
+            : DEFAULT_KEYS.map((name) => join(homedir(), '.ssh', name));
+        for (const path of candidates) {
+          const key = await this.loadKey(path);
+          if (!(key instanceof Error)) {
+            methods.push({ type: 'publickey', username, key });
+            break;
+          }
+          if (this.options.identityPath !== null) return failure('auth_failed', 'auth', key.message, false, key);
+        }
+        if (methods.length === 0) {
+          return failure('auth_failed', 'auth', 'no credentials: no ssh-agent (SSH_AUTH_SOCK), no ~/.ssh/id_* key, and no auth column');
+        }
+        return methods;
+      }
+    }
+  }
+
+  private loadKey(path: string): Promise<ParsedKey | Error> {
+    let cached = this.keyCache.get(path);
+    if (cached === undefined) {
+      cached = readFile(path).then(
+        (data) => {
+          const parsed = utils.parseKey(data, this.options.passphrase);
+          if (parsed instanceof Error) {
+            const encrypted = /encrypted|passphrase/i.test(parsed.message);
+            return new Error(
+              encrypted
+                ? `key ${path} is encrypted: set its passphrase in the environment variable the settings name (ssh.passphraseEnv)`
+                : `cannot parse key ${path}: ${parsed.message}`,
+            );
+          }
+          const key = Array.isArray(parsed) ? parsed[0] : parsed;
+          if (key === undefined || !key.isPrivateKey()) return new Error(`${path} holds no private key`);
+          return key;
+        },
+        (error: NodeJS.ErrnoException) => new Error(`cannot read key ${path}: ${error.code ?? error.message}`),
+      );
+      this.keyCache.set(path, cached);
+    }
+    return cached;
+  }
+}
+
+// Runs `sh -s`, streams the script, collects stdout up to the cap and the `end` record.
+function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Phase }): Promise<RunOutcome> {
+  return new Promise((resolveExec) => {
+    let settled = false;
+    const out = new OutputCollector(run.maxOutputBytes);
+    const err = new StderrTail();
+    let exitCode: number | null = null;
+    let channel: ssh2.ClientChannel | null = null;
+    const settle = (outcome: RunOutcome): void => {
+      if (settled) return;
+      settled = true;
+      run.signal.removeEventListener('abort', onAbort);
+      channel?.destroy();
+      resolveExec(outcome);
+    };
+    const onAbort = (): void => settle(failure('timeout', state.phase, timeoutText(state.phase)));
+    run.signal.addEventListener('abort', onAbort, { once: true });
+    connection.on('close', () => {
+      if (out.state === 'ended') return;
+      settle(failure('unreachable', state.phase, 'connection closed before the probe finished'));
+    });
+    connection.exec('sh -s', (error, stream) => {
+      if (error !== undefined && error !== null) {
+        settle(failure('probe_error', 'exec', `cannot start sh: ${error.message}`, false, error));
+        return;
+      }
+      channel = stream;
+      if (settled) {
+        stream.destroy();
+        return;
+      }
+      stream.on('data', (chunk: Buffer) => {
+        state.phase = 'read';
+        const collected = out.push(chunk);
+        if (collected === 'overflow') {
+          settle(failure('probe_error', 'read', `output exceeded ${formatBytes(run.maxOutputBytes)}; stopped reading`));
+        } else if (collected === 'ended') {
+          settle({ ok: true, stdout: out.text(), stderr: err.firstLine(), exitCode, truncated: false });
+        }
+      });
+      stream.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+      stream.on('exit', (code: number | null) => {
+        exitCode = code;
+      });
+      stream.on('close', () => {
+        settle({ ok: true, stdout: out.text(), stderr: err.firstLine(), exitCode, truncated: false });
+      });
+      stream.on('error', () => {});
+      stream.end(run.script);
+    });
+  });
+}
+
+function connectTcp(address: string, port: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolveSock, reject) => {
+    const sock = tcpConnect({ host: address, port, noDelay: true });
+    const onAbort = (): void => {
+      sock.destroy();
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      sock.removeAllListeners('error');
+      // Later socket errors surface through ssh2; keep one listener so none is unhandled.
+      sock.on('error', () => {});
+      resolveSock(sock);
+    });
+    sock.once('error', (error) => {
+      signal.removeEventListener('abort', onAbort);
+      sock.destroy();
+      reject(error);
+    });
+  });
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolveValue, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolveValue(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function describeSocketError(error: unknown, port: number): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `connection refused on port ${port} (no sshd listening?)`;
+    case 'EHOSTUNREACH':
+      return 'no route to host';
+    case 'ENETUNREACH':
+      return 'network unreachable';
+    case 'ETIMEDOUT':
+      return `TCP connect to port ${port} timed out`;
+    case 'ECONNRESET':
+      return 'connection reset';
+    default:
+      return (error as Error).message;
+  }
+}
+
+// Only this file knows ssh2's error shapes; they become our statuses here.
+function translateConnectError(error: unknown, phase: Phase): RunOutcome {
+  const e = error as Error & { level?: string; code?: string };
+  const message = e.message ?? String(error);
+  if (e.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
+    return failure('auth_failed', 'auth', 'authentication failed (all offered methods were refused)', false, error);
+  }
+  if (e.level === 'client-timeout') return failure('timeout', phase, timeoutText(phase), false, error);
+  if (e.code !== undefined && TRANSIENT.has(e.code)) {
+    return failure('unreachable', phase, `${describeSocketError(error, 0)} during ${phase}`, phase === 'handshake', error);
+  }
+  if (/handshake failed|no matching/i.test(message)) {
+    return failure('unreachable', 'handshake', `SSH handshake failed: ${message}`, false, error);
+  }
+  return failure('unreachable', phase, `SSH ${phase} failed: ${message}`, false, error);
+}
+
+function timeoutText(phase: Phase): string {
+  switch (phase) {
+    case 'handshake':
+      return 'no SSH handshake before the deadline (port open but the server does not answer)';
+    case 'auth':
+      return 'authentication did not finish before the deadline';
+    case 'exec':
+      return 'the probe did not start producing output before the deadline';
+    case 'read':
+      return 'the probe did not finish before the deadline';
+    default:
+      return `no answer during ${phase} before the deadline`;
+  }
+}

@@ -1,0 +1,38 @@
+// The contract every transport implements, and the failure value they all return.
+import type { FailureStatus, Host, Phase } from '../model.js';
+
+// What a probe run produced: the raw text, or a typed failure with its phase.
+export type RunOutcome =
+  | { ok: true; stdout: string; stderr: string; exitCode: number | null; truncated: false }
+  | { ok: false; status: FailureStatus; phase: Phase; error: string; retryable: boolean; cause?: unknown };
+
+export interface RunOptions {
+  /** The probe script, streamed to the host on stdin; never put on a command line. */
+  readonly script: string;
+  /** Aborts every phase of this host's run when the deadline passes. */
+  readonly signal: AbortSignal;
+  /** Stop reading and fail once stdout exceeds this many bytes. */
+  readonly maxOutputBytes: number;
+}
+
+// A way of running the probe on a host; one implementation per file.
+export interface Transport {
+  run(host: Host, options: RunOptions): Promise<RunOutcome>;
+  /** Releases shared resources (agents, pools) at the end of a cycle. */
+  close(): Promise<void>;
+}
+
+/** Builds a failure outcome; keeps the original error as `cause`. */
+export function failure(
+  status: FailureStatus,
+  phase: Phase,
+  error: string,
+  retryable = false,
+  cause?: unknown,
+): RunOutcome {
+  return { ok: false, status, phase, error, retryable, cause };
+}
+
+// Probe output ends with this record; reading stops there, so a stray child on the
+// host that keeps stdout open cannot hold the poll until the deadline.
+export const END_MARKER = '\nend\n';

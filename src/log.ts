@@ -1,0 +1,91 @@
+// The run log: one line per event, to stderr and a size-rotated file in the data dir.
+import { join } from 'node:path';
+import winston from 'winston';
+import type { LogLevel } from './config.js';
+
+// The narrow logging surface modules depend on, so tests can pass a recorder.
+export interface Log {
+  error(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+  child(meta: Record<string, unknown>): Log;
+}
+
+export interface LogOptions {
+  readonly level: LogLevel;
+  /** Directory for fleetpoll.log; null logs to stderr only. */
+  readonly dir: string | null;
+  readonly maxSizeBytes: number;
+  readonly maxFiles: number;
+  /** stderr shows this level and above (default: level). */
+  readonly consoleLevel?: LogLevel;
+}
+
+// key=value pairs; values JSON-quoted when they contain spaces, quotes or came from a host.
+const line = winston.format.printf((info) => {
+  const { level, message, timestamp, host, ...rest } = info as Record<string, unknown>;
+  const where = host === undefined ? '' : ` [${String(host)}]`;
+  const pairs = Object.entries(rest)
+    .filter(([k]) => typeof k === 'string' && k !== 'splat')
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(' ');
+  return `${String(timestamp)} ${String(level)}${where} ${String(message)}${pairs === '' ? '' : ` ${pairs}`}`;
+});
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /^[\w.:/@-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/** Creates the run log. The file transport rotates by size and keeps maxFiles old files. */
+export function createLog(options: LogOptions): { log: Log; close: () => Promise<void> } {
+  const transports: winston.transport[] = [];
+  transports.push(
+    new winston.transports.Console({
+      stderrLevels: ['error', 'warn', 'info', 'debug'],
+      level: options.consoleLevel ?? options.level,
+    }),
+  );
+  if (options.dir !== null) {
+    transports.push(
+      new winston.transports.File({
+        filename: join(options.dir, 'fleetpoll.log'),
+        maxsize: options.maxSizeBytes,
+        maxFiles: options.maxFiles,
+        tailable: true,
+        level: options.level,
+      }),
+    );
+  }
+  const logger = winston.createLogger({
+    level: options.level,
+    format: winston.format.combine(winston.format.timestamp(), line),
+    transports,
+  });
+  const close = (): Promise<void> =>
+    new Promise((resolveClose) => {
+      let pending = transports.length;
+      const done = (): void => {
+        pending -= 1;
+        if (pending <= 0) resolveClose();
+      };
+      for (const t of transports) {
+        if (t instanceof winston.transports.File) t.once('finish', done);
+        else done();
+      }
+      logger.end();
+      setTimeout(resolveClose, 2000).unref();
+    });
+  return { log: logger as unknown as Log, close };
+}
+
+/** A Log that drops everything (library use and tests). */
+export const silentLog: Log = {
+  error: () => {},
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  child: () => silentLog,
+};

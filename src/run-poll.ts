@@ -1,0 +1,144 @@
+// One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
+import { mkdir } from 'node:fs/promises';
+import type { Config } from './config.js';
+import { resolveKeyPath } from './config.js';
+import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js';
+import type { Log } from './log.js';
+import type { Host, OsKind, PollResult, TransportKind } from './model.js';
+import { KnownHosts } from './fleet/known-hosts.js';
+import { LocalTransport } from './fleet/local.js';
+import { pollFleet } from './fleet/poll.js';
+import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
+import type { Transport } from './fleet/transport.js';
+import { buildProbeScript } from './probes/scripts.js';
+import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
+import { writeCycle } from './store/write-cycle.js';
+
+export interface PollRequest {
+  readonly config: Config;
+  /** `--only` selectors: names, globs, tag:<tag>. */
+  readonly only: readonly string[];
+  /** Refuse to poll at all when any inventory row is bad. */
+  readonly strict: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Log;
+  readonly onResult?: (result: PollResult) => void;
+}
+
+// Everything the CLI needs to print a summary and pick an exit code.
+export type PollRunOutcome =
+  | {
+      kind: 'polled';
+      cycleStart: Date;
+      durationMs: number;
+      results: PollResult[];
+      inventoryIssues: readonly InventoryIssue[];
+      written: string[];
+      warnings: string[];
+    }
+  | { kind: 'invalid'; problems: string[]; inventoryIssues: readonly InventoryIssue[] }
+  | { kind: 'locked'; holder: LockInfo | null; description: string };
+
+/** Runs one poll cycle. Throws only for internal failures (e.g. the data dir is unwritable). */
+export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
+  const { config, log } = request;
+  let inventory;
+  try {
+    inventory = await loadInventory(config.inventoryPath, { user: config.ssh.user, port: config.ssh.port }, request.env);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    return { kind: 'invalid', problems: [`${config.inventoryPath}: ${why}`], inventoryIssues: [] };
+  }
+  const errors = inventory.issues.filter((i) => i.severity === 'error');
+  if (request.strict && errors.length > 0) {
+    return { kind: 'invalid', problems: [`${errors.length} inventory error(s) and --strict is set: nothing was polled`], inventoryIssues: inventory.issues };
+  }
+  const enabled = inventory.hosts.filter((h) => h.enabled);
+  const hosts = selectHosts(enabled, request.only);
+  if (hosts.length === 0) {
+    const why =
+      request.only.length > 0
+        ? `--only ${request.only.join(' ')} matched none of the ${enabled.length} enabled host(s)`
+        : `${config.inventoryPath}: no enabled host to poll`;
+    return { kind: 'invalid', problems: [why], inventoryIssues: inventory.issues };
+  }
+
+  await mkdir(config.dataDir, { recursive: true });
+  const lock = await acquireRunLock(config.dataDir);
+  if (lock.kind === 'held') return { kind: 'locked', holder: lock.holder, description: describeLockHolder(lock) };
+  if (lock.recoveredStale !== null) log.warn('recovered a stale lock left by a killed run', { pid: lock.recoveredStale.pid });
+  try {
+    const cycleStart = new Date();
+    const started = performance.now();
+    log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
+    const transports = await buildTransports(config, hosts, request.env, log);
+    let results: PollResult[];
+    try {
+      results = await pollFleet(hosts, {
+        transports,
+        scripts: buildScripts(config),
+        concurrency: config.poll.concurrency,
+        timeoutMs: config.poll.timeoutMs,
+        maxOutputBytes: config.poll.maxOutputBytes,
+        retries: config.poll.retries,
+        retryBackoffMs: config.poll.retryBackoffMs,
+        log,
+        onResult: request.onResult,
+      });
+    } finally {
+      await Promise.all(Object.values(transports).map((t) => t.close()));
+    }
+    const stored = await writeCycle(results, cycleStart, {
+      dataDir: config.dataDir,
+      delimiter: config.csv.delimiter,
+      decimalSeparator: config.csv.decimalSeparator,
+    });
+    for (const warning of stored.warnings) log.warn(warning);
+    const durationMs = Math.round(performance.now() - started);
+    const ok = results.filter((r) => r.status === 'ok').length;
+    log.info('poll finished', { hosts: results.length, ok, failed: results.length - ok, ms: durationMs });
+    return {
+      kind: 'polled',
+      cycleStart,
+      durationMs,
+      results,
+      inventoryIssues: inventory.issues,
+      written: stored.written,
+      warnings: stored.warnings,
+    };
+  } finally {
+    await lock.lock.release();
+  }
+}
+
+function buildScripts(config: Config): Record<OsKind, string> {
+  const params = { cpuWindowSec: config.poll.cpuWindowSec, topProcesses: config.poll.topProcesses };
+  return { linux: buildProbeScript('linux', params) };
+}
+
+async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<Record<TransportKind, Transport>> {
+  const knownHosts = new KnownHosts({
+    mode: config.ssh.hostKeyChecking,
+    userFile: config.ssh.knownHostsPath,
+    systemFile: config.ssh.systemKnownHostsPath,
+  });
+  if (hosts.some((h) => h.transport === 'ssh')) {
+    if (config.ssh.hostKeyChecking === 'off') {
+      log.warn('host key checking is OFF: any server can impersonate your hosts (ssh.hostKeyChecking=off)');
+    }
+    const loaded = await knownHosts.load();
+    for (const problem of loaded.errors) log.warn(`known_hosts: ${problem}`);
+  }
+  return {
+    local: new LocalTransport(),
+    ssh: new SshTransport({
+      hostKeys: knownHostsPolicy(knownHosts, log),
+      identityPath: config.ssh.identityPath,
+      passphrase: env[config.ssh.passphraseEnv],
+      env,
+      resolveKeyPath: (path) => resolveKeyPath(path, config.inventoryPath),
+      log,
+    }),
+  };
+}

@@ -1,0 +1,280 @@
+// The run lock of a data dir: one poll at a time writes data/, a second overlapping run is told who holds it.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { StoreError, errorCode, hasErrorCode } from './errors.js';
+import { formatTime } from './format.js';
+
+// Name of the lock file inside the data dir.
+export const LOCK_FILE_NAME = '.fleetpoll.lock';
+
+// A lock written by another machine (shared data dir) is taken over only after this long without refresh.
+export const DEFAULT_FOREIGN_LOCK_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+
+// A lock file is empty for a moment between its exclusive create and its write; give that time to finish.
+const DEFAULT_UNREADABLE_GRACE_MS = 5_000;
+const UNREADABLE_POLL_MS = 50;
+// Stale locks removed in one acquire before we give up: only a pathological race gets here.
+const MAX_RECOVERIES = 5;
+
+// What a lock file records about its holder.
+export interface LockInfo {
+  readonly pid: number;
+  readonly hostname: string;
+  /** ISO 8601 UTC. */
+  readonly startedAt: string;
+  readonly argv: readonly string[];
+}
+
+// Options for acquireRunLock.
+export interface LockOptions {
+  /** Age (since last refresh) after which another host's lock counts as stale. Default 6 h. */
+  readonly foreignMaxAgeMs?: number;
+  /** How long an empty or garbled lock file is assumed to be mid-write before it counts as stale. Default 5 s. */
+  readonly unreadableGraceMs?: number;
+  /** Recorded in the lock so an admin can tell which command holds it. Default process.argv. */
+  readonly argv?: readonly string[];
+}
+
+// A lock we hold.
+export interface RunLock {
+  readonly path: string;
+  readonly info: LockInfo;
+  /** Removes the lock file if it is still ours; false when it was gone or replaced. */
+  release(): Promise<boolean>;
+  /** Touches the lock (its mtime is the heartbeat), so a long-running poller is never taken as stale. */
+  refresh(): Promise<boolean>;
+}
+
+// Why a lock could not be acquired.
+export type LockHeldReason =
+  /** A live process on this host. */
+  | 'alive'
+  /** Another machine's lock, younger than the max age. */
+  | 'other-host'
+  /** The file kept changing under us while we tried to recover it. */
+  | 'contended';
+
+// Someone else holds the lock: the CLI prints the holder and exits 3.
+export interface LockHeld {
+  readonly kind: 'held';
+  readonly path: string;
+  readonly reason: LockHeldReason;
+  readonly holder: LockInfo;
+}
+
+// We hold the lock; recoveredStale is the dead run's lock we took over, if any (worth a log line).
+export interface LockAcquired {
+  readonly kind: 'acquired';
+  readonly lock: RunLock;
+  readonly recoveredStale: LockInfo | null;
+}
+
+// The outcome of acquireRunLock.
+export type AcquireResult = LockAcquired | LockHeld;
+
+// Lock paths this process holds, so a recycled pid (a container's pid 1 after restart) is not mistaken for us.
+const heldHere = new Set<string>();
+
+// Path of the lock file of a data dir.
+export function lockPath(dataDir: string): string {
+  return path.join(dataDir, LOCK_FILE_NAME);
+}
+
+// Takes the run lock of `dataDir` (created if missing), recovering a stale lock left by a killed run.
+// Throws StoreError when the data dir cannot be written at all.
+export async function acquireRunLock(dataDir: string, options: LockOptions = {}): Promise<AcquireResult> {
+  const file = path.resolve(lockPath(dataDir));
+  const foreignMaxAgeMs = options.foreignMaxAgeMs ?? DEFAULT_FOREIGN_LOCK_MAX_AGE_MS;
+  const graceMs = options.unreadableGraceMs ?? DEFAULT_UNREADABLE_GRACE_MS;
+  await storeCall(file, () => mkdir(path.dirname(file), { recursive: true }));
+
+  let recoveredStale: LockInfo | null = null;
+  let lastHolder: LockInfo | null = null;
+  let recoveries = 0;
+  const giveUpAt = Date.now() + graceMs + 2_000;
+  while (Date.now() < giveUpAt) {
+    const info: LockInfo = {
+      pid: process.pid,
+      hostname: os.hostname(),
+      startedAt: new Date().toISOString(),
+      argv: [...(options.argv ?? process.argv)],
+    };
+    const content = Buffer.from(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
+    if (await createExclusive(file, content)) {
+      heldHere.add(file);
+      return { kind: 'acquired', lock: makeRunLock(file, info, content), recoveredStale };
+    }
+
+    const seen = await readLock(file);
+    if (seen === null) continue; // released between our create and our read
+    const holder = parseLockInfo(seen.raw);
+    const ageMs = Date.now() - seen.mtimeMs;
+    if (holder === null) {
+      // Most likely a run between its exclusive create and its write: wait for the content.
+      if (ageMs < graceMs) {
+        await sleep(UNREADABLE_POLL_MS);
+        continue;
+      }
+    } else {
+      lastHolder = holder;
+      const verdict = judge(file, holder, ageMs, foreignMaxAgeMs);
+      if (verdict !== 'stale') return { kind: 'held', path: file, reason: verdict, holder };
+    }
+    if (recoveries >= MAX_RECOVERIES) break;
+    recoveries += 1;
+    if (await removeIfUnchanged(file, seen.raw)) recoveredStale = holder;
+    // Either way, go round again: the next create succeeds or the next read shows the new holder.
+  }
+  if (lastHolder !== null) return { kind: 'held', path: file, reason: 'contended', holder: lastHolder };
+  throw new StoreError(`cannot acquire run lock ${file}: the lock file keeps changing`, file, undefined);
+}
+
+// One line for the CLI: who holds the lock and since when.
+export function describeLockHolder(held: LockHeld): string {
+  const { holder } = held;
+  const started = new Date(holder.startedAt);
+  const since = Number.isNaN(started.getTime()) ? holder.startedAt : `${formatTime(started)} UTC`;
+  const command = holder.argv.length > 0 ? ` (${holder.argv.join(' ')})` : '';
+  return `${held.path} is held by pid ${holder.pid} on ${holder.hostname} since ${since}${command}`;
+}
+
+function judge(
+  file: string,
+  holder: LockInfo,
+  ageMs: number,
+  foreignMaxAgeMs: number,
+): 'alive' | 'other-host' | 'stale' {
+  if (holder.hostname !== os.hostname()) {
+    // We cannot see the other machine's processes; only a long silence proves it is gone.
+    return ageMs > foreignMaxAgeMs ? 'stale' : 'other-host';
+  }
+  if (holder.pid === process.pid) return heldHere.has(file) ? 'alive' : 'stale';
+  return isProcessAlive(holder.pid) ? 'alive' : 'stale';
+}
+
+// Whether a pid is a live process on this host.
+export function isProcessAlive(pid: number): boolean {
+  // 0 and negative pids address process groups, never a single holder.
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return hasErrorCode(error, 'EPERM');
+  }
+}
+
+async function createExclusive(file: string, content: Buffer): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, 'wx');
+  } catch (error) {
+    if (hasErrorCode(error, 'EEXIST')) return false;
+    throw toStoreError(file, error);
+  }
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+    await handle.close();
+    return true;
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(file).catch(() => undefined);
+    throw toStoreError(file, error);
+  }
+}
+
+async function readLock(file: string): Promise<{ raw: Buffer; mtimeMs: number } | null> {
+  try {
+    const { mtimeMs } = await stat(file);
+    return { raw: await readFile(file), mtimeMs };
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return null;
+    throw toStoreError(file, error);
+  }
+}
+
+// Deletes a stale lock only if it still holds exactly the bytes we judged. Two new runs can both
+// judge the same stale lock; the rename makes the take-over atomic, and a lock that a faster run
+// has meanwhile written is put back untouched. Returns whether the stale lock was removed.
+async function removeIfUnchanged(file: string, judged: Buffer): Promise<boolean> {
+  const aside = `${file}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return false;
+    throw toStoreError(file, error);
+  }
+  const taken = await readFile(aside);
+  if (taken.equals(judged)) {
+    await unlink(aside);
+    return true;
+  }
+  await rename(aside, file);
+  return false;
+}
+
+function makeRunLock(file: string, info: LockInfo, content: Buffer): RunLock {
+  const stillOurs = async (): Promise<boolean> => {
+    try {
+      return (await readFile(file)).equals(content);
+    } catch (error) {
+      if (hasErrorCode(error, 'ENOENT')) return false;
+      throw error;
+    }
+  };
+  return {
+    path: file,
+    info,
+    async release() {
+      heldHere.delete(file);
+      if (!(await stillOurs())) return false;
+      await unlink(file);
+      return true;
+    },
+    async refresh() {
+      if (!(await stillOurs())) return false;
+      const now = new Date();
+      await utimes(file, now, now);
+      return true;
+    },
+  };
+}
+
+// Parses a lock file; null when it is not a complete lock written by fleetpoll.
+export function parseLockInfo(raw: Buffer | string): LockInfo | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { pid, hostname, startedAt, argv } = value as Record<string, unknown>;
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
+  if (typeof hostname !== 'string' || hostname === '' || typeof startedAt !== 'string') return null;
+  const args = Array.isArray(argv) ? argv.filter((arg): arg is string => typeof arg === 'string') : [];
+  return { pid, hostname, startedAt, argv: args };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function storeCall<T>(file: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw toStoreError(file, error);
+  }
+}
+
+function toStoreError(file: string, error: unknown): Error {
+  const code = errorCode(error);
+  if (code === undefined) return error as Error;
+  const reason = (error as Error).message;
+  return new StoreError(`cannot use run lock ${file}: ${reason}`, file, code, { cause: error });
+}

@@ -1,0 +1,114 @@
+// Atomic replacement of a whole file (recentlog.csv): readers see the old file or the new one, never half.
+import { randomBytes } from 'node:crypto';
+import { lstat, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { errorCode, hasErrorCode } from './errors.js';
+import { fileStamp } from './format.js';
+
+// Windows refuses to replace a file another program has open (Excel): these clear when it is closed.
+const LOCKED_CODES = ['EBUSY', 'EPERM', 'EACCES'];
+// About 1.5 s in total: long enough for a virus scanner or a sync client to let go.
+const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 400, 750];
+
+// Options for replaceFileAtomically.
+export interface ReplaceOptions {
+  /** Waits between rename attempts when the target is locked; total should stay under ~2 s. */
+  readonly retryDelaysMs?: readonly number[];
+  /** Time used to name the dated fallback copy (default: now). */
+  readonly now?: Date;
+}
+
+// Where the content ended up: the target, or a dated copy next to it plus a warning saying why.
+export interface ReplaceOutcome {
+  readonly path: string;
+  readonly warning: string | null;
+}
+
+// Replaces `target` with `content` via temp file + fsync + rename in the same directory.
+// If the target cannot be replaced (locked by Excel, or not a file) the content is kept as
+// `<name>-YYYYMMDD-HHMMSS<ext>` next to it: the snapshot is never lost. No temp file survives.
+export async function replaceFileAtomically(
+  target: string,
+  content: string | Buffer,
+  options: ReplaceOptions = {},
+): Promise<ReplaceOutcome> {
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let tempExists = false;
+  try {
+    const handle = await open(temp, 'wx');
+    tempExists = true;
+    try {
+      await handle.writeFile(content);
+      // Without fsync a power cut after the rename can leave an empty file under the final name.
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+
+    const failure = await renameWithRetry(temp, target, options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS);
+    if (failure === null) {
+      tempExists = false;
+      await syncDirectory(dir);
+      return { path: target, warning: null };
+    }
+
+    const fallback = await freeDatedName(target, options.now ?? new Date());
+    await rename(temp, fallback);
+    tempExists = false;
+    await syncDirectory(dir);
+    const code = errorCode(failure) ?? 'error';
+    const hint = LOCKED_CODES.includes(code) ? ' (is it open in Excel?)' : '';
+    return {
+      path: fallback,
+      warning:
+        `could not replace ${path.basename(target)}${hint}: ${code}; ` +
+        `wrote this snapshot to ${path.basename(fallback)} instead`,
+    };
+  } finally {
+    if (tempExists) await unlink(temp).catch(() => undefined);
+  }
+}
+
+// Returns null on success, or the last error once retrying is pointless or exhausted.
+async function renameWithRetry(from: string, to: string, delaysMs: readonly number[]): Promise<unknown> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await rename(from, to);
+      return null;
+    } catch (error) {
+      const delay = delaysMs[attempt];
+      if (delay === undefined || !hasErrorCode(error, ...LOCKED_CODES)) return error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function freeDatedName(target: string, now: Date): Promise<string> {
+  const { dir, name, ext } = path.parse(target);
+  const stem = path.join(dir, `${name}-${fileStamp(now)}`);
+  // rename() replaces silently, so never reuse a name from an earlier failure in the same second.
+  for (let attempt = 1; ; attempt += 1) {
+    const candidate = attempt === 1 ? `${stem}${ext}` : `${stem}-${attempt}${ext}`;
+    try {
+      await lstat(candidate);
+    } catch (error) {
+      if (hasErrorCode(error, 'ENOENT')) return candidate;
+      throw error;
+    }
+  }
+}
+
+// Makes the rename itself durable; Windows cannot open a directory, which is fine to skip.
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Best effort only: the data is already fsynced and renamed.
+  }
+}
