@@ -12,6 +12,7 @@ import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
 import type { Transport } from './fleet/transport.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
+import { StoreError } from './store/errors.js';
 import { writeCycle } from './store/write-cycle.js';
 
 export interface PollRequest {
@@ -64,7 +65,12 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     return { kind: 'invalid', problems: [why], inventoryIssues: inventory.issues };
   }
 
-  await mkdir(config.dataDir, { recursive: true });
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StoreError(`cannot create data directory ${config.dataDir}: ${code ?? (error as Error).message}`, config.dataDir, code, { cause: error });
+  }
   const lock = await acquireRunLock(config.dataDir);
   if (lock.kind === 'held') return { kind: 'locked', holder: lock.holder, description: describeLockHolder(lock) };
   if (lock.recoveredStale !== null) log.warn('recovered a stale lock left by a killed run', { pid: lock.recoveredStale.pid });

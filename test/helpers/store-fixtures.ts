@@ -31,7 +31,7 @@ export function sample(overrides: Partial<Sample> = {}): Sample {
     osPretty: 'Debian GNU/Linux 12 (bookworm)',
     uptimeSec: 3 * 86400 + 43200,
     cpuCores: 4,
-    cpuBusyPct: 37.25,
+    cpuBusyPct: 37.26,
     load: { m1: 2, m5: 1.5, m15: 1 },
     mem: {
       totalKb: 8 * GIB_KB,

@@ -1,0 +1,215 @@
+// End to end: the real CLI polls a real sshd fleet and the shipped inventory, and writes the CSV contract.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readCsv, runCli } from './helpers/cli.js';
+import { ensureTestUser, loopbackAddresses, makeKeys, missingTool, pickPort, removeKeys, SSHD, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from './helpers/sshd.js';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+const FAST = JSON.stringify({ poll: { cpuWindowSeconds: 0.2, timeoutSeconds: 10 } });
+
+function workdir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'fleetpoll.config.json'), FAST);
+  return dir;
+}
+
+function meminfoKb(field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'));
+  assert.ok(match !== null);
+  return Number(match[1]);
+}
+
+describe('fleetpoll poll over SSH: a fleet of 20 loopback hosts', { skip: missingTool(SSHD) ?? false }, () => {
+  let keys: SshdKeys;
+  let fleet: Sshd[] = [];
+  let dir: string;
+  const port = pickPort(2);
+  const addresses = loopbackAddresses(20, 80);
+
+  before(async () => {
+    ensureTestUser();
+    keys = makeKeys();
+    fleet = await startSshdFleet(addresses, port, keys);
+    dir = workdir('fleetpoll-cli-');
+    writeFileSync(join(dir, 'known_hosts'), `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`);
+    const rows = addresses.map((a, i) => `host${String(i + 1).padStart(2, '0')},${a},ssh,${port},${TEST_USER},key:${keys.clientKeyPath},linux,fleet,yes`);
+    // One host with nothing listening: it must still get its row.
+    rows.push(`down01,127.80.9.9,ssh,${port},${TEST_USER},key:${keys.clientKeyPath},linux,fleet,yes`);
+    mkdirSync(join(dir, 'inventory'));
+    writeFileSync(join(dir, 'inventory', 'servers.csv'), `name,address,transport,port,user,auth,os,tags,enabled\n${rows.join('\n')}\n`);
+  });
+
+  after(async () => {
+    await Promise.all(fleet.map((s) => s.stop()));
+    if (keys !== undefined) removeKeys(keys);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes one row per host to every CSV, matching what the hosts really have', async () => {
+    const run = await runCli(['poll', '--known-hosts', join(dir, 'known_hosts'), '--json'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { counts: Record<string, number> };
+    assert.equal(report.counts.ok, 20);
+    assert.equal(report.counts.unreachable, 1);
+
+    const data = join(dir, 'data');
+    const recent = readCsv(join(data, 'recentlog.csv'));
+    const log = readCsv(join(data, 'log.csv'));
+    assert.equal(recent.length, 21);
+    assert.equal(log.length, 21);
+    assert.deepEqual(
+      recent.map((r) => r.server),
+      [...addresses.map((_, i) => `host${String(i + 1).padStart(2, '0')}`), 'down01'].sort(),
+    );
+    const down = recent.find((r) => r.server === 'down01');
+    assert.equal(down?.status, 'unreachable');
+    assert.match(down?.error ?? '', /refused/);
+    assert.equal(down?.cpu_pct, '');
+
+    const memTotalGb = (meminfoKb('MemTotal') / 1024 / 1024).toFixed(2);
+    const rootDf = execFileSync('df', ['-kP', '/'], { encoding: 'utf8' }).trim().split('\n')[1]?.split(/\s+/) ?? [];
+    const dfTotalGb = (Number(rootDf[1]) / 1024 / 1024).toFixed(2);
+    for (const row of recent.filter((r) => r.server !== 'down01')) {
+      assert.equal(row.status, 'ok', `${row.server}: ${row.error}`);
+      assert.equal(row.mem_total_gb, memTotalGb);
+      assert.match(row.time ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      assert.ok(Number(row.cpu_pct) >= 0 && Number(row.cpu_pct) <= 100);
+      assert.equal(Number(row.cores), Number(execFileSync('nproc', { encoding: 'utf8' }).trim()));
+      assert.ok(row.top_cpu !== '' && row.top_mem !== '', 'top processes are listed');
+    }
+
+    const disks = readCsv(join(data, 'disks.csv'));
+    const rootRows = disks.filter((d) => d.mount === '/');
+    assert.equal(rootRows.length, 20, 'every ok host reports /');
+    for (const d of rootRows) assert.equal(d.total_gb, dfTotalGb);
+
+    const processes = readCsv(join(data, 'processes.csv'));
+    const users = readCsv(join(data, 'users.csv'));
+    assert.ok(processes.length >= 20 * 5);
+    assert.ok(users.some((u) => u.user === TEST_USER), 'the polling account shows among the users');
+  });
+});
+
+describe('fleetpoll poll on the shipped inventory', () => {
+  let dir: string;
+  before(() => {
+    dir = workdir('fleetpoll-shipped-');
+    cpSync(join(REPO, 'inventory'), join(dir, 'inventory'), { recursive: true });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('polls this machine with the local transport and writes every file', async () => {
+    const run = await runCli(['poll'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /polled 1 host\(s\) in [\d.]+ s: 1 ok/);
+    for (const f of ['log.csv', 'recentlog.csv', 'processes.csv', 'disks.csv', 'users.csv', 'fleetpoll.log']) {
+      assert.ok(existsSync(join(dir, 'data', f)), `${f} written`);
+    }
+    const [row] = readCsv(join(dir, 'data', 'recentlog.csv'));
+    assert.equal(row?.status, 'ok');
+    assert.equal(row?.transport, 'local');
+  });
+
+  it('two overlapping runs: exactly one writes, the other exits 3 naming the holder', async () => {
+    const slow = join(dir, 'slow.json');
+    writeFileSync(slow, JSON.stringify({ poll: { cpuWindowSeconds: 2 } }));
+    const before = readCsv(join(dir, 'data', 'log.csv')).length;
+    const [a, b] = await Promise.all([runCli(['poll', '--config', slow], dir), runCli(['poll', '--config', slow], dir)]);
+    assert.deepEqual([a.code, b.code].sort(), [0, 3], `${a.stderr}\n${b.stderr}`);
+    const loser = a.code === 3 ? a : b;
+    assert.match(loser.stderr, /another poll is running: .* held by pid \d+/);
+    assert.equal(readCsv(join(dir, 'data', 'log.csv')).length, before + 1);
+  });
+
+  it('a process named =HYPERLINK(...) is written neutralised', async () => {
+    // Writing /proc/<pid>/comm renames the process as the kernel (and the probe) sees it.
+    const child = spawn('sh', ['-c', `printf '%s' '=HYPERLINK("http://x","y")' > /proc/$$/comm; while :; do :; done`], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const run = await runCli(['poll'], dir);
+      assert.equal(run.code, 0, run.stderr);
+      const text = readFileSync(join(dir, 'data', 'processes.csv'), 'utf8');
+      assert.match(text, /,"?'=HYPERLINK\(/, 'the cell starts with an apostrophe');
+      assert.doesNotMatch(text, /,"?=HYPERLINK\(/, 'never a bare formula');
+      const recent = readFileSync(join(dir, 'data', 'recentlog.csv'), 'utf8');
+      assert.match(recent, /'=HYPERLINK\(/);
+    } finally {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('fleetpoll poll: inventory and usage errors', () => {
+  let dir: string;
+  before(() => {
+    dir = workdir('fleetpoll-badinv-');
+    mkdirSync(join(dir, 'inventory'));
+    writeFileSync(
+      join(dir, 'inventory', 'servers.csv'),
+      [
+        'name,address,transport,port,user,auth,os,tags,enabled',
+        'good1,,local,,,,linux,,yes',
+        '# a comment line',
+        'bad1,10.0.0.1,telnet,,,,linux,,yes',
+        'bad2,10.0.0.2,ssh,99999,,,linux,,yes',
+        '',
+        'good2,,local,,,,linux,,yes',
+        'good1,,local,,,,linux,,yes',
+      ].join('\n'),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports each bad row with its line and still polls the good rows', async () => {
+    const run = await runCli(['poll'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /servers\.csv:4: error: unknown transport "telnet"/);
+    assert.match(run.stderr, /servers\.csv:5: error: port "99999" is not a number from 1 to 65535/);
+    assert.match(run.stderr, /servers\.csv:8: error: duplicate name "good1" \(first defined on line 2\)/);
+    const recent = readCsv(join(dir, 'data', 'recentlog.csv'));
+    assert.deepEqual(recent.map((r) => [r.server, r.status]), [['good1', 'ok'], ['good2', 'ok']]);
+  });
+
+  it('--strict refuses to poll anything and exits 2', async () => {
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    const run = await runCli(['poll', '--strict'], dir);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--strict/);
+    assert.equal(existsSync(join(dir, 'data', 'log.csv')), false);
+  });
+
+  it('--only selects by glob and says when nothing matches', async () => {
+    const one = await runCli(['poll', '--only', 'good2', '--json'], dir);
+    assert.equal(one.code, 0, one.stderr);
+    assert.deepEqual((JSON.parse(one.stdout) as { results: { name: string }[] }).results.map((r) => r.name), ['good2']);
+    const none = await runCli(['poll', '--only', 'web*'], dir);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /--only web\* matched none/);
+  });
+
+  it('a bad setting is a usage error (exit 2) naming the field', async () => {
+    const run = await runCli(['poll', '--concurrency', '0'], dir);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--concurrency: poll\.concurrency must be a whole number from 1 to 10000 \(got 0\)/);
+  });
+
+  it('an unwritable data dir is an internal error (exit 1)', async () => {
+    writeFileSync(join(dir, 'afile'), 'x');
+    const run = await runCli(['poll', '--data-dir', join(dir, 'afile', 'data')], dir);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /afile/);
+  });
+
+  it('--fail-on-down exits 1 when a host is not ok', async () => {
+    const inv = join(dir, 'down.csv');
+    writeFileSync(inv, 'name,address,transport,port\nnobody,127.80.9.10,ssh,1\n');
+    const run = await runCli(['poll', '--inventory', inv, '--fail-on-down', '--timeout', '3'], dir);
+    assert.equal(run.code, 1, run.stderr);
+    const plain = await runCli(['poll', '--inventory', inv, '--timeout', '3'], dir);
+    assert.equal(plain.code, 0, plain.stderr);
+  });
+});
