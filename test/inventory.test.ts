@@ -1,0 +1,135 @@
+// servers.csv parsing: every bad row is a file:line error, good rows survive, Excel quirks are read.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseInventory, selectHosts } from '../src/inventory.js';
+
+const DEFAULTS = { user: 'monitor', port: 22 };
+const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseInventory(text, 'servers.csv', DEFAULTS, env);
+const messages = (text: string, env: NodeJS.ProcessEnv = {}) =>
+  parse(text, env).issues.map((i) => `${i.line}: ${i.severity}: ${i.message}`);
+
+describe('inventory', () => {
+  it('reads every column with defaults', () => {
+    const inv = parse(
+      'name,address,transport,port,user,auth,os,tags,enabled\n' +
+        'web01,10.0.0.21,ssh,2222,ops,agent,linux,web prod,yes\n' +
+        'db01\n' +
+        'local1,,local,,,,,,\n',
+    );
+    assert.deepEqual(inv.issues, []);
+    const [web, db, local] = inv.hosts;
+    assert.deepEqual(
+      { ...web, extra: undefined },
+      {
+        name: 'web01',
+        address: '10.0.0.21',
+        transport: 'ssh',
+        port: 2222,
+        user: 'ops',
+        auth: { kind: 'agent' },
+        os: 'linux',
+        tags: ['web', 'prod'],
+        enabled: true,
+        line: 2,
+        extra: undefined,
+      },
+    );
+    assert.equal(db?.address, 'db01');
+    assert.equal(db?.port, 22);
+    assert.equal(db?.user, 'monitor');
+    assert.equal(db?.transport, 'ssh');
+    assert.deepEqual(db?.auth, { kind: 'default' });
+    assert.equal(local?.transport, 'local');
+  });
+
+  it('accepts the PowerShell-era "Server Name" header, a BOM, CRLF and semicolons (Excel)', () => {
+    const inv = parse('\uFEFFServer Name;Username\r\nweb01;ops\r\nweb02;\r\n');
+    assert.deepEqual(inv.issues, []);
+    assert.deepEqual(inv.hosts.map((h) => [h.name, h.user]), [['web01', 'ops'], ['web02', 'monitor']]);
+  });
+
+  it('skips blank lines and # comments, keeping physical line numbers', () => {
+    const text = '# fleet\nname,transport\n\n# web tier\nweb01,ssh\nweb02,bogus\n';
+    assert.deepEqual(messages(text), ['6: error: unknown transport "bogus" (expected ssh or local)']);
+    assert.deepEqual(parse(text).hosts.map((h) => h.line), [5]);
+  });
+
+  it('reports each bad row with its line and keeps the good ones', () => {
+    const text = [
+      'name,address,transport,port,user,auth,os,tags,enabled',
+      'ok1,10.0.0.1,ssh,22,,,,,',
+      'p1,10.0.0.2,ssh,0,,,,,',
+      'p2,10.0.0.3,ssh,22x,,,,,',
+      'a1,10.0.0.4,ssh,,,password:hunter2,,,',
+      'a2,10.0.0.5,ssh,,,password-env:NOPE,,,',
+      'a3,10.0.0.6,ssh,,,kerberos,,,',
+      'o1,10.0.0.7,ssh,,,,solaris,,',
+      'e1,10.0.0.8,ssh,,,,,,maybe',
+      'ad,-oProxyCommand=x,ssh,,,,,,',
+      'OK1,10.0.0.9,ssh,,,,,,',
+      'sp ace,10.0.0.10,ssh,,,,,,',
+      'ok2,10.0.0.11,ssh,,,,,,',
+    ].join('\n');
+    assert.deepEqual(messages(text), [
+      '3: error: port "0" is not a number from 1 to 65535',
+      '4: error: port "22x" is not a number from 1 to 65535',
+      '5: error: auth holds a plain-text password; put it in an environment variable and write auth=password-env:<VAR>',
+      '6: error: auth names environment variable NOPE, which is not set',
+      '7: error: unknown auth "kerberos" (expected agent, key:<path> or password-env:<VAR>)',
+      '8: error: unknown os "solaris" (expected linux)',
+      '9: error: enabled "maybe" is not yes or no',
+      '10: error: address "-oProxyCommand=x" is not a host name or IP address',
+      '11: error: duplicate name "OK1" (first defined on line 2)',
+      '12: error: name "sp ace" has characters other than letters, digits and _ . @ : -',
+    ]);
+    assert.deepEqual(parse(text).hosts.map((h) => h.name), ['ok1', 'ok2']);
+  });
+
+  it('refuses a password column without reading its values, and keeps the rows', () => {
+    const inv = parse('name,user,password\nweb01,ops,Secret1\n');
+    assert.deepEqual(
+      inv.issues.map((i) => `${i.line}: ${i.severity}: ${i.message}`),
+      [
+        '1: error: column "password" looks like a plain-text password; its values are ignored. Remove it and use auth=password-env:<VAR> (or a key)',
+        '2: warning: a value in a password column was ignored; remove it from the file',
+      ],
+    );
+    assert.equal(inv.hosts.length, 1);
+    assert.doesNotMatch(JSON.stringify(inv.hosts), /Secret1/);
+  });
+
+  it('password-env names a variable that exists; the password itself never enters the Host', () => {
+    const inv = parse('name,auth\nweb01,password-env:WEB_PW\n', { WEB_PW: 's3cret' });
+    assert.deepEqual(inv.issues, []);
+    assert.deepEqual(inv.hosts[0]?.auth, { kind: 'password-env', envVar: 'WEB_PW' });
+    assert.doesNotMatch(JSON.stringify(inv.hosts), /s3cret/);
+  });
+
+  it('keeps unknown columns as per-host extras (alert overrides) and flags odd headers', () => {
+    const inv = parse('name,cpu_crit,Disk Crit %\nweb01,90,95\n');
+    assert.deepEqual(inv.hosts[0]?.extra, { cpu_crit: '90', 'disk_crit_%': '95' });
+    assert.deepEqual(messages('name,cpu_crit,Disk Crit %\nweb01,90,95\n'), ['1: warning: column "disk_crit_%" is not a known column and is ignored']);
+  });
+
+  it('names a missing name column and an empty file', () => {
+    assert.deepEqual(messages('address,port\n10.0.0.1,22\n'), ['1: error: no "name" column (found: address, port)']);
+    assert.deepEqual(messages('# nothing\n\n'), ['1: error: no header row: expected at least a "name" column']);
+  });
+
+  it('reports a stray delimiter (more fields than the header) on its line', () => {
+    assert.deepEqual(messages('name,address\nweb01,10.0.0.1,extra\n'), ['2: error: 3 fields but the header has 2 (a stray ","?)']);
+  });
+
+  it('disabled rows are parsed but marked', () => {
+    const inv = parse('name,enabled\nweb01,no\nweb02,YES\n');
+    assert.deepEqual(inv.hosts.map((h) => h.enabled), [false, true]);
+  });
+
+  it('--only matches names, globs and tags, case-insensitively', () => {
+    const { hosts } = parse('name,tags\nweb01,prod web\nweb02,test\ndb01,prod\n');
+    assert.deepEqual(selectHosts(hosts, ['WEB*']).map((h) => h.name), ['web01', 'web02']);
+    assert.deepEqual(selectHosts(hosts, ['tag:prod']).map((h) => h.name), ['web01', 'db01']);
+    assert.deepEqual(selectHosts(hosts, ['db01', 'web02']).map((h) => h.name), ['web02', 'db01']);
+    assert.deepEqual(selectHosts(hosts, []).length, 3);
+  });
+});
