@@ -1,5 +1,4 @@
 // One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
-import { mkdir } from 'node:fs/promises';
 import type { Config } from './config.js';
 import { resolveKeyPath } from './config.js';
 import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js';
@@ -12,7 +11,6 @@ import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
 import type { Transport } from './fleet/transport.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
-import { StoreError } from './store/errors.js';
 import { writeCycle } from './store/write-cycle.js';
 
 export interface PollRequest {
@@ -65,12 +63,6 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     return { kind: 'invalid', problems: [why], inventoryIssues: inventory.issues };
   }
 
-  try {
-    await mkdir(config.dataDir, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StoreError(`cannot create data directory ${config.dataDir}: ${code ?? (error as Error).message}`, config.dataDir, code, { cause: error });
-  }
   const lock = await acquireRunLock(config.dataDir);
   if (lock.kind === 'held') return { kind: 'locked', holder: lock.holder, description: describeLockHolder(lock) };
   if (lock.recoveredStale !== null) log.warn('recovered a stale lock left by a killed run', { pid: lock.recoveredStale.pid });
@@ -99,6 +91,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       dataDir: config.dataDir,
       delimiter: config.csv.delimiter,
       decimalSeparator: config.csv.decimalSeparator,
+      carryOver: new Set(enabled.filter((h) => !hosts.includes(h)).map((h) => h.name)),
     });
     for (const warning of stored.warnings) log.warn(warning);
     const durationMs = Math.round(performance.now() - started);

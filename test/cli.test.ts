@@ -182,10 +182,16 @@ describe('fleetpoll poll: inventory and usage errors', () => {
     assert.equal(existsSync(join(dir, 'data', 'log.csv')), false);
   });
 
-  it('--only selects by glob and says when nothing matches', async () => {
+  it('--only polls a subset; recentlog.csv keeps the other servers\' last rows', async () => {
+    assert.equal((await runCli(['poll'], dir)).code, 0);
+    const firstTime = readCsv(join(dir, 'data', 'recentlog.csv')).find((r) => r.server === 'good1')?.duration_ms;
     const one = await runCli(['poll', '--only', 'good2', '--json'], dir);
     assert.equal(one.code, 0, one.stderr);
     assert.deepEqual((JSON.parse(one.stdout) as { results: { name: string }[] }).results.map((r) => r.name), ['good2']);
+    const recent = readCsv(join(dir, 'data', 'recentlog.csv'));
+    assert.deepEqual(recent.map((r) => r.server), ['good1', 'good2']);
+    assert.equal(recent[0]?.duration_ms, firstTime, 'good1 is the row of the earlier full poll');
+    assert.equal(readCsv(join(dir, 'data', 'log.csv')).length, 3, 'log.csv only gets the polled host');
     const none = await runCli(['poll', '--only', 'web*'], dir);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /--only web\* matched none/);

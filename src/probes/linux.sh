@@ -217,23 +217,29 @@ END {
 	}
 }' /proc/mounts </dev/null)
 
-# Runs df on one mount that may hang, and reports how it went in one line before df's output.
-fp_slow_df() {
+# Runs df on one mount under a deadline, and reports how it went in a line before df's output.
+fp_bounded_df() {
 	fp_out=$(timeout -s KILL "$FP_DF_TIMEOUT" df -kP -- "$1" </dev/null 2>/dev/null)
 	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
 }
 
-fp_timeout=yes
-if ! command -v timeout >/dev/null 2>&1; then
-	fp_timeout=no
-elif ! timeout -s KILL 5 true </dev/null >/dev/null 2>&1; then
-	# BusyBox before 1.30 only knew `timeout -t SECS`; not worth a second dialect.
-	fp_timeout=no
+# With a mount that can hang, every df gets a deadline: BusyBox df stats each mount
+# listed before its argument in /proc/mounts, so a hung NFS server stalls it even for
+# a local disk. Without such mounts one plain df call covers them all.
+fp_slow=no
+case $fp_mounts in
+T"$fp_tab"* | *"$fp_nl"T"$fp_tab"*) fp_slow=yes ;;
+esac
+fp_timeout=no
+if [ "$fp_slow" = yes ] && command -v timeout >/dev/null 2>&1; then
+	# BusyBox before 1.30 only knew `timeout -t SECS`; that dialect is not supported.
+	timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
 fi
 
 {
 	printf '%s\n==fleetpoll:df==\n' "$fp_mounts"
 	set --
+	fp_seen_slow=no
 	fp_ifs=$IFS
 	IFS=$fp_nl
 	set -f
@@ -241,15 +247,21 @@ fi
 		fp_m=${fp_line#?"$fp_tab"*"$fp_tab"}
 		case $fp_line in
 		# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own.
-		L*) [ -d "$fp_m" ] && set -- "$@" "$fp_m" ;;
-		T*)
-			if [ "$fp_timeout" = yes ]; then
-				fp_slow_df "$fp_m" &
-			else
-				printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
-			fi
-			;;
+		L*) [ -d "$fp_m" ] || continue ;;
+		T*) fp_seen_slow=yes ;;
+		*) continue ;;
 		esac
+		if [ "$fp_slow" = no ]; then
+			set -- "$@" "$fp_m"
+		elif [ "$fp_timeout" = yes ]; then
+			# stderr: the shell reports "Killed" when timeout fires.
+			fp_bounded_df "$fp_m" 2>/dev/null &
+		elif [ "$fp_seen_slow" = no ]; then
+			# Listed before any mount that can hang: even BusyBox df will not stat one.
+			set -- "$@" "$fp_m"
+		else
+			printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
+		fi
 	done
 	IFS=$fp_ifs
 	set +f
@@ -300,7 +312,7 @@ END {
 		if (i in disk) print disk[i]
 		else if (status[i] == "notimeout") print "warn\tskipped " m ": no usable timeout command to bound df"
 		else if (status[i] == "124" || status[i] == "137") print "warn\tdf timed out after " secs "s on " m
-		else if (kind[i] == "T") print "warn\tdf failed on " m " (exit " status[i] ")"
+		else if (i in status) print "warn\tdf failed on " m " (exit " status[i] ")"
 		else print "warn\tdf reported nothing for " m
 	}
 }'

@@ -38,7 +38,7 @@ type FileState =
   /** Only a prefix of our own head: a crash while the file was being created. */
   | { kind: 'torn-head' }
   | { kind: 'other-columns' }
-  | { kind: 'ours'; headEnd: number; size: number; lastByte: number };
+  | { kind: 'ours'; headEnd: number; lastByte: number };
 
 // Appends rows with a single write; writes BOM + header when the file is new or empty,
 // rotates a file whose header differs, and closes a half-written last row left by a crash.
@@ -47,6 +47,17 @@ export async function appendRows(
   filePath: string,
   columns: readonly string[],
   rows: readonly Row[],
+  options: AppendOptions,
+): Promise<AppendOutcome> {
+  return appendEncoded(filePath, columns, encodeRecords(rows, options.dialect), options);
+}
+
+// appendRows for records already encoded with encodeRecords (same dialect), so log.csv and
+// recentlog.csv can share one encoding of a large fleet's rows.
+export async function appendEncoded(
+  filePath: string,
+  columns: readonly string[],
+  body: string,
   options: AppendOptions,
 ): Promise<AppendOutcome> {
   const { dialect } = options;
@@ -83,7 +94,6 @@ export async function appendRows(
   }
 
   const created = state.kind !== 'ours';
-  const body = encodeRecords(rows, dialect);
   if (prefix === '' && body === '') {
     return { path: filePath, wrote: false, created: false, rotatedTo, warnings };
   }
@@ -116,7 +126,7 @@ async function inspect(filePath: string, columns: readonly string[], dialect: Cs
     if (line !== headerLine(columns, dialect)) return { kind: 'other-columns' };
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
-    return { kind: 'ours', headEnd: newline + 1, size, lastByte: last[0] ?? LF };
+    return { kind: 'ours', headEnd: newline + 1, lastByte: last[0] ?? LF };
   } finally {
     await handle.close();
   }
@@ -126,7 +136,7 @@ async function inspect(filePath: string, columns: readonly string[], dialect: Cs
 // The half row is kept (the file is never rewritten) but closed, so new rows start on their own line.
 async function tailRepair(
   filePath: string,
-  state: { headEnd: number; size: number; lastByte: number },
+  state: { headEnd: number; lastByte: number },
   dialect: CsvDialect,
 ): Promise<string> {
   // A '\n' inside a quoted cell at the exact cut point is possible but vanishingly rare;

@@ -58,7 +58,7 @@ export function cellFormatter(decimalSeparator: DecimalSeparator = '.'): CellFor
     decimalSeparator,
     time: formatTime,
     text: neutralise,
-    integer: (value) => fixed(value === null || value === undefined ? value : Math.round(value), 0),
+    integer: (value) => fixed(value, 0),
     fixed,
     kbAsGb: (kb) => scaled(kb, KB_PER_GB, 2),
     kbAsMb: (kb) => scaled(kb, KB_PER_MB, 1),

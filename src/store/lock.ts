@@ -15,8 +15,9 @@ export const DEFAULT_FOREIGN_LOCK_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 // A lock file is empty for a moment between its exclusive create and its write; give that time to finish.
 const DEFAULT_UNREADABLE_GRACE_MS = 5_000;
 const UNREADABLE_POLL_MS = 50;
-// Stale locks removed in one acquire before we give up: only a pathological race gets here.
-const MAX_RECOVERIES = 5;
+// Recovery holds its guard for milliseconds; a guard older than this was left by a killed run.
+const RECOVERY_GUARD_STALE_MS = 10_000;
+const RECOVERY_BUSY_WAIT_MS = 20;
 
 // What a lock file records about its holder.
 export interface LockInfo {
@@ -92,7 +93,6 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
 
   let recoveredStale: LockInfo | null = null;
   let lastHolder: LockInfo | null = null;
-  let recoveries = 0;
   const giveUpAt = Date.now() + graceMs + 2_000;
   while (Date.now() < giveUpAt) {
     const info: LockInfo = {
@@ -122,9 +122,7 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       const verdict = judge(file, holder, ageMs, foreignMaxAgeMs);
       if (verdict !== 'stale') return { kind: 'held', path: file, reason: verdict, holder };
     }
-    if (recoveries >= MAX_RECOVERIES) break;
-    recoveries += 1;
-    if (await removeIfUnchanged(file, seen.raw)) recoveredStale = holder;
+    if ((await recoverStale(file, seen.raw, holder !== null, graceMs)) === 'removed') recoveredStale = holder;
     // Either way, go round again: the next create succeeds or the next read shows the new holder.
   }
   if (lastHolder !== null) return { kind: 'held', path: file, reason: 'contended', holder: lastHolder };
@@ -197,24 +195,66 @@ async function readLock(file: string): Promise<{ raw: Buffer; mtimeMs: number } 
   }
 }
 
-// Deletes a stale lock only if it still holds exactly the bytes we judged. Two new runs can both
-// judge the same stale lock; the rename makes the take-over atomic, and a lock that a faster run
-// has meanwhile written is put back untouched. Returns whether the stale lock was removed.
-async function removeIfUnchanged(file: string, judged: Buffer): Promise<boolean> {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+// Deletes a stale lock only if it still holds exactly the bytes we judged, under a guard file
+// (`<lock>.recover`, created exclusively). Two new runs can judge the same stale lock; serialising
+// the check-and-delete means the second one sees the first one's fresh lock and leaves it alone.
+// (Moving the lock aside to check it instead leaves the path empty for a moment, and a third run's
+// exclusive create then succeeds next to the real holder: the racing test caught exactly that.)
+async function recoverStale(
+  file: string,
+  judged: Buffer,
+  parseable: boolean,
+  graceMs: number,
+): Promise<'removed' | 'changed' | 'busy'> {
+  const guard = `${file}.recover`;
+  const token = Buffer.from(
+    JSON.stringify({ pid: process.pid, hostname: os.hostname(), nonce: randomBytes(8).toString('hex') }),
+  );
+  if (!(await createExclusive(guard, token))) {
+    await clearAbandonedGuard(guard);
+    return 'busy';
+  }
   try {
-    await rename(file, aside);
+    const current = await readLock(file);
+    if (current === null || !current.raw.equals(judged)) return 'changed';
+    // Garbled content is not unique: a run that has only just created its lock reads the same.
+    if (!parseable && Date.now() - current.mtimeMs < graceMs) return 'changed';
+    await storeCall(file, () => unlink(file));
+    return 'removed';
+  } finally {
+    await removeIfSame(guard, token);
+  }
+}
+
+// A guard left by a run killed mid-recovery would block recovery forever; it is cleared when old.
+async function clearAbandonedGuard(guard: string): Promise<void> {
+  const seen = await readLock(guard);
+  if (seen === null) return;
+  if (Date.now() - seen.mtimeMs <= RECOVERY_GUARD_STALE_MS) {
+    await sleep(RECOVERY_BUSY_WAIT_MS);
+    return;
+  }
+  const aside = `${guard}.stale-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(guard, aside);
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT')) return;
+    throw toStoreError(guard, error);
+  }
+  // Another run may have cleared it and taken a new guard in the meantime: then put that back.
+  if ((await readFile(aside)).equals(seen.raw)) await unlink(aside);
+  else await rename(aside, guard);
+}
+
+async function removeIfSame(file: string, content: Buffer): Promise<boolean> {
+  try {
+    if (!(await readFile(file)).equals(content)) return false;
+    await unlink(file);
+    return true;
   } catch (error) {
     if (hasErrorCode(error, 'ENOENT')) return false;
     throw toStoreError(file, error);
   }
-  const taken = await readFile(aside);
-  if (taken.equals(judged)) {
-    await unlink(aside);
-    return true;
-  }
-  await rename(aside, file);
-  return false;
 }
 
 function makeRunLock(file: string, info: LockInfo, content: Buffer): RunLock {
@@ -231,9 +271,7 @@ function makeRunLock(file: string, info: LockInfo, content: Buffer): RunLock {
     info,
     async release() {
       heldHere.delete(file);
-      if (!(await stillOurs())) return false;
-      await unlink(file);
-      return true;
+      return removeIfSame(file, content);
     },
     async refresh() {
       if (!(await stillOurs())) return false;

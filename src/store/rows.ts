@@ -22,9 +22,14 @@ const serverCollator = new Intl.Collator('en', { numeric: true, sensitivity: 'ba
 
 // Orders results by server name (stable and deterministic, ties broken by code units).
 export function compareByServer(a: PollResult, b: PollResult): number {
-  const byCollation = serverCollator.compare(a.host.name, b.host.name);
+  return compareServerNames(a.host.name, b.host.name);
+}
+
+// The same order for bare names (rows carried over from an earlier snapshot).
+export function compareServerNames(a: string, b: string): number {
+  const byCollation = serverCollator.compare(a, b);
   if (byCollation !== 0) return byCollation;
-  return a.host.name < b.host.name ? -1 : a.host.name > b.host.name ? 1 : 0;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toRow<C extends string>(columns: readonly C[], cells: Record<C, string>): Row {
@@ -52,6 +57,13 @@ function topBy(procs: readonly Proc[], key: 'cpuPct' | 'rssKb'): Proc[] {
     .sort((a, b) => b[key] - a[key] || b[other] - a[other] || a.pid - b.pid)
     .slice(0, TOP_N);
 }
+
+// Columns every row has, reachable or not; the rest are metrics of a sample.
+type IdentityColumn = 'time' | 'server' | 'address' | 'transport' | 'status' | 'phase' | 'error' | 'duration_ms';
+
+const EMPTY_METRICS = Object.fromEntries(
+  LOG_COLUMNS.map((column) => [column, '']),
+) as Omit<Record<LogColumn, string>, IdentityColumn>;
 
 function metricCells(sample: Sample, fmt: CellFormatter): Omit<Record<LogColumn, string>, IdentityColumn> {
   const { mem, load } = sample;
@@ -88,12 +100,6 @@ function metricCells(sample: Sample, fmt: CellFormatter): Omit<Record<LogColumn,
     notes: fmt.text(sample.warnings.join('; ')),
   };
 }
-
-type IdentityColumn = 'time' | 'server' | 'address' | 'transport' | 'status' | 'phase' | 'error' | 'duration_ms';
-
-const EMPTY_METRICS = Object.fromEntries(
-  LOG_COLUMNS.map((column) => [column, '']),
-) as Omit<Record<LogColumn, string>, IdentityColumn>;
 
 // The log.csv / recentlog.csv row of one host; a failed host keeps identity and error, metrics empty.
 export function logRow(result: PollResult, cycleStart: Date, fmt: CellFormatter): Row {

@@ -1,13 +1,14 @@
 // One poll's results -> every CSV file of the data dir: four appended histories and the atomic snapshot.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 import path from 'node:path';
 import type { PollResult } from '../model.js';
-import { appendRows } from './append-log.js';
+import { appendEncoded, appendRows } from './append-log.js';
 import { DATA_FILES, DISK_COLUMNS, LOG_COLUMNS, PROCESS_COLUMNS, USER_COLUMNS } from './columns.js';
 import { encodeRecords, fileHead, type Delimiter } from './csv.js';
 import { StoreError, errorCode } from './errors.js';
 import { cellFormatter, type CellFormatter, type DecimalSeparator } from './format.js';
-import { compareByServer, diskRows, logRow, processRows, userRows, type Row } from './rows.js';
+import { compareByServer, compareServerNames, diskRows, logRow, processRows, userRows, type Row } from './rows.js';
 import { replaceFileAtomically } from './snapshot.js';
 
 export { StoreError } from './errors.js';
@@ -17,6 +18,11 @@ export interface WriteCycleOptions {
   readonly dataDir: string;
   readonly delimiter: Delimiter;
   readonly decimalSeparator: DecimalSeparator;
+  /**
+   * Inventory servers not polled this run (`--only`): their rows in the previous
+   * recentlog.csv are kept, so the snapshot still has one row per inventory host.
+   */
+  readonly carryOver?: ReadonlySet<string>;
 }
 
 // The files written (including a dated snapshot copy, if any) and warnings for the user.
@@ -27,8 +33,7 @@ export interface WriteCycleOutcome {
 
 type RowBuilder = (result: PollResult, cycleStart: Date, fmt: CellFormatter) => Row[];
 
-const HISTORY_FILES: readonly { file: string; columns: readonly string[]; rows: RowBuilder }[] = [
-  { file: DATA_FILES.log, columns: LOG_COLUMNS, rows: (result, start, fmt) => [logRow(result, start, fmt)] },
+const DETAIL_FILES: readonly { file: string; columns: readonly string[]; rows: RowBuilder }[] = [
   { file: DATA_FILES.processes, columns: PROCESS_COLUMNS, rows: processRows },
   { file: DATA_FILES.disks, columns: DISK_COLUMNS, rows: diskRows },
   { file: DATA_FILES.users, columns: USER_COLUMNS, rows: userRows },
@@ -51,26 +56,63 @@ export async function writeCycle(
 
   await storeCall(dataDir, 'create data directory', () => mkdir(dataDir, { recursive: true }));
 
-  for (const history of HISTORY_FILES) {
-    const file = path.join(dataDir, history.file);
-    const rows = sorted.flatMap((result) => history.rows(result, cycleStart, fmt));
-    const outcome = await storeCall(file, 'append to', () => appendRows(file, history.columns, rows, { dialect }));
+  // log.csv and recentlog.csv hold the same rows: encode them once.
+  const logBody = encodeRecords(
+    sorted.map((result) => logRow(result, cycleStart, fmt)),
+    dialect,
+  );
+  const logFile = path.join(dataDir, DATA_FILES.log);
+  const logged = await storeCall(logFile, 'append to', () => appendEncoded(logFile, LOG_COLUMNS, logBody, { dialect }));
+  if (logged.wrote) written.push(logFile);
+  warnings.push(...logged.warnings);
+
+  for (const detail of DETAIL_FILES) {
+    const file = path.join(dataDir, detail.file);
+    const rows = sorted.flatMap((result) => detail.rows(result, cycleStart, fmt));
+    const outcome = await storeCall(file, 'append to', () => appendRows(file, detail.columns, rows, { dialect }));
     if (outcome.wrote) written.push(file);
     warnings.push(...outcome.warnings);
   }
 
   const recent = path.join(dataDir, DATA_FILES.recent);
-  const snapshot =
-    fileHead(LOG_COLUMNS, dialect) +
-    encodeRecords(
-      sorted.map((result) => logRow(result, cycleStart, fmt)),
-      dialect,
-    );
+  const kept = await previousRows(recent, options.carryOver ?? new Set(), options.delimiter);
+  const snapshotRows = kept.length === 0 ? null : mergeByServer(parseRecords(logBody, options.delimiter), kept);
+  const snapshot = fileHead(LOG_COLUMNS, dialect) + (snapshotRows === null ? logBody : encodeRecords(snapshotRows, dialect));
   const replaced = await storeCall(recent, 'replace', () => replaceFileAtomically(recent, snapshot));
   written.push(replaced.path);
   if (replaced.warning !== null) warnings.push(replaced.warning);
 
   return { written, warnings };
+}
+
+// Rows of the current snapshot for servers this run did not poll; none if it is missing or of other columns.
+async function previousRows(file: string, servers: ReadonlySet<string>, delimiter: Delimiter): Promise<string[][]> {
+  if (servers.size === 0) return [];
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  let records: string[][];
+  try {
+    records = parseRecords(text, delimiter, true);
+  } catch {
+    return [];
+  }
+  const [header, ...rows] = records;
+  if (header === undefined || header.join('\u0000') !== LOG_COLUMNS.join('\u0000')) return [];
+  const serverIndex = LOG_COLUMNS.indexOf('server');
+  return rows.filter((row) => servers.has(row[serverIndex] ?? ''));
+}
+
+function parseRecords(text: string, delimiter: Delimiter, bom = false): string[][] {
+  return parse(text, { delimiter, bom, relax_column_count: true, skip_empty_lines: true }) as string[][];
+}
+
+function mergeByServer(fresh: string[][], kept: string[][]): string[][] {
+  const serverIndex = LOG_COLUMNS.indexOf('server');
+  return [...fresh, ...kept].sort((a, b) => compareServerNames(a[serverIndex] ?? '', b[serverIndex] ?? ''));
 }
 
 async function storeCall<T>(file: string, action: string, operation: () => Promise<T>): Promise<T> {

@@ -5,10 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 
 const [file, expectedText, stopFile] = process.argv.slice(2);
-if (file === undefined || expectedText === undefined || stopFile === undefined) {
-  process.stderr.write('usage: snapshot-reader <file> <expected rows> <stop file>\n');
-  process.exit(2);
-}
+// `node --test dist/test/` runs every file under test/, helpers included: without arguments, do nothing.
+if (file === undefined || expectedText === undefined || stopFile === undefined) process.exit(0);
 const expectedRows = Number(expectedText);
 const problems: string[] = [];
 const versions = new Set<string>();
