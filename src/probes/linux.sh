@@ -5,7 +5,7 @@
 # Tunables, assigned by the poller in lines prepended to this script:
 #   FP_WINDOW      CPU sample window in seconds (default 1, may be fractional)
 #   FP_TOPN        processes listed by CPU and by resident memory (default 10)
-#   FP_DF_TIMEOUT  seconds allowed per network filesystem df (default 3)
+#   FP_DF_TIMEOUT  seconds allowed for each df when a network mount could hang it (default 3)
 #
 # The script arrives on stdin, so every command that could read stdin gets
 # </dev/null or a pipe: otherwise it would swallow the rest of the script.
@@ -66,13 +66,15 @@ else
 	fi
 fi
 
-# First CPU reading. Both readings take /proc/stat and every /proc/<pid>/stat in one
-# cat, so host and process counters come from the same instant; processes that
-# vanish in between only make cat complain on the discarded stderr.
-fp_stat1=$(cat /proc/stat /proc/[0-9]*/stat 2>/dev/null)
+# The window starts now, so the two readings start FP_WINDOW apart however long the
+# first one takes. Each reading is one cat of /proc/stat, every /proc/<pid>/stat and
+# /proc/stat again: on a busy host the pid files take a while, and the two host
+# counters let the awk below place each process in time. Processes that vanish
+# meanwhile only make cat complain on the discarded stderr.
 sleep "$FP_WINDOW" </dev/null >/dev/null 2>&1 &
 fp_sleep=$!
 trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
+fp_stat1=$(cat /proc/stat /proc/[0-9]*/stat /proc/stat 2>/dev/null)
 
 # Everything below up to the second reading runs inside the window, so a slow network
 # mount lengthens the window instead of adding to it.
@@ -155,14 +157,11 @@ else
 	fp_warn 'who is not available; sessions not collected'
 fi
 
-# Filesystems. The awk prints one line per filesystem to query: "L<TAB>type<TAB>mount"
-# for local ones (one df call for all) and "T<TAB>type<TAB>mount" for those that can
-# hang (network and FUSE), each of which gets its own df under `timeout`.
+# Filesystems, in three steps: the awk keeps real filesystems from /proc/mounts as
+# "L|T<TAB>type<TAB>source<TAB>mount", T for those whose df can hang (network, FUSE);
+# the shell drops bind-mounted files; a second awk counts each source once.
 fp_mounts=$(awk '
 BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
 	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
 		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
 		"efivarfs selinuxfs smackfs apparmorfs squashfs erofs cramfs romfs iso9660 udf devfs usbfs " \
@@ -172,6 +171,9 @@ BEGIN {
 	n = split("nfs nfs4 cifs smb3 smbfs ncpfs ceph glusterfs 9p afs coda lustre gpfs beegfs " \
 		"orangefs pvfs2 ocfs2 gfs2 davfs vboxsf vmhgfs prl_fs", a, " ")
 	for (i = 1; i <= n; i++) slow[a[i]] = 1
+	ctl = ""
+	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
+	ctl = "[" ctl sprintf("%c", 127) "]"
 }
 function clean(s) { gsub(ctl, "?", s); return s }
 # /proc/mounts writes space, tab, newline and backslash in mount points as \ooo.
@@ -199,23 +201,50 @@ NF >= 3 {
 }
 END {
 	for (i = 1; i <= n; i++) {
-		keep[i] = top[mnt[i]] == i && !(type[i] in pseudo)
+		if (top[mnt[i]] != i) continue
 		# Containers: the root overlay is the filesystem that fills up; other overlays are layers.
-		if (top[mnt[i]] == i && type[i] == "overlay" && mnt[i] == "/") keep[i] = 1
-		# Bind mounts repeat a source; count the filesystem once, at its shortest mount point.
-		if (keep[i] && src[i] != "none") {
-			if (!(src[i] in best) || length(mnt[i]) < length(mnt[best[src[i]]])) best[src[i]] = i
-		}
-	}
-	for (i = 1; i <= n; i++) {
-		if (!keep[i] || (src[i] != "none" && best[src[i]] != i)) continue
+		if ((type[i] in pseudo) && !((type[i] == "overlay" || type[i] == "aufs") && mnt[i] == "/")) continue
 		if (index(mnt[i], "\n")) {
 			printf "W\tskipped a mount point with a newline in its name: %s\n", clean(mnt[i])
 			continue
 		}
-		printf "%s\t%s\t%s\n", (type[i] in slow || type[i] ~ /^fuse/) ? "T" : "L", type[i], mnt[i]
+		printf "%s\t%s\t%s\t%s\n", (type[i] in slow || type[i] ~ /^fuse/) ? "T" : "L", type[i], src[i], mnt[i]
 	}
 }' /proc/mounts </dev/null)
+
+fp_keep=
+fp_ifs=$IFS
+IFS=$fp_nl
+set -f
+for fp_line in $fp_mounts; do
+	# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own; stat
+	# only local mount points, since on a hung network mount stat would hang too.
+	case $fp_line in
+	L*) [ -d "${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}" ] || continue ;;
+	esac
+	fp_keep=$fp_keep$fp_line$fp_nl
+done
+IFS=$fp_ifs
+set +f
+
+# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
+fp_mounts=$(printf '%s' "$fp_keep" | awk '
+/^W\t/ { print; next }
+{
+	n++
+	t1 = index($0, "\t")
+	rest = substr($0, t1 + 1)
+	t2 = index(rest, "\t")
+	rest2 = substr(rest, t2 + 1)
+	t3 = index(rest2, "\t")
+	head[n] = substr($0, 1, t1 + t2 - 1)
+	src[n] = substr(rest2, 1, t3 - 1)
+	mnt[n] = substr(rest2, t3 + 1)
+	if (src[n] != "none" && (!(src[n] in best) || length(mnt[n]) < length(mnt[best[src[n]]]))) best[src[n]] = n
+}
+END {
+	for (i = 1; i <= n; i++) if (src[i] == "none" || best[src[i]] == i) print head[i] "\t" mnt[i]
+}')
 
 # Runs df on one mount under a deadline, and reports how it went in a line before df's output.
 fp_bounded_df() {
@@ -246,8 +275,7 @@ fi
 	for fp_line in $fp_mounts; do
 		fp_m=${fp_line#?"$fp_tab"*"$fp_tab"}
 		case $fp_line in
-		# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own.
-		L*) [ -d "$fp_m" ] || continue ;;
+		L*) ;;
 		T*) fp_seen_slow=yes ;;
 		*) continue ;;
 		esac
@@ -327,7 +355,7 @@ trap - HUP INT TERM PIPE
 	printf '==fleetpoll:passwd==\n'
 	cat /etc/passwd 2>/dev/null
 	printf '==fleetpoll:stat1==\n%s\n==fleetpoll:stat2==\n' "$fp_stat1"
-	cat /proc/stat /proc/[0-9]*/stat 2>/dev/null
+	cat /proc/stat /proc/[0-9]*/stat /proc/stat 2>/dev/null
 	printf '==fleetpoll:status==\n'
 	# Name in status escapes newlines (unlike comm in stat), so its lines are whole.
 	# Fixed strings keep BusyBox grep fast; awk below matches the exact keys.
@@ -354,12 +382,14 @@ sec == "s1" || sec == "s2" {
 		# Total excludes guest and guest_nice: the kernel already counts them in user and nice.
 		t = 0
 		for (i = 2; i <= 9 && i <= NF; i++) t += $i
-		total[sec] = t
-		idle[sec] = $5 + $6
+		# The first /proc/stat of a reading ("a") comes before its pid files, the second ("b") after.
+		half = ((sec "a") in total) ? "b" : "a"
+		total[sec half] = t
+		if (half == "a") idle[sec] = $5 + $6
 		next
 	}
 	if (buf == "" && $1 ~ /^cpu[0-9]+$/) {
-		if (sec == "s2") ncpu++
+		if (sec == "s2" && !("s2b" in total)) ncpu++
 		next
 	}
 	if (buf == "" && $0 !~ /^[0-9]+ \(/) next
@@ -371,9 +401,12 @@ sec == "s1" || sec == "s2" {
 	if (split(substr(buf, RSTART + 1), f, " ") < 13) next
 	id = substr(buf, 1, index(buf, " (") - 1)
 	buf = ""
-	if (sec == "s1") ticks1[id] = f[12] + f[13]
-	else {
+	if (sec == "s1") {
+		ticks1[id] = f[12] + f[13]
+		at1[id] = ++count1
+	} else {
 		ticks2[id] = f[12] + f[13]
+		at2[id] = ++count2
 		kthread[id] = int(f[7] / PF_KTHREAD) % 2
 	}
 	next
@@ -392,11 +425,18 @@ function add() {
 	if (kthread[pid]) { kthreads++; return }
 	n++
 	P[n] = pid
-	U[n] = uid in username ? username[uid] : uid
+	U[n] = (uid in username) ? username[uid] : uid
 	R[n] = rss
 	N[n] = name
 	# Absent from the first reading means started within the window: all its ticks are new.
 	D[n] = (pid in ticks1 && ticks1[pid] <= ticks2[pid]) ? ticks2[pid] - ticks1[pid] : ticks2[pid]
+	# Host ticks that passed between the two reads of this pid file, taking each reading
+	# to go through its files at an even pace.
+	T[n] = hostticks("s2", at2[pid] / (count2 + 1)) - hostticks("s1", (pid in at1) ? at1[pid] / (count1 + 1) : 0.5)
+}
+function hostticks(reading, progress) {
+	if (!((reading "b") in total)) return total[reading "a"]
+	return total[reading "a"] + (total[reading "b"] - total[reading "a"]) * progress
 }
 function before(by, i, j) {
 	if (by == "cpu" && D[i] != D[j]) return D[i] > D[j]
@@ -404,29 +444,42 @@ function before(by, i, j) {
 	if (D[i] != D[j]) return D[i] > D[j]
 	return P[i] + 0 < P[j] + 0
 }
-function pick(by,   k, i, b, taken) {
-	for (k = 1; k <= topn && k <= n; k++) {
-		b = 0
-		for (i = 1; i <= n; i++) if (!(i in taken) && (b == 0 || before(by, i, b))) b = i
-		taken[b] = 1
-		if (!(b in listed)) { listed[b] = 1; order[++shown] = b }
+# Heap of process indexes with the one that sorts first at the root.
+function sift(by, idx, i, m,   c, t) {
+	while ((c = 2 * i) <= m) {
+		if (c < m && before(by, idx[c + 1], idx[c])) c++
+		if (!before(by, idx[c], idx[i])) return
+		t = idx[i]; idx[i] = idx[c]; idx[c] = t
+		i = c
+	}
+}
+# Lists the first topn processes in the `by` order: O(n + topn log n), not a full sort.
+function pick(by,   idx, i, m, k) {
+	for (i = 1; i <= n; i++) idx[i] = i
+	m = n
+	for (i = int(m / 2); i >= 1; i--) sift(by, idx, i, m)
+	for (k = 0; k < topn && m > 0; k++) {
+		if (!(idx[1] in listed)) { listed[idx[1]] = 1; order[++shown] = idx[1] }
+		idx[1] = idx[m]
+		m--
+		sift(by, idx, 1, m)
 	}
 }
 END {
 	add()
 	if (ncpu < 1) ncpu = 1
-	dtotal = total["s2"] - total["s1"]
-	if ("s1" in total && "s2" in total) {
+	dtotal = total["s2a"] - total["s1a"]
+	if (("s1a" in total) && ("s2a" in total)) {
 		busy = dtotal > 0 ? 100 * (1 - (idle["s2"] - idle["s1"]) / dtotal) : 0
 		if (busy < 0) busy = 0
 		if (busy > 100) busy = 100
 		printf "cpu\t%d\t%.1f\n", ncpu, busy
 	}
 	# Per process: percent of one core over the window, as top shows it.
-	for (i = 1; i <= n; i++) C[i] = dtotal > 0 ? D[i] * ncpu * 100 / dtotal : 0
+	for (i = 1; i <= n; i++) C[i] = T[i] > 0 ? D[i] * ncpu * 100 / T[i] : 0
 
-	if (topn >= n) for (i = 1; i <= n; i++) order[++shown] = i
-	else { pick("cpu"); pick("mem") }
+	pick("cpu")
+	pick("mem")
 
 	# comm is cut at 15 bytes; argv[0] usually has the whole name. Only listed processes
 	# are looked up, in one shell.

@@ -62,7 +62,8 @@ export function parseProbeOutput(raw: string): ParseOutcome {
 }
 
 function parse(raw: string): Sample {
-  const lines = raw.split('\n');
+  // Windows PowerShell may prefix UTF-8 output with a BOM.
+  const lines = (raw.startsWith('\uFEFF') ? raw.slice(1) : raw).split('\n');
   let index = 0;
   while (index < lines.length && stripCr(lines[index] ?? '') !== `${PROTOCOL_HEADER}\t${PROTOCOL_VERSION}`) {
     const candidate = stripCr(lines[index] ?? '');
@@ -109,7 +110,8 @@ function parse(raw: string): Sample {
       ended = true;
       break;
     }
-    const limit = MAX_RECORDS[type];
+    // Own keys only: a hostile record type like `__proto__` must not reach Object's prototype.
+    const limit = Object.hasOwn(MAX_RECORDS, type) ? MAX_RECORDS[type] : undefined;
     if (limit !== undefined) {
       counts[type] = (counts[type] ?? 0) + 1;
       if ((counts[type] ?? 0) > limit) throw new ProtocolError(`more than ${limit} '${type}' records`);
