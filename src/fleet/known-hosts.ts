@@ -301,6 +301,49 @@ async function readIfPresent(file: string): Promise<string | null> {
   }
 }
 
+// Plain host names index their lines directly; only wildcard, negated and hashed lines
+// are scanned per lookup. Without it, a fleet of N hosts against N lines costs N^2.
+class EntryIndex {
+  private readonly byName = new Map<string, KnownHostEntry[]>();
+  private readonly scanned: KnownHostEntry[] = [];
+  private readonly order = new Map<KnownHostEntry, number>();
+  // hostKeyAlgorithms and verify ask for the same host one after the other.
+  private readonly memo = new Map<string, KnownHostEntry[]>();
+
+  constructor(entries: readonly KnownHostEntry[]) {
+    for (const entry of entries) this.add(entry);
+  }
+
+  add(entry: KnownHostEntry): void {
+    this.order.set(entry, this.order.size);
+    this.memo.clear();
+    if (entry.marker === 'cert-authority') return;
+    const names = entry.patterns.toLowerCase().split(',');
+    if (entry.patterns.startsWith('|') || names.some((n) => /[*?!]/.test(n))) {
+      this.scanned.push(entry);
+      return;
+    }
+    for (const name of new Set(names)) {
+      const list = this.byName.get(name);
+      if (list === undefined) this.byName.set(name, [entry]);
+      else list.push(entry);
+    }
+  }
+
+  /** Entries that may name the host, in file order; checkHostKey does the exact match. */
+  candidates(address: string, port: number): KnownHostEntry[] {
+    const name = lookupName(address, port);
+    let found = this.memo.get(name);
+    if (found === undefined) {
+      const direct = this.byName.get(name) ?? [];
+      const scanned = this.scanned.filter((e) => hostFieldMatches(e.patterns, name));
+      found = scanned.length === 0 ? direct : [...direct, ...scanned].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+      this.memo.set(name, found);
+    }
+    return found;
+  }
+}
+
 function describe(e: KnownHostEntry): string {
   return `${e.keyType} key at ${e.file}:${e.line}`;
 }
@@ -312,8 +355,10 @@ export class KnownHosts {
   readonly mode: HostKeyMode;
   readonly userFile: string;
   readonly systemFile: string | null;
-  private entries: KnownHostEntry[] = [];
+  private index = new EntryIndex([]);
   private loaded = false;
+  /** Lines in the user file, known after the first append (so later appends need not re-read it). */
+  private userFileLines: number | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: KnownHostsOptions) {
@@ -337,7 +382,7 @@ export class KnownHosts {
         errors.push(...parsed.errors);
       }
     }
-    this.entries = entries;
+    this.index = new EntryIndex(entries);
     this.loaded = true;
     return { errors };
   }
@@ -345,13 +390,13 @@ export class KnownHosts {
   /** The verdict for a key, without policy; throws RangeError on a malformed blob. */
   check(address: string, port: number, keyBlob: Buffer): HostKeyVerdict {
     this.assertLoaded();
-    return checkHostKey(this.entries, address, port, keyBlob);
+    return checkHostKey(this.index.candidates(address, port), address, port, keyBlob);
   }
 
   /** Key types already trusted for the host; feed to preferHostKeyAlgorithms. */
   knownKeyTypes(address: string, port: number): string[] {
     this.assertLoaded();
-    return knownKeyTypes(this.entries, address, port);
+    return knownKeyTypes(this.index.candidates(address, port), address, port);
   }
 
   /** Applies the mode to a presented key; never rejects once load() has resolved. */
@@ -414,7 +459,7 @@ export class KnownHosts {
       writeError = `cannot write ${this.userFile}: ${(err as Error).message}`;
     }
     // Trusted in memory even when the write failed, so the rest of this run is consistent.
-    this.entries.push(...parseKnownHosts(text, this.userFile).entries.map((e) => ({ ...e, line: lineNumber })));
+    for (const entry of parseKnownHosts(text, this.userFile).entries) this.index.add({ ...entry, line: lineNumber });
     if (writeError !== null) return { decision: 'accept', how: 'unsaved', fingerprint: presented, error: writeError };
     return { decision: 'accept', how: 'recorded', fingerprint: presented };
   }
@@ -424,13 +469,18 @@ export class KnownHosts {
     await mkdir(dirname(this.userFile), { recursive: true, mode: 0o700 });
     const handle = await open(this.userFile, 'a+', 0o600);
     try {
-      const existing = await handle.readFile('utf8');
-      // A file edited by hand may lack its final newline; without one we would glue
-      // our line onto the last entry and corrupt both.
-      const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
+      let prefix = '';
+      if (this.userFileLines === null) {
+        const existing = await handle.readFile('utf8');
+        // A file edited by hand may lack its final newline; without one we would glue
+        // our line onto the last entry and corrupt both.
+        prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
+        this.userFileLines = existing.split('\n').length - 1 + (prefix === '' ? 0 : 1);
+      }
       await handle.appendFile(`${prefix}${text}\n`);
       await handle.sync();
-      return existing.split('\n').length + (prefix === '' ? 0 : 1);
+      this.userFileLines += 1;
+      return this.userFileLines;
     } finally {
       await handle.close();
     }
