@@ -2,9 +2,11 @@
 import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const from = 'src/probes';
-const to = 'dist/src/probes';
-mkdirSync(to, { recursive: true });
-for (const name of readdirSync(from)) {
-  if (name.endsWith('.sh') || name.endsWith('.ps1')) cpSync(join(from, name), join(to, name));
+// src/probes: the probes and the Windows SSH bootstrap; src/fleet: the PowerShell remoting broker.
+for (const dir of ['src/probes', 'src/fleet']) {
+  const to = join('dist', dir);
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('.sh') || name.endsWith('.ps1')) cpSync(join(dir, name), join(to, name));
+  }
 }

@@ -3,11 +3,14 @@
 import { relative } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { alertsCommand, type AlertsArgs } from './alerts/commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { defaultUser, type InventoryIssue } from './inventory.js';
 import { createLog } from './log.js';
 import type { PollResult, PollStatus } from './model.js';
-import { runPoll, type PollRunOutcome } from './run-poll.js';
+import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
+// Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
+import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
 
 // Documented in the README; scripts and schedulers depend on them.
@@ -78,6 +81,7 @@ async function pollCommand(args: PollArgs): Promise<number> {
   try {
     let outcome: PollRunOutcome;
     try {
+      const { runPoll } = await import('./run-poll.js');
       outcome = await runPoll({ config, only: args.only ?? [], strict: args.strict, env: process.env, log });
     } catch (error) {
       if (error instanceof StoreError) {
@@ -99,7 +103,8 @@ async function pollCommand(args: PollArgs): Promise<number> {
       }
       case 'polled': {
         if (args.json) process.stdout.write(`${JSON.stringify(jsonReport(outcome), null, 2)}\n`);
-        else process.stdout.write(humanSummary(outcome, config));
+        // --quiet is for cron, which mails any output: the CSV files and the run log have it all.
+        else if (!args.quiet) process.stdout.write(humanSummary(outcome, config));
         const down = outcome.results.some((r) => r.status !== 'ok');
         return args.failOnDown && down ? EXIT.hostsDown : EXIT.ok;
       }
@@ -153,6 +158,11 @@ function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>, conf
   if (results.length > 20 && failed > shown.length) lines.push(`  ... and ${failed - shown.length} more; see recentlog.csv`);
   const files = outcome.written.map((f) => relative(process.cwd(), f) || f);
   lines.push(`Wrote ${files.join(', ')}`);
+  const alerts = outcome.alerts;
+  if (alerts.enabled && alerts.firing + alerts.notified + alerts.queued > 0) {
+    const waiting = alerts.queued > 0 ? `, ${alerts.queued} waiting for delivery` : '';
+    lines.push(`Alerts: ${alerts.firing} firing, ${alerts.notified} new notification(s), ${alerts.mailsSent} mail(s) sent${waiting}`);
+  }
   for (const w of outcome.warnings) lines.push(`Warning: ${w}`);
   void config;
   return `${lines.join('\n')}\n`;
@@ -166,6 +176,7 @@ function jsonReport(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): unkno
     inventoryIssues: outcome.inventoryIssues,
     files: outcome.written,
     warnings: outcome.warnings,
+    alerts: outcome.alerts,
     results: outcome.results.map((r) => {
       const base = { name: r.host.name, address: r.host.address, transport: r.host.transport, status: r.status, durationMs: r.durationMs, attempts: r.attempts };
       return r.status === 'ok' ? { ...base, sample: r.sample } : { ...base, phase: r.phase, error: r.error };
@@ -198,9 +209,37 @@ export async function main(argv: string[]): Promise<number> {
           .option('delimiter', { type: 'string', choices: [',', ';', 'tab'], describe: 'CSV delimiter (";" also switches to decimal comma)' })
           .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], describe: 'run log detail (data/fleetpoll.log)' })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also show info lines of the run log on stderr' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'show only errors on stderr' }),
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors (no summary): for cron' }),
       async (a) => {
         exitCode = await pollCommand(a as unknown as PollArgs);
+      },
+    )
+    .command(
+      'alerts <action>',
+      'alert e-mails: "test" sends a sample digest, "status" lists what is firing now',
+      (y) =>
+        y
+          .positional('action', { choices: ['test', 'status'], describe: 'test: send a sample digest; status: list firing alerts' })
+          .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+          .option('data-dir', { alias: 'd', type: 'string', describe: 'where alert-state.json is (default data/)' })
+          .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
+          .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
+      async (a) => {
+        exitCode = await alertsCommand(a as unknown as AlertsArgs, process.env, process.cwd(), {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+        });
+      },
+    )
+    .command(
+      'report',
+      'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
+      (y) => reportOptions(y),
+      async (a) => {
+        exitCode = await reportCommand(a as unknown as ReportArgs, process.env, process.cwd(), {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+        });
       },
     )
     .strict()

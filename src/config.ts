@@ -2,6 +2,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
+import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
+import { parseReportSettings, type ReportSettings } from './report/settings.js';
+import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
+import type { WinrmAuthentication } from './model.js';
 
 export type HostKeyMode = 'strict' | 'accept-new' | 'off';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -30,6 +35,15 @@ export interface Config {
     /** Key used when a row's auth column is empty and no agent answers; null = ~/.ssh defaults. */
     readonly identityPath: string | null;
     readonly passphraseEnv: string;
+    /** Program the SSH transport starts on os=windows hosts to run the probe (powershell or pwsh). */
+    readonly windowsPowerShell: string;
+  };
+  /** PowerShell remoting (transport=winrm): the poller's own PowerShell and row defaults. */
+  readonly winrm: {
+    /** Executable of the long-lived PowerShell that runs Invoke-Command. */
+    readonly powershell: string;
+    readonly useSsl: boolean;
+    readonly authentication: WinrmAuthentication;
   };
   readonly csv: {
     readonly delimiter: ',' | ';' | '\t';
@@ -40,6 +54,12 @@ export interface Config {
     readonly maxSizeBytes: number;
     readonly maxFiles: number;
   };
+  /** Null when no smtp section and no FLEETPOLL_SMTP_HOST: mail is not configured. */
+  readonly smtp: SmtpSettings | null;
+  /** Fleet-wide alert rules; per-host overrides come from servers.csv. */
+  readonly alerts: AlertSettings;
+  /** The weekly report and the rotation of the history files. */
+  readonly report: ReportSettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -88,6 +108,10 @@ const FIELDS: readonly Field[] = [
   { path: 'ssh.port' },
   { path: 'ssh.identity', env: 'FLEETPOLL_SSH_IDENTITY' },
   { path: 'ssh.passphraseEnv' },
+  { path: 'ssh.windowsPowerShell' },
+  { path: 'winrm.powershell', env: 'FLEETPOLL_WINRM_POWERSHELL' },
+  { path: 'winrm.useSsl' },
+  { path: 'winrm.authentication' },
   { path: 'csv.delimiter', env: 'FLEETPOLL_CSV_DELIMITER' },
   { path: 'csv.decimal' },
   { path: 'log.level', env: 'FLEETPOLL_LOG_LEVEL' },
@@ -109,10 +133,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
   const configFile = explicitFile !== undefined ? resolve(cwd, explicitFile) : resolve(cwd, DEFAULT_CONFIG_FILE);
   let fileUsed: string | null = null;
   let fileBase = cwd;
+  let settingsFile: SettingsFileSections | null = null;
   if (existsSync(configFile)) {
     fileUsed = configFile;
     fileBase = dirname(configFile);
-    readSettingsFile(configFile, raw, problems);
+    settingsFile = readSettingsFile(configFile, raw, problems);
   } else if (explicitFile !== undefined) {
     problems.push(`${configFile}: settings file not found`);
   }
@@ -177,6 +202,16 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     return r.value;
   };
 
+  const booleanValue = (path: string, fallback: boolean): boolean => {
+    const r = raw.get(path);
+    if (r === undefined) return fallback;
+    if (typeof r.value === 'boolean') return r.value;
+    if (typeof r.value === 'string' && /^(true|yes)$/i.test(r.value.trim())) return true;
+    if (typeof r.value === 'string' && /^(false|no)$/i.test(r.value.trim())) return false;
+    problems.push(`${r.source}: ${path} must be true or false (got ${JSON.stringify(r.value)})`);
+    return fallback;
+  };
+
   const delimiterRaw = raw.get('csv.delimiter');
   if (delimiterRaw !== undefined && delimiterRaw.value === 'tab') delimiterRaw.value = '\t';
   const delimiter = choiceValue('csv.delimiter', ',', [',', ';', '\t'] as const);
@@ -205,6 +240,13 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       port: numberValue('ssh.port', 22, 1, 65535, true),
       identityPath: identity === undefined ? null : pathValue('ssh.identity', ''),
       passphraseEnv: stringValue('ssh.passphraseEnv', 'FLEETPOLL_KEY_PASSPHRASE', /^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+      // It becomes part of the command line sent to the host: no spaces or shell characters.
+      windowsPowerShell: stringValue('ssh.windowsPowerShell', 'powershell', /^[A-Za-z0-9_.:\\/][A-Za-z0-9_.:\\/-]*$/, 'a program name or path without spaces'),
+    },
+    winrm: {
+      powershell: stringValue('winrm.powershell', process.platform === 'win32' ? 'powershell' : 'pwsh', /^[^\r\n]+$/, 'a program name or path'),
+      useSsl: booleanValue('winrm.useSsl', false),
+      authentication: choiceValue('winrm.authentication', 'default', ['default', 'negotiate', 'kerberos', 'credssp', 'basic'] as const),
     },
     csv: { delimiter, decimalSeparator },
     log: {
@@ -212,6 +254,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       maxSizeBytes: Math.round(numberValue('log.maxSizeMB', 10, 1, 10000, false) * 1024 * 1024),
       maxFiles: numberValue('log.maxFiles', 5, 1, 100, true),
     },
+    smtp: parseSmtpSettings(settingsFile?.sections.smtp, settingsFile, env, problems, { fileBase, cwd }),
+    alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
+    report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);
@@ -220,31 +265,36 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
   return deepFreeze(config);
 }
 
-function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[]): void {
+// Returns the file's foreign sections with key lines for their owners' validators (null if unreadable).
+function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[]): SettingsFileSections | null {
   let text: string;
   let data: unknown;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     problems.push(`${file}: cannot read: ${(error as Error).message}`);
-    return;
+    return null;
   }
   try {
     data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     problems.push(`${file}: not valid JSON: ${(error as Error).message}`);
-    return;
+    return null;
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     problems.push(`${file}: must hold a JSON object`);
-    return;
+    return null;
   }
+  const foreign: Record<string, unknown> = {};
   const known = new Set(FIELDS.map((f) => f.path));
   const sections = new Set(FIELDS.map((f) => f.path.split('.')[0]));
   const walk = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [key, value] of Object.entries(obj)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
-      if (prefix === '' && FOREIGN_SECTIONS.has(key)) continue;
+      if (prefix === '' && FOREIGN_SECTIONS.has(key)) {
+        foreign[key] = value;
+        continue;
+      }
       const at = `${file}:${lineOfKey(text, key)}`;
       if (known.has(path)) {
         raw.set(path, { value, source: at });
@@ -257,6 +307,7 @@ function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[
     }
   };
   walk(data as Record<string, unknown>, '');
+  return { file, lines: jsonPathLines(text.replace(/^\uFEFF/, '')), sections: foreign };
 }
 
 // JSON.parse gives no positions; the first occurrence of the quoted key is a good pointer.

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import type { AuthSpec, Host, OsKind, TransportKind } from './model.js';
+import type { AuthSpec, Host, OsKind, TransportKind, WinrmAuthentication, WinrmOptions } from './model.js';
 
 // A problem found in the inventory, tied to its line.
 export interface InventoryIssue {
@@ -21,13 +21,21 @@ export interface Inventory {
 
 export interface InventoryDefaults {
   readonly user: string;
+  /** SSH port. */
   readonly port: number;
+  /** Defaults for transport=winrm rows whose winrm_ssl / winrm_auth cells are empty. */
+  readonly winrmSsl?: boolean;
+  readonly winrmAuthentication?: WinrmAuthentication;
 }
 
-const TRANSPORTS: readonly TransportKind[] = ['ssh', 'local'];
-const OSES: readonly OsKind[] = ['linux'];
+const TRANSPORTS: readonly TransportKind[] = ['ssh', 'winrm', 'local'];
+const OSES: readonly OsKind[] = ['linux', 'windows'];
+const WINRM_AUTHS: readonly WinrmAuthentication[] = ['default', 'negotiate', 'kerberos', 'credssp', 'basic'];
+// WinRM's standard listener ports (HTTP, HTTPS).
+const WINRM_PORT = 5985;
+const WINRM_SSL_PORT = 5986;
 // Columns the core reads; others are kept in `extra` for later stages (alert overrides).
-const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled']);
+const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled', 'winrm_ssl', 'winrm_auth']);
 // Headers of the PowerShell-era servers.csv that admins already have.
 const HEADER_ALIASES: Record<string, string> = {
   'server name': 'name',
@@ -155,7 +163,9 @@ export function parseInventory(text: string, file: string, defaults: InventoryDe
         issues.push({ file, line, severity: 'warning', message: 'a value in a password column was ignored; remove it from the file' });
       }
     }
-    const host = parseRow(get, line, defaults, env, rowErrors, record, header);
+    const rowWarnings: string[] = [];
+    const host = parseRow(get, line, defaults, env, rowErrors, record, header, rowWarnings);
+    for (const message of rowWarnings) issues.push({ file, line, severity: 'warning', message });
     if (host !== null && rowErrors.length === 0) {
       const key = host.name.toLowerCase();
       const previous = seen.get(key);
@@ -179,6 +189,7 @@ function parseRow(
   errors: string[],
   record: string[],
   header: string[],
+  warnings: string[] = [],
 ): Host | null {
   const name = get('name');
   if (name === '') {
@@ -187,16 +198,25 @@ function parseRow(
   }
   if (!NAME.test(name)) errors.push(`name "${clip(name)}" has characters other than letters, digits and _ . @ : -`);
 
-  const transportText = get('transport').toLowerCase() || 'ssh';
+  // Windows hosts speak PowerShell remoting (WinRM) unless the row says ssh.
+  const osText = get('os').toLowerCase() || 'linux';
+  const transportText = get('transport').toLowerCase() || (osText === 'windows' ? 'winrm' : 'ssh');
   if (!(TRANSPORTS as readonly string[]).includes(transportText)) {
-    errors.push(`unknown transport "${clip(transportText)}" (expected ${TRANSPORTS.join(' or ')})`);
+    errors.push(`unknown transport "${clip(transportText)}" (expected ${listOf(TRANSPORTS)})`);
   }
   const transport = transportText as TransportKind;
 
   const address = get('address') || name;
   if (!ADDRESS.test(address) || address.startsWith('-')) errors.push(`address "${clip(address)}" is not a host name or IP address`);
 
-  let port = defaults.port;
+  const winrm = transport === 'winrm' ? parseWinrm(get, defaults, errors) : undefined;
+  if (transport !== 'winrm') {
+    for (const column of ['winrm_ssl', 'winrm_auth']) {
+      if (get(column) !== '') warnings.push(`${column} applies to transport=winrm only; ignored for transport=${transportText}`);
+    }
+  }
+
+  let port = winrm === undefined ? defaults.port : winrm.useSsl ? WINRM_SSL_PORT : WINRM_PORT;
   const portText = get('port');
   if (portText !== '') {
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
@@ -211,8 +231,12 @@ function parseRow(
 
   const auth = parseAuth(get('auth'), env, errors);
 
-  const osText = get('os').toLowerCase() || 'linux';
-  if (!(OSES as readonly string[]).includes(osText)) errors.push(`unknown os "${clip(osText)}" (expected ${OSES.join(' or ')})`);
+  if (!(OSES as readonly string[]).includes(osText)) errors.push(`unknown os "${clip(osText)}" (expected ${listOf(OSES)})`);
+  if (transport === 'winrm' && osText === 'linux') errors.push('transport winrm polls Windows hosts: set os=windows (or use transport=ssh)');
+  if (transport === 'local' && osText === 'windows') errors.push('transport local runs the Linux probe on this machine: os=windows is not supported with it');
+  if (transport === 'winrm' && (auth.kind === 'agent' || auth.kind === 'key')) {
+    errors.push(`auth ${auth.kind === 'key' ? 'key:<path>' : 'agent'} is for SSH; for winrm use password-env:<VAR>, or leave it empty to use the poller's own Windows identity`);
+  }
 
   const tags = get('tags')
     .split(/[\s,;|]+/)
@@ -241,7 +265,31 @@ function parseRow(
     enabled,
     line,
     extra,
+    ...(winrm === undefined ? {} : { winrm }),
   };
+}
+
+// winrm_ssl and winrm_auth of a transport=winrm row, with the settings' defaults.
+function parseWinrm(get: (column: string) => string, defaults: InventoryDefaults, errors: string[]): WinrmOptions {
+  let useSsl = defaults.winrmSsl ?? false;
+  const sslText = get('winrm_ssl').toLowerCase();
+  if (['yes', 'y', 'true', '1', 'on'].includes(sslText)) useSsl = true;
+  else if (['no', 'n', 'false', '0', 'off'].includes(sslText)) useSsl = false;
+  else if (sslText !== '') errors.push(`winrm_ssl "${clip(sslText)}" is not yes or no`);
+
+  let authentication = defaults.winrmAuthentication ?? 'default';
+  const authText = get('winrm_auth').toLowerCase();
+  if ((WINRM_AUTHS as readonly string[]).includes(authText)) authentication = authText as WinrmAuthentication;
+  else if (authText !== '') errors.push(`winrm_auth "${clip(authText)}" is not one of ${listOf(WINRM_AUTHS)}`);
+  if (authentication === 'basic' && !useSsl) {
+    errors.push('winrm_auth=basic over HTTP would send the password readable on the network: set winrm_ssl=yes');
+  }
+  return { useSsl, authentication };
+}
+
+// "a, b or c", for the lists of accepted values in messages.
+function listOf(values: readonly string[]): string {
+  return values.length <= 1 ? values.join('') : `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
 }
 
 function parseAuth(text: string, env: NodeJS.ProcessEnv, errors: string[]): AuthSpec {

@@ -1,7 +1,17 @@
 // The typed data that flows one way: inventory -> poll -> samples -> store.
 
-export type TransportKind = 'ssh' | 'local';
-export type OsKind = 'linux';
+export type TransportKind = 'ssh' | 'local' | 'winrm';
+export type OsKind = 'linux' | 'windows';
+
+// How PowerShell remoting authenticates to a WinRM host (Invoke-Command -Authentication).
+export type WinrmAuthentication = 'default' | 'negotiate' | 'kerberos' | 'credssp' | 'basic';
+
+// WinRM connection options of one host (transport=winrm only).
+export interface WinrmOptions {
+  /** HTTPS listener (port 5986 by default) instead of HTTP (5985). */
+  readonly useSsl: boolean;
+  readonly authentication: WinrmAuthentication;
+}
 
 // How a host authenticates; secrets are referenced, never stored here.
 export type AuthSpec =
@@ -25,6 +35,8 @@ export interface Host {
   readonly line: number;
   /** Columns the core does not interpret (per-host overrides used by later stages). */
   readonly extra: Readonly<Record<string, string>>;
+  /** Set for transport=winrm; `port` is then the WinRM port. */
+  readonly winrm?: WinrmOptions;
 }
 
 export interface Disk {

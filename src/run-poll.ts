@@ -1,4 +1,6 @@
 // One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
+import { runAlerts, type AlertRunOutcome } from './alerts/run-alerts.js';
+import { checkAlertColumns } from './alerts/settings.js';
 import type { Config } from './config.js';
 import { resolveKeyPath } from './config.js';
 import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js';
@@ -7,9 +9,11 @@ import type { Host, OsKind, PollResult, TransportKind } from './model.js';
 import { KnownHosts } from './fleet/known-hosts.js';
 import { LocalTransport } from './fleet/local.js';
 import { pollFleet } from './fleet/poll.js';
+import { PowerShellTransport } from './fleet/powershell.js';
 import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
 import type { Transport } from './fleet/transport.js';
 import { buildProbeScript } from './probes/scripts.js';
+import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
 import { writeCycle } from './store/write-cycle.js';
 
@@ -34,6 +38,7 @@ export type PollRunOutcome =
       inventoryIssues: readonly InventoryIssue[];
       written: string[];
       warnings: string[];
+      alerts: AlertRunOutcome;
     }
   | { kind: 'invalid'; problems: string[]; inventoryIssues: readonly InventoryIssue[] }
   | { kind: 'locked'; holder: LockInfo | null; description: string };
@@ -43,11 +48,15 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
   const { config, log } = request;
   let inventory;
   try {
-    inventory = await loadInventory(config.inventoryPath, { user: config.ssh.user, port: config.ssh.port }, request.env);
+    inventory = await loadInventory(config.inventoryPath, { user: config.ssh.user, port: config.ssh.port, winrmSsl: config.winrm.useSsl, winrmAuthentication: config.winrm.authentication }, request.env);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : (error as Error).message;
     return { kind: 'invalid', problems: [`${config.inventoryPath}: ${why}`], inventoryIssues: [] };
+  }
+  // Bad alert override columns are inventory errors too, reported before anything connects.
+  if (config.alerts.enabled) {
+    inventory = { ...inventory, issues: [...inventory.issues, ...checkAlertColumns(inventory.hosts, config.alerts, inventory.file)].sort((a, b) => a.line - b.line) };
   }
   const errors = inventory.issues.filter((i) => i.severity === 'error');
   if (request.strict && errors.length > 0) {
@@ -87,6 +96,8 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     } finally {
       await Promise.all(Object.values(transports).map((t) => t.close()));
     }
+    // A month boundary moves log.csv & co. to log-YYYY-MM.csv first; never fails the poll.
+    await rotateBeforeWrite(config.dataDir, cycleStart, config.report.rotate, log);
     const stored = await writeCycle(results, cycleStart, {
       dataDir: config.dataDir,
       delimiter: config.csv.delimiter,
@@ -94,9 +105,13 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       carryOver: new Set(enabled.filter((h) => !hosts.includes(h)).map((h) => h.name)),
     });
     for (const warning of stored.warnings) log.warn(warning);
+    // The report's daily rollup reads what was just appended (bounded; never fails the poll).
+    await catchUpAfterWrite(config.dataDir, log);
     const durationMs = Math.round(performance.now() - started);
     const ok = results.filter((r) => r.status === 'ok').length;
     log.info('poll finished', { hosts: results.length, ok, failed: results.length - ok, ms: durationMs });
+    // Inside the lock, so two runs never race on alert-state.json; never throws, bounded by smtp.timeoutSeconds.
+    const alerts = await runAlerts({ config, inventoryHosts: enabled, results, now: cycleStart, log, env: request.env });
     return {
       kind: 'polled',
       cycleStart,
@@ -104,7 +119,8 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       results,
       inventoryIssues: inventory.issues,
       written: stored.written,
-      warnings: stored.warnings,
+      warnings: [...stored.warnings, ...alerts.warnings],
+      alerts,
     };
   } finally {
     await lock.lock.release();
@@ -113,7 +129,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
 
 function buildScripts(config: Config): Record<OsKind, string> {
   const params = { cpuWindowSec: config.poll.cpuWindowSec, topProcesses: config.poll.topProcesses };
-  return { linux: buildProbeScript('linux', params) };
+  return { linux: buildProbeScript('linux', params), windows: buildProbeScript('windows', params) };
 }
 
 async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<Record<TransportKind, Transport>> {
@@ -138,6 +154,9 @@ async function buildTransports(config: Config, hosts: readonly Host[], env: Node
       env,
       resolveKeyPath: (path) => resolveKeyPath(path, config.inventoryPath),
       log,
+      windowsPowerShell: config.ssh.windowsPowerShell,
     }),
+    // Starts its PowerShell process only when a winrm host is polled.
+    winrm: new PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs }),
   };
 }

@@ -75,7 +75,29 @@ describe('config', () => {
 
   it('leaves the alerts, smtp and report sections to their own validators', () => {
     const file = join(dir, 'later.json');
-    writeFileSync(file, JSON.stringify({ alerts: { anything: 1 }, smtp: {}, report: {} }));
+    writeFileSync(file, JSON.stringify({ alerts: {}, report: {} }));
     assert.equal(loadConfig({ config: file }, {}, dir, 'me').configFile, file);
+    // alerts and smtp are validated by src/alerts/settings.ts and src/mail/smtp.ts (tested there).
+    writeFileSync(file, JSON.stringify({ alerts: { anything: 1 }, smtp: {} }));
+    const found = problems(() => loadConfig({ config: file }, {}, dir, 'me'));
+    assert.ok(found.some((p) => p.includes('unknown setting "alerts.anything"')), found.join('\n'));
+    assert.ok(found.some((p) => p.includes('smtp.host is required')), found.join('\n'));
+  });
+
+  it('reads the Windows settings and refuses a Windows PowerShell program that could carry shell syntax', () => {
+    const defaults = loadConfig({}, {}, dir, 'me');
+    assert.equal(defaults.ssh.windowsPowerShell, 'powershell');
+    assert.deepEqual({ ...defaults.winrm }, { powershell: process.platform === 'win32' ? 'powershell' : 'pwsh', useSsl: false, authentication: 'default' });
+    const file = join(dir, 'windows.json');
+    writeFileSync(file, JSON.stringify({ ssh: { windowsPowerShell: 'pwsh' }, winrm: { powershell: 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', useSsl: true, authentication: 'kerberos' } }));
+    const config = loadConfig({ config: file }, {}, dir, 'me');
+    assert.equal(config.ssh.windowsPowerShell, 'pwsh');
+    assert.deepEqual({ ...config.winrm }, { powershell: 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', useSsl: true, authentication: 'kerberos' });
+    writeFileSync(file, JSON.stringify({ ssh: { windowsPowerShell: 'powershell & calc' }, winrm: { useSsl: 'maybe', authentication: 'ntlm' } }));
+    assert.deepEqual(problems(() => loadConfig({ config: file }, {}, dir, 'me')), [
+      `${file}:1: ssh.windowsPowerShell must be a program name or path without spaces (got "powershell & calc")`,
+      `${file}:1: winrm.useSsl must be true or false (got "maybe")`,
+      `${file}:1: winrm.authentication must be one of "default", "negotiate", "kerberos", "credssp", "basic" (got "ntlm")`,
+    ]);
   });
 });

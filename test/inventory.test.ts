@@ -50,7 +50,7 @@ describe('inventory', () => {
 
   it('skips blank lines and # comments, keeping physical line numbers', () => {
     const text = '# fleet\nname,transport\n\n# web tier\nweb01,ssh\nweb02,bogus\n';
-    assert.deepEqual(messages(text), ['6: error: unknown transport "bogus" (expected ssh or local)']);
+    assert.deepEqual(messages(text), ['6: error: unknown transport "bogus" (expected ssh, winrm or local)']);
     assert.deepEqual(parse(text).hosts.map((h) => h.line), [5]);
   });
 
@@ -76,7 +76,7 @@ describe('inventory', () => {
       '5: error: auth holds a plain-text password; put it in an environment variable and write auth=password-env:<VAR>',
       '6: error: auth names environment variable NOPE, which is not set',
       '7: error: unknown auth "kerberos" (expected agent, key:<path> or password-env:<VAR>)',
-      '8: error: unknown os "solaris" (expected linux)',
+      '8: error: unknown os "solaris" (expected linux or windows)',
       '9: error: enabled "maybe" is not yes or no',
       '10: error: address "-oProxyCommand=x" is not a host name or IP address',
       '11: error: duplicate name "OK1" (first defined on line 2)',
@@ -131,5 +131,59 @@ describe('inventory', () => {
     assert.deepEqual(selectHosts(hosts, ['tag:prod']).map((h) => h.name), ['web01', 'db01']);
     assert.deepEqual(selectHosts(hosts, ['db01', 'web02']).map((h) => h.name), ['web02', 'db01']);
     assert.deepEqual(selectHosts(hosts, []).length, 3);
+  });
+
+  it('Windows rows: winrm by default, WinRM ports, winrm_ssl/winrm_auth, DOMAIN\\user', () => {
+    const inv = parse(
+      [
+        'name,address,transport,port,user,auth,os,winrm_ssl,winrm_auth',
+        'win01,10.0.1.1,,,CORP\\monitor,password-env:WIN_PW,windows,,',
+        'win02,10.0.1.2,winrm,,monitor@corp.example,,windows,yes,kerberos',
+        'win03,10.0.1.3,winrm,15985,,,windows,no,negotiate',
+        'win04,10.0.1.4,ssh,,admin,key:~/.ssh/id_ed25519,windows,,',
+      ].join('\n'),
+      { WIN_PW: 'secret' },
+    );
+    assert.deepEqual(inv.issues, []);
+    assert.deepEqual(
+      inv.hosts.map((h) => [h.name, h.transport, h.port, h.user, h.winrm]),
+      [
+        ['win01', 'winrm', 5985, 'CORP\\monitor', { useSsl: false, authentication: 'default' }],
+        ['win02', 'winrm', 5986, 'monitor@corp.example', { useSsl: true, authentication: 'kerberos' }],
+        ['win03', 'winrm', 15985, 'monitor', { useSsl: false, authentication: 'negotiate' }],
+        ['win04', 'ssh', 22, 'admin', undefined],
+      ],
+    );
+    assert.doesNotMatch(JSON.stringify(inv.hosts), /secret/);
+  });
+
+  it('settings give the defaults of winrm_ssl and winrm_auth', () => {
+    const inv = parseInventory('name,os\nwin01,windows\n', 'servers.csv', { ...DEFAULTS, winrmSsl: true, winrmAuthentication: 'negotiate' }, {});
+    assert.deepEqual([inv.hosts[0]?.port, inv.hosts[0]?.winrm], [5986, { useSsl: true, authentication: 'negotiate' }]);
+  });
+
+  it('reports bad Windows rows with their line', () => {
+    const text = [
+      'name,address,transport,auth,os,winrm_ssl,winrm_auth',
+      'w1,10.0.1.1,winrm,,linux,,',
+      'w2,10.0.1.2,winrm,agent,windows,,',
+      'w3,10.0.1.3,winrm,key:/k,windows,,',
+      'w4,10.0.1.4,winrm,,windows,maybe,',
+      'w5,10.0.1.5,winrm,,windows,,ntlm',
+      'w6,10.0.1.6,winrm,,windows,no,basic',
+      'w7,10.0.1.7,local,,windows,,',
+      'w8,10.0.1.8,ssh,,linux,yes,',
+    ].join('\n');
+    assert.deepEqual(messages(text), [
+      '2: error: transport winrm polls Windows hosts: set os=windows (or use transport=ssh)',
+      "3: error: auth agent is for SSH; for winrm use password-env:<VAR>, or leave it empty to use the poller's own Windows identity",
+      "4: error: auth key:<path> is for SSH; for winrm use password-env:<VAR>, or leave it empty to use the poller's own Windows identity",
+      '5: error: winrm_ssl "maybe" is not yes or no',
+      '6: error: winrm_auth "ntlm" is not one of default, negotiate, kerberos, credssp or basic',
+      '7: error: winrm_auth=basic over HTTP would send the password readable on the network: set winrm_ssl=yes',
+      '8: error: transport local runs the Linux probe on this machine: os=windows is not supported with it',
+      '9: warning: winrm_ssl applies to transport=winrm only; ignored for transport=ssh',
+    ]);
+    assert.deepEqual(parse(text).hosts.map((h) => h.name), ['w8']);
   });
 });

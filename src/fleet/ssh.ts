@@ -1,4 +1,5 @@
-// SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes to `sh -s` on stdin.
+// SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes on stdin to `sh -s`
+// (or, on os=windows hosts, to a fixed PowerShell bootstrap).
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { Log } from '../log.js';
 import { KnownHosts, preferHostKeyAlgorithms } from './known-hosts.js';
 import { formatBytes, OutputCollector, StderrTail } from './output.js';
 import { failure, type RunOptions, type RunOutcome, type Transport } from './transport.js';
+import { windowsProbeCommand } from '../probes/windows-ssh.js';
 
 const { utils } = ssh2;
 type ParsedKey = ssh2.ParsedKey;
@@ -34,6 +36,8 @@ export interface SshOptions {
   /** Resolves an inventory key path (relative to the inventory file, ~ expanded). */
   readonly resolveKeyPath: (path: string) => string;
   readonly log: Log;
+  /** Program that runs the probe on os=windows hosts (default `powershell`). */
+  readonly windowsPowerShell?: string;
 }
 
 /** Adapts the known_hosts store to the transport; logs keys recorded by accept-new. */
@@ -176,7 +180,9 @@ export class SshTransport implements Transport {
     }
     state.phase = 'exec';
     try {
-      return await execProbe(connection, run, state);
+      // The probe always arrives on stdin; only the program reading it depends on the OS.
+      const command = host.os === 'windows' ? windowsProbeCommand(this.options.windowsPowerShell ?? 'powershell') : 'sh -s';
+      return await execProbe(connection, run, state, command);
     } finally {
       run.signal.removeEventListener('abort', onAbort);
       connection.end();
@@ -266,8 +272,8 @@ export class SshTransport implements Transport {
   }
 }
 
-// Runs `sh -s`, streams the script, collects stdout up to the cap and the `end` record.
-function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Phase }): Promise<RunOutcome> {
+// Runs the probe command, streams the script, collects stdout up to the cap and the `end` record.
+function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Phase }, command: string): Promise<RunOutcome> {
   return new Promise((resolveExec) => {
     let settled = false;
     const out = new OutputCollector(run.maxOutputBytes);
@@ -287,9 +293,9 @@ function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Pha
       if (out.state === 'ended') return;
       settle(failure('unreachable', state.phase, 'connection closed before the probe finished'));
     });
-    connection.exec('sh -s', (error, stream) => {
+    connection.exec(command, (error, stream) => {
       if (error !== undefined && error !== null) {
-        settle(failure('probe_error', 'exec', `cannot start sh: ${error.message}`, false, error));
+        settle(failure('probe_error', 'exec', `cannot start the probe: ${error.message}`, false, error));
         return;
       }
       channel = stream;

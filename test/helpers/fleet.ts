@@ -5,6 +5,8 @@ import { parseInventory } from '../../src/inventory.js';
 import type { Host } from '../../src/model.js';
 import { KnownHosts } from '../../src/fleet/known-hosts.js';
 import { LocalTransport } from '../../src/fleet/local.js';
+import { PowerShellTransport } from '../../src/fleet/powershell.js';
+import type { Transport } from '../../src/fleet/transport.js';
 import type { PollOptions } from '../../src/fleet/poll.js';
 import { knownHostsPolicy, SshTransport } from '../../src/fleet/ssh.js';
 import { buildProbeScript } from '../../src/probes/scripts.js';
@@ -26,6 +28,12 @@ export interface TestPollSetup {
   readonly retries?: number;
   readonly cpuWindowSec?: number;
   readonly mode?: 'strict' | 'accept-new' | 'off';
+  /** Program the SSH transport runs on os=windows hosts (a pwsh in tests). */
+  readonly windowsPowerShell?: string;
+  /** The probe text for os=windows hosts (tests inject recorded Windows data). */
+  readonly windowsScript?: string;
+  /** The winrm transport; by default one that would start `pwsh` on first use. */
+  readonly winrm?: Transport;
 }
 
 /** Poll options wired to the real SSH and local transports. */
@@ -44,9 +52,11 @@ export async function pollOptions(setup: TestPollSetup): Promise<PollOptions> {
         env,
         resolveKeyPath: (p) => p,
         log: silentLog,
+        windowsPowerShell: setup.windowsPowerShell,
       }),
+      winrm: setup.winrm ?? new PowerShellTransport({ executable: 'pwsh', env, log: silentLog }),
     },
-    scripts: { linux: script },
+    scripts: { linux: script, windows: setup.windowsScript ?? buildProbeScript('windows', { cpuWindowSec: setup.cpuWindowSec ?? 0.2, topProcesses: 10 }) },
     concurrency: 50,
     timeoutMs: setup.timeoutMs,
     maxOutputBytes: setup.maxOutputBytes ?? 4 * 1024 * 1024,

@@ -1,0 +1,139 @@
+// One `fleetpoll report` run: sync the rollup, aggregate the window, write the HTML file, optionally mail it.
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { Log } from '../log.js';
+import { sendMail, type MailAttachment, type SendOutcome } from '../mail/smtp.js';
+import { replaceFileAtomically } from '../store/snapshot.js';
+import { aggregate, reportWindow, type ReportModel, type ReportWindow, type ServerReport } from './aggregate.js';
+import { renderHtml } from './html.js';
+import type { DayRollup } from './rollup.js';
+import { RollupDamaged, RollupStore, type SyncReport } from './rollup-store.js';
+import { renderText } from './text.js';
+
+// A report that big is not attached to the e-mail (mail servers commonly refuse 10-25 MB).
+const MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024;
+// How long a report waits for another process's rollup sync (a poll's catch-up, another report's rebuild).
+const DEFAULT_LOCK_WAIT_MS = 5 * 60 * 1000;
+
+// What to report on and what to do with it.
+export interface ReportRequest {
+  readonly config: Config;
+  readonly days: number;
+  /** Last day (YYYY-MM-DD, UTC); null = yesterday, the last complete day. */
+  readonly end: string | null;
+  readonly email: boolean;
+  /** Re-read the raw logs for the window instead of trusting the rollup. */
+  readonly rebuild: boolean;
+  /** Report file; null = <report.outDir or dataDir/reports>/weekly-<end>.html. */
+  readonly out: string | null;
+  readonly now: Date;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Log;
+  readonly lockWaitMs?: number;
+}
+
+// What happened, for the CLI to print and pick an exit code.
+export type ReportOutcome =
+  | {
+      readonly kind: 'written';
+      readonly file: string;
+      readonly model: ReportModel;
+      readonly syncs: readonly SyncReport[];
+      /** null without --email. */
+      readonly mail: { readonly to: readonly string[]; readonly outcome: SendOutcome; readonly trimmed: boolean } | null;
+    }
+  | { readonly kind: 'invalid'; readonly problems: readonly string[] }
+  | { readonly kind: 'busy'; readonly waitedMs: number };
+
+// The last complete UTC day before `now`.
+export function yesterday(now: Date): string {
+  return new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+// Default file name: weekly-<end>.html for 7 days, report-<N>d-<end>.html otherwise.
+export function reportFileName(window: ReportWindow): string {
+  return window.days.length === 7 ? `weekly-${window.end}.html` : `report-${window.days.length}d-${window.end}.html`;
+}
+
+/** Runs one report. Throws StoreError when the data dir cannot be written. */
+export async function runReport(request: ReportRequest): Promise<ReportOutcome> {
+  const { config, log } = request;
+  const settings = config.report;
+  const recipients = settings.to ?? config.smtp?.to ?? [];
+  if (request.email) {
+    const problems: string[] = [];
+    if (config.smtp === null) problems.push('--email needs the "smtp" settings (see "Alerts" and "Weekly report" in the README)');
+    else if (recipients.length === 0) problems.push('--email: no recipients (set report.to or smtp.to)');
+    if (problems.length > 0) return { kind: 'invalid', problems };
+  }
+  const window = reportWindow(request.end ?? yesterday(request.now), request.days);
+
+  const waitMs = request.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+  const store = await RollupStore.open(config.dataDir, { waitMs, log });
+  if (store === null) return { kind: 'busy', waitedMs: waitMs };
+  const syncs: SyncReport[] = [];
+  let days: DayRollup[];
+  let notes: string[];
+  try {
+    days = await syncAndRead(store, window, request.rebuild, syncs, log);
+    notes = [...store.notes];
+    if (store.openProblem !== null) notes.push(store.openProblem);
+    const newest = store.newestDay;
+    if (newest !== null && newest < window.start) notes.push(`The newest data is from ${newest}: for a report on it, use --end ${newest}.`);
+  } finally {
+    await store.close();
+  }
+
+  const model = aggregate(window, days, { horizonDays: settings.horizonDays, top: settings.top, topPerServer: settings.topPerServer }, notes, request.now);
+  const html = renderHtml(model);
+  const file = request.out ?? path.join(settings.outDir ?? path.join(config.dataDir, 'reports'), reportFileName(window));
+  await mkdir(path.dirname(file), { recursive: true });
+  const written = await replaceFileAtomically(file, html);
+  log.info('report written', { file: written.path, servers: model.fleet.servers, days: window.days.length });
+
+  if (!request.email || config.smtp === null) return { kind: 'written', file: written.path, model, syncs, mail: null };
+  const mail = mailContent(model, settings.emailMaxServers, written.path, html);
+  const subject =
+    `${settings.subjectPrefix === '' ? '' : `${settings.subjectPrefix} `}utilisation report ${window.start} to ${window.end}: ` +
+    `${model.fleet.servers} servers` +
+    (model.fleet.flagged.length > 0 ? `, ${model.fleet.flagged.length} full within ${settings.horizonDays} days` : '');
+  const attachments: MailAttachment[] = [];
+  if (mail.trimmed && (await stat(written.path)).size <= MAX_ATTACHMENT_BYTES) {
+    attachments.push({ filename: path.basename(written.path), content: html, contentType: 'text/html; charset=utf-8' });
+  }
+  const outcome = await sendMail(config.smtp, { to: recipients, subject, text: mail.text, html: mail.html, attachments }, log, { env: request.env });
+  return { kind: 'written', file: written.path, model, syncs, mail: { to: recipients, outcome, trimmed: mail.trimmed } };
+}
+
+// Brings the rollup up to date for the window and reads its days; a damaged rollup is rebuilt, not fatal.
+async function syncAndRead(store: RollupStore, window: ReportWindow, rebuild: boolean, syncs: SyncReport[], log: Log): Promise<DayRollup[]> {
+  try {
+    if (rebuild || !store.exists) {
+      syncs.push(await store.rebuild(window.start, { discardOlder: store.openProblem !== null }));
+    } else {
+      syncs.push(await store.catchUp());
+      const covered = store.coveredFrom;
+      if (covered !== null && covered > window.start) syncs.push(await store.backfill(window.start));
+    }
+    return await store.readDays(window.days);
+  } catch (error) {
+    if (!(error instanceof RollupDamaged)) throw error;
+    log.warn(`rollup damaged, rebuilding it from the raw logs: ${error.message}`);
+    syncs.push(await store.rebuild(window.start, { discardOlder: true }));
+    return await store.readDays(window.days);
+  }
+}
+
+// The e-mail's HTML and text: the whole report, or for a large fleet the summary plus the servers it names.
+function mailContent(model: ReportModel, maxServers: number, file: string, fullHtml: string): { html: string; text: string; trimmed: boolean } {
+  if (model.servers.length <= maxServers) return { html: fullHtml, text: renderText(model), trimmed: false };
+  const named = new Set<string>();
+  for (const f of model.fleet.flagged) named.add(f.server);
+  for (const list of [model.fleet.busiest, model.fleet.closestToFull, model.fleet.leastAvailable]) for (const s of list) named.add(s.name);
+  const servers: ServerReport[] = model.servers.filter((s) => named.has(s.name)).slice(0, maxServers);
+  const omittedNote =
+    `This e-mail details the ${servers.length} servers the summary names; all ${model.servers.length} are in ` +
+    `${path.basename(file)} (attached when small enough, and on the poller at ${file}).`;
+  return { html: renderHtml(model, { servers, omittedNote }), text: renderText(model, { servers, omittedNote }), trimmed: true };
+}
