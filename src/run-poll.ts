@@ -9,7 +9,6 @@ import type { Host, OsKind, PollResult, TransportKind } from './model.js';
 import { KnownHosts } from './fleet/known-hosts.js';
 import { LocalTransport } from './fleet/local.js';
 import { pollFleet } from './fleet/poll.js';
-import { PowerShellTransport } from './fleet/powershell.js';
 import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
 import type { Transport } from './fleet/transport.js';
 import { buildProbeScript } from './probes/scripts.js';
@@ -127,6 +126,14 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
   }
 }
 
+// Stands in for a transport no host of this run uses.
+function unusedTransport(kind: TransportKind): Transport {
+  return {
+    run: () => Promise.reject(new Error(`transport ${kind} was not set up for this run`)),
+    close: () => Promise.resolve(),
+  };
+}
+
 function buildScripts(config: Config): Record<OsKind, string> {
   const params = { cpuWindowSec: config.poll.cpuWindowSec, topProcesses: config.poll.topProcesses };
   return { linux: buildProbeScript('linux', params), windows: buildProbeScript('windows', params) };
@@ -156,7 +163,9 @@ async function buildTransports(config: Config, hosts: readonly Host[], env: Node
       log,
       windowsPowerShell: config.ssh.windowsPowerShell,
     }),
-    // Starts its PowerShell process only when a winrm host is polled.
-    winrm: new PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs }),
+    // Loaded only for fleets with winrm hosts; it starts its PowerShell process on first use.
+    winrm: hosts.some((h) => h.transport === 'winrm')
+      ? new (await import('./fleet/powershell.js')).PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs })
+      : unusedTransport('winrm'),
   };
 }

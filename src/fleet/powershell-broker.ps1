@@ -7,6 +7,9 @@
 # servers.csv is ever parsed as PowerShell. The probe reaches the hosts as an argument
 # of a fixed script block, never as text assembled from inventory fields.
 #
+# Answers are base64 as well: Windows PowerShell writes stdout in the console's OEM code
+# page, which would mangle anything but ASCII.
+#
 # Runs on Windows PowerShell 5.1 and PowerShell 7, using only the engine's core cmdlets.
 #
 #   Set-FpProbe <b64 probe>              -> ok
@@ -131,7 +134,8 @@ function global:Format-FpResult([string]$Id, $Job, [long]$MaxChars) {
     $remoteErrors = $null
     $output = @()
     try { $output = @(Receive-Job -Job $Job -ErrorAction SilentlyContinue -ErrorVariable remoteErrors) } catch { }
-    if ([string]$Job.State -eq 'Completed' -and $output.Count -gt 0) {
+    # Completed means the probe ran to its end; what it printed is for the parser to judge.
+    if ([string]$Job.State -eq 'Completed') {
         $text = ($output | ForEach-Object { [string]$_ }) -join ''
         if ($text.Length -gt $MaxChars) { return $Id + "`toverflow`t-" }
         return $Id + "`tok`t" + (ConvertTo-FpBase64 $text)

@@ -16,6 +16,7 @@ type Shell = InstanceType<typeof PowerShell>;
 // thing on Linux, where no WinRM endpoint exists.
 export type RemotingMode = { kind: 'wsman' } | { kind: 'ssh'; knownHostsPath: string; keyPath: string };
 
+// Settings of the WinRM transport, from config (and from tests).
 export interface PowerShellOptions {
   /** The poller's PowerShell: `powershell` (Windows PowerShell 5.1), `pwsh` or a path. */
   readonly executable: string;
@@ -126,7 +127,7 @@ type BrokerResult =
   | { kind: 'overflow' }
   | { kind: 'failed'; failure: RemotingFailure }
   | { kind: 'start-error'; failure: RemotingFailure }
-  | { kind: 'dead'; reason: string };
+  | { kind: 'dead'; reason: string; started: boolean };
 
 // Thrown inside the broker wrapper only; run() turns it into a failure value.
 class BrokerDead extends Error {}
@@ -147,6 +148,7 @@ class Broker {
   private readonly shell: Shell;
   private readonly child: ChildProcess;
   private deadReason: string | null = null;
+  private loaded = false;
   private readonly pending = new Map<string, (result: BrokerResult) => void>();
   private pumping = false;
   private probe: string | null = null;
@@ -182,6 +184,8 @@ class Broker {
       if (text !== '') options.log.warn('PowerShell wrote to stderr', { text: text.slice(0, 500) });
     });
     this.ready = this.load();
+    // Every run() awaits `ready` and sees a failure there; this only keeps it from being "unhandled".
+    this.ready.catch(() => {});
   }
 
   get pid(): number | undefined {
@@ -201,6 +205,7 @@ class Broker {
       this.kill(`PowerShell "${this.options.executable}" did not load the broker: ${JSON.stringify(hello.slice(0, 200))}`);
       throw new BrokerDead(this.deadReason ?? 'broker not loaded');
     }
+    this.loaded = true;
     this.options.log.debug('PowerShell broker ready', { pid: this.pid, version: hello.trim() });
   }
 
@@ -247,7 +252,7 @@ class Broker {
       return await done;
     } catch (error) {
       this.pending.delete(id);
-      return { kind: 'dead', reason: error instanceof BrokerDead ? error.message : (error as Error).message };
+      return { kind: 'dead', reason: error instanceof BrokerDead ? error.message : (error as Error).message, started: this.loaded };
     }
   }
 
@@ -289,7 +294,7 @@ class Broker {
     if (this.deadReason !== null) return;
     this.deadReason = reason;
     this.options.log.warn('PowerShell broker stopped', { reason, pid: this.pid });
-    for (const resolve of this.pending.values()) resolve({ kind: 'dead', reason });
+    for (const resolve of this.pending.values()) resolve({ kind: 'dead', reason, started: this.loaded });
     this.pending.clear();
     this.onDeath(this);
   }
@@ -297,7 +302,7 @@ class Broker {
   async close(): Promise<void> {
     if (this.deadReason === null) {
       this.deadReason = 'closed';
-      for (const resolve of this.pending.values()) resolve({ kind: 'dead', reason: 'closed' });
+      for (const resolve of this.pending.values()) resolve({ kind: 'dead', reason: 'closed', started: this.loaded });
       this.pending.clear();
       await this.shell.dispose('SIGKILL').catch(() => {});
     }
@@ -363,7 +368,9 @@ export class PowerShellTransport implements Transport {
         return failure(c.status, c.phase, c.error, c.retryable, result.failure);
       }
       case 'dead':
-        // Poller-side trouble, not the host's: worth one more try on a fresh PowerShell.
+        // PowerShell could not be started at all: every WinRM host gets the same row, no retry.
+        if (!result.started) return failure('unreachable', 'connect', `${result.reason} (setting winrm.powershell)`);
+        // It died or hung while polling: the poller's trouble, not the host's; one more try on a fresh one.
         return failure('timeout', 'exec', result.reason, true);
     }
   }

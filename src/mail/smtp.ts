@@ -1,7 +1,7 @@
 // API: parseSmtpSettings(section, file, env, problems, dirs) -> SmtpSettings | null (Config.smtp);
 // sendMail(settings, {to, subject, text, html, attachments?}, log, {env?, signal?}) -> SendOutcome, never throws.
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import type nodemailer from 'nodemailer';
 import type { Log } from '../log.js';
 import { SectionReader, type SettingsFileText } from '../settings-section.js';
 
@@ -187,7 +187,9 @@ export async function sendMail(
   const deadline = AbortSignal.timeout(settings.timeoutMs);
   const signal = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]);
   try {
-    transporter = nodemailer.createTransport({
+    // Loaded on first use: most poll runs send no mail, and loading costs every run CPU.
+    const { default: mailer } = await import('nodemailer');
+    transporter = mailer.createTransport({
       host: settings.host,
       port: settings.port,
       secure: settings.security === 'tls',

@@ -301,6 +301,7 @@ function dayRow(day: string, log: LogDay | null): DayRow {
 }
 
 function diskReports(perDay: readonly (ServerDay | undefined)[], window: ReportWindow, horizonDays: number): DiskReport[] {
+  if (perDay.every((s) => s === undefined || s.disks.size === 0)) return [];
   const mounts = new Map<string, { fsType: string; days: (DiskDay | null)[]; trend: Trend; last: DiskDay['last'] | null; lastT: number }>();
   perDay.forEach((s, index) => {
     if (s === undefined) return;
@@ -340,6 +341,7 @@ function diskReports(perDay: readonly (ServerDay | undefined)[], window: ReportW
 }
 
 function whoUsesIt(perDay: readonly (ServerDay | undefined)[], okPolls: number, top: number): { topCpu: ProcessRow[]; topMem: ProcessRow[]; users: UserRow[] } {
+  if (perDay.every((s) => s === undefined || (s.processes.size === 0 && s.users.size === 0))) return { topCpu: [], topMem: [], users: [] };
   const procs = new Map<string, { process: string; user: string; n: number; cpuSum: number; cpuMax: number; memSum: number; memMax: number }>();
   const users = new Map<string, { n: number; cpuSum: number; cpuMax: number; memSum: number; memMax: number; procMax: number }>();
   let procSamples = 0;

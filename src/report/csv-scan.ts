@@ -126,17 +126,23 @@ export async function scanRecords(handle: FileHandle, options: ScanOptions, onRe
   let readAt = options.start;
   // Inside an overlong line that is being dropped up to its line end.
   let skipping = false;
+  // The carried bytes follow a resynchronisation and have not been parsed yet.
+  let unparsed = false;
 
   while (true) {
-    if (carry > buffer.length / 2) {
-      // A long record: grow so every read still brings a useful amount (bounded by MAX_RECORD_BYTES).
-      const larger = Buffer.allocUnsafe(buffer.length * 2);
-      buffer.copy(larger, 0, 0, carry);
-      buffer = larger;
+    let bytesRead = 0;
+    if (!unparsed) {
+      if (carry > buffer.length / 2) {
+        // A long record: grow so every read still brings a useful amount (bounded by MAX_RECORD_BYTES).
+        const larger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(larger, 0, 0, carry);
+        buffer = larger;
+      }
+      bytesRead = (await handle.read(buffer, carry, buffer.length - carry, readAt)).bytesRead;
+      if (bytesRead === 0) break;
+      readAt += bytesRead;
     }
-    const { bytesRead } = await handle.read(buffer, carry, buffer.length - carry, readAt);
-    if (bytesRead === 0) break;
-    readAt += bytesRead;
+    unparsed = false;
     let from = 0;
     const length = carry + bytesRead;
     if (skipping) {
@@ -171,6 +177,7 @@ export async function scanRecords(handle: FileHandle, options: ScanOptions, onRe
       base += newline + 1 - consumed;
       carry = length - (newline + 1);
       buffer.copy(buffer, 0, newline + 1, length);
+      unparsed = carry > 0;
     } else if (carry > 0) {
       buffer.copy(buffer, 0, consumed, length);
     }

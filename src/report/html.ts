@@ -95,22 +95,29 @@ function levelColours(pct: number | null): readonly [string, string] {
   return pct < 90 ? COLOURS.warn : COLOURS.bad;
 }
 
+// Bars repeat across a fleet (pixel widths are whole numbers): each distinct one is built once.
+const bars = new Map<string, string>();
+
 // A horizontal bar: the average solid, up to the peak lighter, the rest a grey track (0..100 %).
 export function bar(average: number | null, peakValue: number | null, colours: readonly [string, string]): string {
   if (average === null) return '';
   const px = (v: number): number => Math.max(0, Math.min(BAR_PX, Math.round((v / 100) * BAR_PX)));
   const a = px(average);
   const p = Math.max(a, px(peakValue ?? average));
+  const key = `${a} ${p} ${colours[0]} ${colours[1]}`;
+  const known = bars.get(key);
+  if (known !== undefined) return known;
   // font-size/line-height inline too: Outlook sizes an empty-looking cell by its font otherwise.
   const cell = (width: number, colour: string): string =>
     width <= 0 ? '' : `<td width="${width}" height="8" bgcolor="${colour}" style="font-size:1px;line-height:1px;">&nbsp;</td>`;
-  return (
+  const html =
     `<table class="b" role="presentation" width="${BAR_PX}" cellpadding="0" cellspacing="0" border="0"><tr>` +
     cell(a, colours[0]) +
     cell(p - a, colours[1]) +
     cell(BAR_PX - p, TRACK) +
-    '</tr></table>'
-  );
+    '</tr></table>';
+  bars.set(key, html);
+  return html;
 }
 
 function td(content: string, cls = ''): string {
@@ -148,42 +155,51 @@ function anchor(name: string): string {
 
 // The whole HTML document.
 export function renderHtml(model: ReportModel, options: RenderOptions = {}): string {
-  const { window, fleet } = model;
   const parts: string[] = [];
+  renderHtmlParts(model, options, (part) => parts.push(part));
+  return parts.join('');
+}
+
+// The document in order, one part at a time (a server section each), so a large fleet's report can be
+// written out as it is made instead of held as one multi-MB string.
+export function renderHtmlParts(model: ReportModel, options: RenderOptions, emit: (part: string) => void): void {
+  const { window, fleet } = model;
+  const out = (...items: string[]): void => {
+    for (const item of items) emit(item);
+  };
   const title = `fleetpoll report ${window.start} – ${window.end}`;
-  parts.push(
+  out(
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
       `<title>${esc(title)}</title>${STYLE}</head>` +
       '<body style="margin:0;padding:0;background-color:#f4f5f7;">' +
       '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" bgcolor="#f4f5f7" style="background-color:#f4f5f7;"><tr><td align="center" style="padding:12px;">' +
       '<table role="presentation" width="820" cellpadding="0" cellspacing="0" border="0" bgcolor="#ffffff" style="width:820px;max-width:820px;background-color:#ffffff;"><tr><td style="padding:16px 20px;">',
   );
-  parts.push(
+  out(
     `<h1 style="${FONT}font-size:21px;color:#1a1a1a;margin:0 0 4px 0;">fleetpoll utilisation report</h1>`,
     p(`${esc(window.start)} to ${esc(window.end)} (${window.days.length} days, UTC) · generated ${esc(model.generatedAt.toISOString().slice(0, 16).replace('T', ' '))} UTC`, 'color:#666666;'),
   );
 
   if (fleet.servers === 0) {
-    parts.push(h2('No data'), p(`No poll of any server falls between ${esc(window.start)} and ${esc(window.end)}. ${model.notes.length > 0 ? '' : 'Check that fleetpoll polls on schedule and that --end and --days select the days you mean.'}`));
+    out(h2('No data'), p(`No poll of any server falls between ${esc(window.start)} and ${esc(window.end)}. ${model.notes.length > 0 ? '' : 'Check that fleetpoll polls on schedule and that --end and --days select the days you mean.'}`));
   } else {
-    parts.push(summary(model));
+    out(summary(model));
   }
   const detailed = options.servers ?? model.servers;
   if (detailed.length > 0) {
-    parts.push(h2('Servers'));
-    if (options.omittedNote !== undefined) parts.push(p(esc(options.omittedNote), 'color:#666666;'));
-    for (const s of detailed) parts.push(serverSection(s, model));
+    out(h2('Servers'));
+    if (options.omittedNote !== undefined) out(p(esc(options.omittedNote), 'color:#666666;'));
+    for (const s of detailed) out(serverSection(s, model));
   }
-  parts.push(dataQuality(model));
-  parts.push(
+  out(dataQuality(model));
+  out(
     p(
       'Averages and peaks are over the polls of each UTC day. Forecasts fit a least-squares line through the window’s samples; ' +
         `"not growing" means a flat or falling trend (or more than 10 years to full). Flagged: full within ${model.horizonDays} days.`,
       'color:#888888;font-size:11px;margin-top:18px;',
     ),
   );
-  parts.push('</td></tr></table></td></tr></table></body></html>\n');
-  return parts.join('');
+  out('</td></tr></table></td></tr></table></body></html>\n');
 }
 
 function summary(model: ReportModel): string {
@@ -347,7 +363,7 @@ function diskTable(disk: DiskReport, model: ReportModel): string {
 
 function dataQuality(model: ReportModel): string {
   if (model.badRows.length === 0 && model.notes.length === 0) return '';
-  const out: string[] = [h2('Data quality')];
+  const out: string[] = [h2(model.badRows.length > 0 ? 'Data quality' : 'Notes')];
   for (const b of model.badRows) {
     out.push(p(`<b>${esc(b.file)}</b>: ${count(b.count)} row(s) could not be read and were left out. For example:`));
     out.push(`<ul style="${FONT}font-size:11px;color:#555555;margin:2px 0 8px 0;">${b.examples.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`);

@@ -135,7 +135,8 @@ export class RollupStore {
       if (!hasErrorCode(error, 'ENOENT')) problem = `the rollup manifest is unreadable (${(error as Error).message}); it is rebuilt`;
     }
     const store = new RollupStore(dataDir, dir, lock, manifest, options.log, problem);
-    await store.sweep();
+    // With an unreadable manifest nothing is known to be unreferenced: the rebuild's commit decides.
+    if (problem === null) await store.sweep();
     return store;
   }
 
@@ -147,12 +148,6 @@ export class RollupStore {
   // First day the rollup is complete for, or null without a rollup.
   get coveredFrom(): string | null {
     return this.manifest?.coveredFrom ?? null;
-  }
-
-  // The latest day the rollup has, or null.
-  get newestDay(): string | null {
-    const days = this.manifest?.days ?? [];
-    return days.length === 0 ? null : (days[days.length - 1]?.[0] ?? null);
   }
 
   // Notes about odd files (unknown columns, compressed archives), for the report's end.
@@ -177,7 +172,10 @@ export class RollupStore {
     for (const kind of SOURCE_KINDS) {
       sources[kind] = await this.catchUpSource(session, kind, manifest, options.maxBytes, totals, events, notes);
     }
-    await this.commit(session, { ...manifest, sources, notes: [...notes] });
+    const next = { ...manifest, sources, notes: [...notes] };
+    // Nothing new (a report right after a poll's catch-up): no need to rewrite and fsync the manifest.
+    const unchanged = !session.changed && JSON.stringify(next.sources) === JSON.stringify(manifest.sources) && JSON.stringify(next.notes) === JSON.stringify(manifest.notes);
+    if (!unchanged) await this.commit(session, next);
     return { kind: 'catch-up', bytes: totals.bytes, records: totals.records, events, truncated: totals.truncated };
   }
 
@@ -225,7 +223,8 @@ export class RollupStore {
         continue;
       }
       try {
-        result.push(dayFromJson(await readFile(path.join(this.dir, file), 'utf8'), day));
+        // Synchronous: a handful of files read back to back, nothing else to do meanwhile.
+        result.push(dayFromJson(readFileSync(path.join(this.dir, file), 'utf8'), day));
       } catch (error) {
         throw new RollupDamaged(`rollup file ${file}: ${(error as Error).message}`, { cause: error });
       }
@@ -459,6 +458,11 @@ class Session {
     days: readonly [string, string][],
   ) {
     this.committed = new Map(days);
+  }
+
+  /** Whether any day was touched (loaded to add rows, or dropped). */
+  get changed(): boolean {
+    return this.memory.size > 0 || this.written.size > 0 || this.dropped.size > 0;
   }
 
   /** The day to add rows to (loaded or created; counted as changed). */

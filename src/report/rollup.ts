@@ -291,10 +291,11 @@ export function clearSource(day: DayRollup, source: SourceKind): void {
   }
 }
 
-// Sums keep 12 significant digits in the file: far more than the 1-2 decimals of the CSV cells, and
-// short numbers make the files smaller and faster to parse (a report reads a week of them).
+// Sums keep 10 significant digits in the file: far more than the 1-2 decimals of the CSV cells (and than
+// the cancellation in a day's least-squares sums costs), while short numbers make the files smaller and
+// faster to parse (a report reads a week of them).
 function round(value: number): number {
-  return Number.isInteger(value) ? value : Number(value.toPrecision(12));
+  return Number.isInteger(value) ? value : Number(value.toPrecision(10));
 }
 
 type StatJson = [number, number, number];
@@ -307,23 +308,26 @@ const trendOf = (j: TrendJson): Trend => ({ n: j[0], t: j[1], tt: j[2], y: j[3],
 // Field order of a log day in the file.
 const LOG_STATS = ['cpuPct', 'memPct', 'memTotalGb', 'memUsedGb', 'memAvailableGb', 'swapTotalGb', 'swapUsedGb'] as const;
 
+// A log day as one flat array: arrays of numbers parse much faster than objects.
+function logJson(d: LogDay): LogJson {
+  return [
+    d.polls,
+    d.ok,
+    d.lastOkS,
+    [...d.failures],
+    LOG_STATS.map((key) => statJson(d[key])),
+    trendJson(d.memTrend),
+    d.memLast === null ? null : [d.memLast.s, d.memLast.totalGb, d.memLast.usedGb],
+    d.worstLast === null ? null : [d.worstLast.s, d.worstLast.mount, d.worstLast.pct, d.worstLast.freeGb],
+  ];
+}
+
 // The JSON form of a day: maps as arrays of pairs (which JSON.parse turns back without prototype
 // surprises), stats and trends as short arrays.
 export function dayToJson(day: DayRollup): string {
   const servers = [...day.servers].map(([name, s]) => [
     name,
-    s.log === null
-      ? null
-      : {
-          polls: s.log.polls,
-          ok: s.log.ok,
-          failures: [...s.log.failures],
-          stats: LOG_STATS.map((key) => statJson(s.log![key])),
-          memTrend: trendJson(s.log.memTrend),
-          memLast: s.log.memLast,
-          worstLast: s.log.worstLast,
-          lastOkS: s.log.lastOkS,
-        },
+    s.log === null ? null : logJson(s.log),
     [...s.disks].map(([mount, d]) => [mount, d.fsType, statJson(d.totalGb), statJson(d.usedGb), statJson(d.freeGb), statJson(d.usedPct), trendJson(d.trend), d.last]),
     [...s.processes.values()].map((p) => [p.process, p.user, p.n, round(p.cpuSum), p.cpuMax, round(p.memMbSum), p.memMbMax]),
     [...s.users].map(([user, u]) => [user, u.n, round(u.cpuSum), u.cpuMax, round(u.memMbSum), u.memMbMax, u.processesMax]),
@@ -331,16 +335,16 @@ export function dayToJson(day: DayRollup): string {
   return JSON.stringify({ format: 'fleetpoll-rollup-day', version: ROLLUP_VERSION, day: day.day, servers, bad: [...day.bad] });
 }
 
-type LogJson = {
-  polls: number;
-  ok: number;
-  failures: [string, number][];
-  stats: StatJson[];
-  memTrend: TrendJson;
-  memLast: LogDay['memLast'];
-  worstLast: LogDay['worstLast'];
-  lastOkS: number;
-};
+type LogJson = [
+  polls: number,
+  ok: number,
+  lastOkS: number,
+  failures: [string, number][],
+  stats: StatJson[],
+  memTrend: TrendJson,
+  memLast: [number, number, number] | null,
+  worstLast: [number, string, number, number | null] | null,
+];
 type DiskJson = [string, string, StatJson, StatJson, StatJson, StatJson, TrendJson, DiskDay['last']];
 type ServerJson = [string, LogJson | null, DiskJson[], [string, string, number, number, number, number, number][], [string, number, number, number, number, number, number][]];
 
@@ -355,11 +359,12 @@ export function dayFromJson(text: string, expectedDay: string): DayRollup {
   for (const [name, log, disks, processes, users] of data.servers) {
     let logDay: LogDay | null = null;
     if (log !== null) {
-      const stats = log.stats.map(statOf);
+      const [polls, ok, lastOkS, failures, statList, memTrend, memLast, worstLast] = log;
+      const stats = statList.map(statOf);
       logDay = {
-        polls: log.polls,
-        ok: log.ok,
-        failures: new Map(log.failures),
+        polls,
+        ok,
+        failures: new Map(failures),
         cpuPct: stats[0]!,
         memPct: stats[1]!,
         memTotalGb: stats[2]!,
@@ -367,10 +372,10 @@ export function dayFromJson(text: string, expectedDay: string): DayRollup {
         memAvailableGb: stats[4]!,
         swapTotalGb: stats[5]!,
         swapUsedGb: stats[6]!,
-        memTrend: trendOf(log.memTrend),
-        memLast: log.memLast,
-        worstLast: log.worstLast,
-        lastOkS: log.lastOkS,
+        memTrend: trendOf(memTrend),
+        memLast: memLast === null ? null : { s: memLast[0], totalGb: memLast[1], usedGb: memLast[2] },
+        worstLast: worstLast === null ? null : { s: worstLast[0], mount: worstLast[1], pct: worstLast[2], freeGb: worstLast[3] },
+        lastOkS,
       };
     }
     day.servers.set(String(name), {

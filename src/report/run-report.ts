@@ -1,18 +1,23 @@
 // One `fleetpoll report` run: sync the rollup, aggregate the window, write the HTML file, optionally mail it.
-import { mkdir, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { sendMail, type MailAttachment, type SendOutcome } from '../mail/smtp.js';
-import { replaceFileAtomically } from '../store/snapshot.js';
+import { StoreError } from '../store/errors.js';
 import { aggregate, reportWindow, type ReportModel, type ReportWindow, type ServerReport } from './aggregate.js';
-import { renderHtml } from './html.js';
+import { listHistoryFiles } from './history-files.js';
+import { renderHtml, renderHtmlParts } from './html.js';
 import type { DayRollup } from './rollup.js';
 import { RollupDamaged, RollupStore, type SyncReport } from './rollup-store.js';
 import { renderText } from './text.js';
 
 // A report that big is not attached to the e-mail (mail servers commonly refuse 10-25 MB).
 const MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024;
+// Parts are gathered into writes of about this size.
+const WRITE_CHUNK_CHARS = 256 * 1024;
 // How long a report waits for another process's rollup sync (a poll's catch-up, another report's rebuild).
 const DEFAULT_LOCK_WAIT_MS = 5 * 60 * 1000;
 
@@ -79,31 +84,67 @@ export async function runReport(request: ReportRequest): Promise<ReportOutcome> 
     days = await syncAndRead(store, window, request.rebuild, syncs, log);
     notes = [...store.notes];
     if (store.openProblem !== null) notes.push(store.openProblem);
-    const newest = store.newestDay;
-    if (newest !== null && newest < window.start) notes.push(`The newest data is from ${newest}: for a report on it, use --end ${newest}.`);
   } finally {
     await store.close();
   }
 
+  if (days.every((d) => d.servers.size === 0)) {
+    // An empty window is most often a wrong --end: say where the data is.
+    const { files } = await listHistoryFiles(config.dataDir, 'log');
+    const newest = files.reduce<string | null>((max, f) => (f.lastDay !== null && (max === null || f.lastDay > max) ? f.lastDay : max), null);
+    if (newest !== null) notes.push(`The newest data is from ${newest}: for a report on it, use --end ${newest}.`);
+  }
   const model = aggregate(window, days, { horizonDays: settings.horizonDays, top: settings.top, topPerServer: settings.topPerServer }, notes, request.now);
-  const html = renderHtml(model);
   const file = request.out ?? path.join(settings.outDir ?? path.join(config.dataDir, 'reports'), reportFileName(window));
   await mkdir(path.dirname(file), { recursive: true });
-  const written = await replaceFileAtomically(file, html);
-  log.info('report written', { file: written.path, servers: model.fleet.servers, days: window.days.length });
+  // The whole document as one string only when it is also the e-mail body; otherwise it is streamed.
+  const fullBody = request.email && model.servers.length <= settings.emailMaxServers ? renderHtml(model) : null;
+  writeReportFile(file, (emit) => (fullBody === null ? renderHtmlParts(model, {}, emit) : emit(fullBody)));
+  log.info('report written', { file, servers: model.fleet.servers, days: window.days.length });
 
-  if (!request.email || config.smtp === null) return { kind: 'written', file: written.path, model, syncs, mail: null };
-  const mail = mailContent(model, settings.emailMaxServers, written.path, html);
+  if (!request.email || config.smtp === null) return { kind: 'written', file, model, syncs, mail: null };
+  const mail = mailContent(model, settings.emailMaxServers, file, fullBody);
   const subject =
     `${settings.subjectPrefix === '' ? '' : `${settings.subjectPrefix} `}utilisation report ${window.start} to ${window.end}: ` +
     `${model.fleet.servers} servers` +
     (model.fleet.flagged.length > 0 ? `, ${model.fleet.flagged.length} full within ${settings.horizonDays} days` : '');
   const attachments: MailAttachment[] = [];
-  if (mail.trimmed && (await stat(written.path)).size <= MAX_ATTACHMENT_BYTES) {
-    attachments.push({ filename: path.basename(written.path), content: html, contentType: 'text/html; charset=utf-8' });
+  if (mail.trimmed && (await stat(file)).size <= MAX_ATTACHMENT_BYTES) {
+    attachments.push({ filename: path.basename(file), content: await readFile(file), contentType: 'text/html; charset=utf-8' });
   }
   const outcome = await sendMail(config.smtp, { to: recipients, subject, text: mail.text, html: mail.html, attachments }, log, { env: request.env });
-  return { kind: 'written', file: written.path, model, syncs, mail: { to: recipients, outcome, trimmed: mail.trimmed } };
+  return { kind: 'written', file, model, syncs, mail: { to: recipients, outcome, trimmed: mail.trimmed } };
+}
+
+// Writes the report to a temporary file part by part (a 1,000-server report is ~9 MB: never held whole),
+// then renames it into place, so a reader or a mail client never sees half a report.
+function writeReportFile(file: string, produce: (emit: (part: string) => void) => void): void {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = openSync(temp, 'wx');
+    const handle = fd;
+    let pending = '';
+    const flush = (): void => {
+      const bytes = Buffer.from(pending, 'utf8');
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(handle, bytes, offset, bytes.length - offset);
+      pending = '';
+    };
+    produce((part) => {
+      pending += part;
+      if (pending.length >= WRITE_CHUNK_CHARS) flush();
+    });
+    flush();
+    // No fsync: the report is derived data (run it again after a power cut); the rename alone keeps
+    // readers from ever seeing half a file.
+    closeSync(handle);
+    fd = null;
+    renameSync(temp, file);
+  } catch (error) {
+    if (fd !== null) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw new StoreError(`cannot write ${file}: ${(error as Error).message}`, file, (error as NodeJS.ErrnoException).code, { cause: error });
+  }
 }
 
 // Brings the rollup up to date for the window and reads its days; a damaged rollup is rebuilt, not fatal.
@@ -126,8 +167,8 @@ async function syncAndRead(store: RollupStore, window: ReportWindow, rebuild: bo
 }
 
 // The e-mail's HTML and text: the whole report, or for a large fleet the summary plus the servers it names.
-function mailContent(model: ReportModel, maxServers: number, file: string, fullHtml: string): { html: string; text: string; trimmed: boolean } {
-  if (model.servers.length <= maxServers) return { html: fullHtml, text: renderText(model), trimmed: false };
+function mailContent(model: ReportModel, maxServers: number, file: string, fullHtml: string | null): { html: string; text: string; trimmed: boolean } {
+  if (fullHtml !== null) return { html: fullHtml, text: renderText(model), trimmed: false };
   const named = new Set<string>();
   for (const f of model.fleet.flagged) named.add(f.server);
   for (const list of [model.fleet.busiest, model.fleet.closestToFull, model.fleet.leastAvailable]) for (const s of list) named.add(s.name);

@@ -44,6 +44,23 @@ describe('documentation-based: PowerShell remoting failures map to statuses', ()
   }
 });
 
+describe('winrm transport without a usable PowerShell', () => {
+  it('a PowerShell that cannot start makes each WinRM host unreachable, naming the setting', async () => {
+    const transport = new PowerShellTransport({ executable: '/nonexistent/pwsh', env: process.env, log: silentLog });
+    try {
+      const [host] = hostsFromCsv('name,address,os\nwin01,10.0.1.1,windows\n');
+      assert.ok(host !== undefined);
+      const outcome = await transport.run(host, { script: "'x'", signal: AbortSignal.timeout(10_000), maxOutputBytes: 1024 });
+      assert.equal(outcome.ok, false);
+      if (outcome.ok) return;
+      assert.deepEqual([outcome.status, outcome.phase, outcome.retryable], ['unreachable', 'connect', false]);
+      assert.match(outcome.error, /cannot start PowerShell "\/nonexistent\/pwsh".*winrm\.powershell/);
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
 // PowerShell starts slowly on a loaded CI machine (several seconds per process, and each
 // remoting-over-SSH session starts one on the "host"): deadlines are generous.
 const OK_TIMEOUT_MS = 60_000;

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// A PowerShell 7 the tests can start.
 export interface TestPwsh {
   readonly path: string;
   readonly kind: 'pwsh' | 'pwsh-sma';
@@ -59,6 +60,7 @@ export function findPwsh(): TestPwsh | string {
   return (found = why);
 }
 
+// What a synchronous PowerShell run printed.
 export interface PwshRun {
   readonly stdout: string;
   readonly stderr: string;

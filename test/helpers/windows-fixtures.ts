@@ -7,9 +7,11 @@ import { psQuote } from './pwsh.js';
 
 /** Fixtures are read from the source tree; tsc does not copy them to dist/. */
 export const WINDOWS_FIXTURES = fileURLToPath(new URL('../../../test/fixtures/windows/', import.meta.url));
+/** The probe itself, from the source tree. */
 export const WINDOWS_PROBE = fileURLToPath(new URL('../../../src/probes/windows.ps1', import.meta.url));
 
-export type Record_ = Record<string, string>;
+// One object of Format-List or Format-Table output: property name -> text as printed.
+export type ListRecord = Record<string, string>;
 
 /** The cases: one folder each, holding the recorded outputs, output.txt and expected.json. */
 export function windowsCases(): string[] {
@@ -20,9 +22,9 @@ export function windowsCases(): string[] {
 }
 
 /** `Format-List` text: records separated by blank lines, `Name : value`, long values wrapped. */
-export function parseFormatList(text: string): Record_[] {
-  const records: Record_[] = [];
-  let current: Record_ | null = null;
+export function parseFormatList(text: string): ListRecord[] {
+  const records: ListRecord[] = [];
+  let current: ListRecord | null = null;
   let last: string | null = null;
   for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
     if (raw.trim() === '') {
@@ -45,7 +47,7 @@ export function parseFormatList(text: string): Record_[] {
 }
 
 /** `Format-Table` text: header, a line of dashes per column, rows; cells found by position. */
-export function parseFormatTable(text: string): Record_[] {
+export function parseFormatTable(text: string): ListRecord[] {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
   const dashIndex = lines.findIndex((l) => /^[\s-]+$/.test(l) && l.includes('-'));
   if (dashIndex < 1) throw new Error('table without a header underline');
@@ -56,7 +58,7 @@ export function parseFormatTable(text: string): Record_[] {
     name: header.slice(m.index ?? 0, (m.index ?? 0) + m[0].length).trim(),
   }));
   return lines.slice(dashIndex + 1).map((line) => {
-    const row: Record_ = Object.fromEntries(columns.map((c) => [c.name, '']));
+    const row: ListRecord = Object.fromEntries(columns.map((c) => [c.name, '']));
     for (const token of line.matchAll(/\S+/g)) {
       const start = token.index ?? 0;
       const end = start + token[0].length;
@@ -68,18 +70,18 @@ export function parseFormatTable(text: string): Record_[] {
   });
 }
 
-function objectLiteral(record: Record_): string {
+function objectLiteral(record: ListRecord): string {
   return `[pscustomobject]@{ ${Object.entries(record)
     .map(([k, v]) => `${psQuote(k)} = ${psQuote(v)}`)
     .join('; ')} }`;
 }
 
-function listFile(dir: string, name: string): Record_[] | null {
+function listFile(dir: string, name: string): ListRecord[] | null {
   const path = join(dir, name);
   return existsSync(path) ? parseFormatList(readFileSync(path, 'utf8')) : null;
 }
 
-function arrayOf(records: readonly Record_[] | null): string {
+function arrayOf(records: readonly ListRecord[] | null): string {
   return records === null ? '@()' : `@(${records.map(objectLiteral).join(', ')})`;
 }
 
