@@ -27,7 +27,7 @@ const line = winston.format.printf((info) => {
   const { level, message, timestamp, host, ...rest } = info as Record<string, unknown>;
   const where = host === undefined ? '' : ` [${String(host)}]`;
   const pairs = Object.entries(rest)
-    .filter(([k]) => typeof k === 'string' && k !== 'splat')
+    .filter(([k, v]) => typeof k === 'string' && k !== 'splat' && v !== undefined)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
   return `${String(timestamp)} ${String(level)}${where} ${String(message)}${pairs === '' ? '' : ` ${pairs}`}`;
@@ -78,7 +78,30 @@ export function createLog(options: LogOptions): { log: Log; close: () => Promise
       logger.end();
       setTimeout(resolveClose, 2000).unref();
     });
-  return { log: logger as unknown as Log, close };
+  const verbosest = Math.max(RANK[options.level], RANK[options.consoleLevel ?? options.level]);
+  return { log: gated(() => logger, verbosest), close };
+}
+
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+// winston formats every message before its transports drop it by level; a debug line per
+// host cost ~0.25 ms of CPU each (bench/poll.ts), so messages below every transport's
+// level stop here, and per-host child loggers are only made when something is written.
+function gated(make: () => winston.Logger, verbosest: number): Log {
+  let logger: winston.Logger | undefined;
+  const get = (): winston.Logger => (logger ??= make());
+  const at =
+    (level: LogLevel) =>
+    (message: string, meta?: Record<string, unknown>): void => {
+      if (RANK[level] <= verbosest) get().log(level, message, meta ?? {});
+    };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: (meta) => gated(() => get().child(meta), verbosest),
+  };
 }
 
 /** A Log that drops everything (library use and tests). */
