@@ -66,6 +66,7 @@ async function nodeChild(args: readonly string[]): Promise<Run> {
   rmSync(usageFile, { force: true });
   const { wallMs, stdout } = await child(process.execPath, ['--import', HOOK, ...args], { ...process.env, BENCH_USAGE_FILE: usageFile });
   const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as ChildUsage;
+  rmSync(usageFile, { force: true });
   return { wallMs, cpuMs: (usage.cpuUserUs + usage.cpuSystemUs) / 1000, maxRssMb: usage.maxRssKb / 1024, stdout };
 }
 

@@ -3,7 +3,6 @@
 // are handed over as positions, not strings: numbers are parsed in place (see cells.ts), text is re-decoded
 // as UTF-8 only where it is kept. Memory is one chunk buffer and its string, whatever the file size.
 import type { FileHandle } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
 
 // Below V8's large-object size (128 KB), so each chunk's string dies young in a cheap scavenge; multi-MB
 // chunks land in large-object space, freed only by full GCs, and cost tens of MB of peak RSS.
@@ -77,13 +76,20 @@ export async function readHeader(handle: FileHandle): Promise<CsvHeader | null> 
   const bom = BOM_BYTES.every((b, i) => head[i] === b) ? 3 : 0;
   const line = head.toString('utf8', bom, head[newline - 1] === CR ? newline - 1 : newline);
   const delimiter = detectDelimiter(line);
-  let columns: string[];
-  try {
-    columns = ((parse(line, { delimiter, relax_quotes: true }) as string[][])[0] ?? []).map((c) => c.trim());
-  } catch {
-    columns = line.split(delimiter).map((c) => c.trim());
-  }
-  return { columns, delimiter, endOffset: newline + 1 };
+  return { columns: splitLine(line, delimiter).map((c) => c.trim()), delimiter, endOffset: newline + 1 };
+}
+
+// The cells of one complete line (a header), quotes handled as for rows.
+function splitLine(line: string, delimiter: string): string[] {
+  const maxFields = line.length + 1;
+  const record: RawRecord = { text: '', starts: new Int32Array(maxFields), ends: new Int32Array(maxFields), fieldCount: 0, line: 1 };
+  let cells: string[] = [];
+  const parser = new ChunkParser(delimiter.charCodeAt(0), maxFields - 1, record, (r) => {
+    cells = [];
+    for (let i = 0; i < r.fieldCount; i += 1) cells.push(r.text.slice(r.starts[i], r.ends[i]));
+  });
+  parser.parse(`${line}\n`, 0, Infinity);
+  return cells;
 }
 
 // Our files start with `time<delimiter>`; a file re-saved by a spreadsheet may use any of the three.

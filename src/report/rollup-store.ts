@@ -100,6 +100,7 @@ interface ScanRange {
 // and a report never write it at the same time. Always close() it.
 export class RollupStore {
   private generation = 0;
+  private dayIndex: { manifest: Manifest | null; files: Map<string, string> } | null = null;
 
   private constructor(
     readonly dataDir: string,
@@ -214,22 +215,21 @@ export class RollupStore {
 
   // The committed rollup of each day (an empty day where there is none). Throws RollupDamaged.
   async readDays(days: readonly string[]): Promise<DayRollup[]> {
-    const files = new Map(this.manifest?.days ?? []);
-    const result: DayRollup[] = [];
-    for (const day of days) {
-      const file = files.get(day);
-      if (file === undefined) {
-        result.push(emptyDay(day));
-        continue;
-      }
-      try {
-        // Synchronous: a handful of files read back to back, nothing else to do meanwhile.
-        result.push(dayFromJson(readFileSync(path.join(this.dir, file), 'utf8'), day));
-      } catch (error) {
-        throw new RollupDamaged(`rollup file ${file}: ${(error as Error).message}`, { cause: error });
-      }
+    return days.map((day) => this.readDay(day));
+  }
+
+  // The committed rollup of one day, or an empty day. Synchronous: a report reads its days one after the
+  // other with nothing else to do meanwhile. Throws RollupDamaged.
+  readDay(day: string): DayRollup {
+    const file = this.dayFiles.get(day);
+    return file === undefined ? emptyDay(day) : this.loadDayFile(day, file);
+  }
+
+  private get dayFiles(): Map<string, string> {
+    if (this.dayIndex === null || this.dayIndex.manifest !== this.manifest) {
+      this.dayIndex = { manifest: this.manifest, files: new Map(this.manifest?.days ?? []) };
     }
-    return result;
+    return this.dayIndex.files;
   }
 
   /** Loads a day file for a session (synchronous: it happens inside the scan's per-row callback). */

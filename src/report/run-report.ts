@@ -7,10 +7,9 @@ import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { sendMail, type MailAttachment, type SendOutcome } from '../mail/smtp.js';
 import { StoreError } from '../store/errors.js';
-import { aggregate, reportWindow, type ReportModel, type ReportWindow, type ServerReport } from './aggregate.js';
+import { reportWindow, WindowAggregator, type AggregateOptions, type ReportModel, type ReportWindow, type ServerReport } from './aggregate.js';
 import { listHistoryFiles } from './history-files.js';
 import { renderHtml, renderHtmlParts } from './html.js';
-import type { DayRollup } from './rollup.js';
 import { RollupDamaged, RollupStore, type SyncReport } from './rollup-store.js';
 import { renderText } from './text.js';
 
@@ -78,23 +77,24 @@ export async function runReport(request: ReportRequest): Promise<ReportOutcome> 
   const store = await RollupStore.open(config.dataDir, { waitMs, log });
   if (store === null) return { kind: 'busy', waitedMs: waitMs };
   const syncs: SyncReport[] = [];
-  let days: DayRollup[];
-  let notes: string[];
+  const options = { horizonDays: settings.horizonDays, top: settings.top, topPerServer: settings.topPerServer };
+  let folded: WindowAggregator;
+  const notes: string[] = [];
   try {
-    days = await syncAndRead(store, window, request.rebuild, syncs, log);
-    notes = [...store.notes];
+    folded = await syncAndFold(store, window, options, request.rebuild, syncs, log);
+    notes.push(...store.notes);
     if (store.openProblem !== null) notes.push(store.openProblem);
   } finally {
     await store.close();
   }
 
-  if (days.every((d) => d.servers.size === 0)) {
+  if (folded.serverCount === 0) {
     // An empty window is most often a wrong --end: say where the data is.
     const { files } = await listHistoryFiles(config.dataDir, 'log');
     const newest = files.reduce<string | null>((max, f) => (f.lastDay !== null && (max === null || f.lastDay > max) ? f.lastDay : max), null);
     if (newest !== null) notes.push(`The newest data is from ${newest}: for a report on it, use --end ${newest}.`);
   }
-  const model = aggregate(window, days, { horizonDays: settings.horizonDays, top: settings.top, topPerServer: settings.topPerServer }, notes, request.now);
+  const model = folded.finish(notes, request.now);
   const file = request.out ?? path.join(settings.outDir ?? path.join(config.dataDir, 'reports'), reportFileName(window));
   await mkdir(path.dirname(file), { recursive: true });
   // The whole document as one string only when it is also the e-mail body; otherwise it is streamed.
@@ -147,8 +147,14 @@ function writeReportFile(file: string, produce: (emit: (part: string) => void) =
   }
 }
 
-// Brings the rollup up to date for the window and reads its days; a damaged rollup is rebuilt, not fatal.
-async function syncAndRead(store: RollupStore, window: ReportWindow, rebuild: boolean, syncs: SyncReport[], log: Log): Promise<DayRollup[]> {
+// Brings the rollup up to date for the window and folds its days in, one at a time (only one day's rollup
+// is ever in memory); a damaged rollup is rebuilt, not fatal.
+async function syncAndFold(store: RollupStore, window: ReportWindow, options: AggregateOptions, rebuild: boolean, syncs: SyncReport[], log: Log): Promise<WindowAggregator> {
+  const fold = (): WindowAggregator => {
+    const folder = new WindowAggregator(window, options);
+    window.days.forEach((day, index) => folder.add(index, store.readDay(day)));
+    return folder;
+  };
   try {
     if (rebuild || !store.exists) {
       syncs.push(await store.rebuild(window.start, { discardOlder: store.openProblem !== null }));
@@ -157,12 +163,12 @@ async function syncAndRead(store: RollupStore, window: ReportWindow, rebuild: bo
       const covered = store.coveredFrom;
       if (covered !== null && covered > window.start) syncs.push(await store.backfill(window.start));
     }
-    return await store.readDays(window.days);
+    return fold();
   } catch (error) {
     if (!(error instanceof RollupDamaged)) throw error;
     log.warn(`rollup damaged, rebuilding it from the raw logs: ${error.message}`);
     syncs.push(await store.rebuild(window.start, { discardOlder: true }));
-    return await store.readDays(window.days);
+    return fold();
   }
 }
 

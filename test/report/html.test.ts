@@ -63,7 +63,7 @@ describe('HTML report', () => {
     const cells = bar(37, 60, ['#111111', '#222222']);
     assert.match(cells, /<td width="37" height="8" bgcolor="#111111"[^>]*>&nbsp;<\/td><td width="23" height="8" bgcolor="#222222"[^>]*>&nbsp;<\/td><td width="40" height="8" bgcolor="#e9ecef"/);
     assert.equal(bar(null, null, ['#1', '#2']), '', 'no bar without data');
-    assert.match(html, /<table class="b" role="presentation" width="100"/, 'the daily CPU and memory charts are there');
+    assert.match(html, /<table class="b" width="100" cellpadding="0" cellspacing="0">/, 'the daily CPU and memory charts are there');
   });
 
   it('shows availability and failure reasons per server', async () => {

@@ -175,6 +175,21 @@ describe('rollup catch-up', () => {
     assert.equal(total, 7 * 3);
   });
 
+  it('a report reaching further back than the rollup backfills those days once', async () => {
+    for (let i = 0; i < 9; i += 1) await poll(i);
+    await withStore((s) => s.rebuild('2026-11-30'));
+    assert.equal(polls('2026-11-29', (await snapshot(['2026-11-29']))[0] ?? ''), 0, 'the rollup starts on the 30th');
+    const sync = await withStore(async (s) => {
+      assert.equal(s.coveredFrom, '2026-11-30');
+      const done = await s.backfill('2026-11-29');
+      assert.equal(s.coveredFrom, '2026-11-29');
+      return done;
+    });
+    assert.ok(sync.records > 0);
+    sameRollup(await snapshot(DAYS), await rebuiltSnapshot(DAYS));
+    assert.equal((await withStore((s) => s.backfill('2026-11-29'))).records, 0, 'nothing is read twice');
+  });
+
   it('a row torn by a crash is not read until complete; once closed by the next append it counts as one bad row', async () => {
     await poll(0);
     await withStore((s) => s.rebuild('2026-11-01'));
