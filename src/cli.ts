@@ -6,7 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import type { AlertsArgs } from './alerts/commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { defaultUser, type InventoryIssue } from './inventory.js';
-import { createLog } from './log.js';
+import { openRunLog } from './log.js';
 import type { PollResult, PollStatus } from './model.js';
 import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
@@ -63,21 +63,7 @@ async function pollCommand(args: PollArgs): Promise<number> {
     throw error;
   }
 
-  // The file log needs the data dir; if it cannot be made, the run fails below with exit 1.
-  let logDir: string | null = config.dataDir;
-  try {
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(config.dataDir, { recursive: true });
-  } catch {
-    logDir = null;
-  }
-  const { log, close } = createLog({
-    level: config.log.level,
-    dir: logDir,
-    maxSizeBytes: config.log.maxSizeBytes,
-    maxFiles: config.log.maxFiles,
-    consoleLevel: args.quiet ? 'error' : args.verbose ? config.log.level : 'warn',
-  });
+  const { log, close } = openRunLog(config, args);
   try {
     let outcome: PollRunOutcome;
     try {

@@ -1,7 +1,8 @@
 // The run log: one line per event, to stderr and a size-rotated file in the data dir.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import winston from 'winston';
-import type { LogLevel } from './config.js';
+import type { Config, LogLevel } from './config.js';
 
 // The narrow logging surface modules depend on, so tests can pass a recorder.
 export interface Log {
@@ -102,6 +103,27 @@ function gated(make: () => winston.Logger, verbosest: number): Log {
     debug: at('debug'),
     child: (meta) => gated(() => get().child(meta), verbosest),
   };
+}
+
+/**
+ * The run log of a command: data/fleetpoll.log plus stderr (warnings by default, info with
+ * --verbose, errors only with --quiet). Without a usable data dir it logs to stderr only;
+ * the command then fails on its own write with the precise reason.
+ */
+export function openRunLog(config: Config, flags: { verbose?: boolean; quiet?: boolean }): { log: Log; close: () => Promise<void> } {
+  let dir: string | null = config.dataDir;
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch {
+    dir = null;
+  }
+  return createLog({
+    level: config.log.level,
+    dir,
+    maxSizeBytes: config.log.maxSizeBytes,
+    maxFiles: config.log.maxFiles,
+    consoleLevel: flags.quiet === true ? 'error' : flags.verbose === true ? config.log.level : 'warn',
+  });
 }
 
 /** A Log that drops everything (library use and tests). */

@@ -1,10 +1,9 @@
 // `fleetpoll report`: its flags, and the handler that prints the outcome and picks the exit code.
-import { mkdirSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { defaultUser } from '../inventory.js';
-import { createLog } from '../log.js';
+import { openRunLog } from '../log.js';
 import { StoreError } from '../store/errors.js';
 import { runReport, type ReportOutcome } from './run-report.js';
 
@@ -65,19 +64,7 @@ export async function reportCommand(args: ReportArgs, env: NodeJS.ProcessEnv, cw
     return REPORT_EXIT.usage;
   }
 
-  let logDir: string | null = config.dataDir;
-  try {
-    mkdirSync(config.dataDir, { recursive: true });
-  } catch {
-    logDir = null;
-  }
-  const { log, close } = createLog({
-    level: config.log.level,
-    dir: logDir,
-    maxSizeBytes: config.log.maxSizeBytes,
-    maxFiles: config.log.maxFiles,
-    consoleLevel: args.quiet ? 'error' : args.verbose ? config.log.level : 'warn',
-  });
+  const { log, close } = openRunLog(config, args);
   try {
     let outcome: ReportOutcome;
     try {

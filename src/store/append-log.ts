@@ -220,7 +220,8 @@ async function writeOnce(filePath: string, flags: string, chunk: Buffer): Promis
   }
 }
 
-async function exists(filePath: string): Promise<boolean> {
+// Whether a path exists (a dangling link counts); other errors than ENOENT propagate.
+export async function exists(filePath: string): Promise<boolean> {
   try {
     await lstat(filePath);
     return true;

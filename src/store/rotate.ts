@@ -1,7 +1,8 @@
 // Monthly rotation of the history CSVs: log.csv becomes log-2026-11.csv when the first poll of December
 // writes, so no file grows without end and old months can be archived or deleted by name.
-import { lstat, open, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { exists } from './append-log.js';
 import { DATA_FILES } from './columns.js';
 import { hasErrorCode } from './errors.js';
 import { formatTime } from './format.js';
@@ -68,15 +69,5 @@ async function firstRowMonth(filePath: string): Promise<string | null> {
     return MONTH.exec(text.slice(headerEnd + 1))?.[1] ?? null;
   } finally {
     await handle.close();
-  }
-}
-
-async function exists(filePath: string): Promise<boolean> {
-  try {
-    await lstat(filePath);
-    return true;
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return false;
-    throw error;
   }
 }
