@@ -12,6 +12,7 @@ import { reportCommand, reportOptions, type ReportArgs } from './report/command.
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
+import { diskUsedPct } from './store/rows.js';
 
 // Documented in the README; scripts and schedulers depend on them.
 export const EXIT = { ok: 0, internal: 1, hostsDown: 1, usage: 2, locked: 3 } as const;
@@ -90,7 +91,7 @@ async function pollCommand(args: PollArgs): Promise<number> {
       case 'polled': {
         if (args.json) process.stdout.write(`${JSON.stringify(jsonReport(outcome), null, 2)}\n`);
         // --quiet is for cron, which mails any output: the CSV files and the run log have it all.
-        else if (!args.quiet) process.stdout.write(humanSummary(outcome, config));
+        else if (!args.quiet) process.stdout.write(humanSummary(outcome));
         const down = outcome.results.some((r) => r.status !== 'ok');
         return args.failOnDown && down ? EXIT.hostsDown : EXIT.ok;
       }
@@ -116,7 +117,7 @@ function countByStatus(results: readonly PollResult[]): string {
     .join(', ');
 }
 
-function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>, config: Config): string {
+function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): string {
   const { results } = outcome;
   const lines: string[] = [];
   lines.push(`fleetpoll: polled ${results.length} host(s) in ${(outcome.durationMs / 1000).toFixed(1)} s: ${countByStatus(results)}`);
@@ -128,7 +129,7 @@ function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>, conf
       const s = r.sample;
       const memPct = ((s.mem.totalKb - s.mem.availableKb) / s.mem.totalKb) * 100;
       const worst = s.disks
-        .map((d) => ({ mount: d.mount, pct: d.usedKb + d.availableKb > 0 ? (d.usedKb / (d.usedKb + d.availableKb)) * 100 : 0 }))
+        .map((d) => ({ mount: d.mount, pct: diskUsedPct(d) ?? 0 }))
         .sort((a, b) => b.pct - a.pct)[0];
       const top = [...s.procs].sort((a, b) => b.cpuPct - a.cpuPct)[0];
       lines.push(
@@ -150,7 +151,6 @@ function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>, conf
     lines.push(`Alerts: ${alerts.firing} firing, ${alerts.notified} new notification(s), ${alerts.mailsSent} mail(s) sent${waiting}`);
   }
   for (const w of outcome.warnings) lines.push(`Warning: ${w}`);
-  void config;
   return `${lines.join('\n')}\n`;
 }
 

@@ -101,7 +101,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       dataDir: config.dataDir,
       delimiter: config.csv.delimiter,
       decimalSeparator: config.csv.decimalSeparator,
-      carryOver: new Set(enabled.filter((h) => !hosts.includes(h)).map((h) => h.name)),
+      carryOver: unpolled(enabled, hosts),
     });
     for (const warning of stored.warnings) log.warn(warning);
     // The report's daily rollup reads what was just appended (bounded; never fails the poll).
@@ -124,6 +124,12 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
   } finally {
     await lock.lock.release();
   }
+}
+
+// Names of enabled hosts this run did not poll (--only); a Set, as fleets reach 10,000 hosts.
+function unpolled(enabled: readonly Host[], polled: readonly Host[]): Set<string> {
+  const polledNames = new Set(polled.map((h) => h.name));
+  return new Set(enabled.filter((h) => !polledNames.has(h.name)).map((h) => h.name));
 }
 
 // Stands in for a transport no host of this run uses.

@@ -56,11 +56,9 @@ export async function writeCycle(
 
   await storeCall(dataDir, 'create data directory', () => mkdir(dataDir, { recursive: true }));
 
-  // log.csv and recentlog.csv hold the same rows: encode them once.
-  const logBody = encodeRecords(
-    sorted.map((result) => logRow(result, cycleStart, fmt)),
-    dialect,
-  );
+  // log.csv and recentlog.csv hold the same rows: build and encode them once.
+  const logRows = sorted.map((result) => logRow(result, cycleStart, fmt));
+  const logBody = encodeRecords(logRows, dialect);
   const logFile = path.join(dataDir, DATA_FILES.log);
   const logged = await storeCall(logFile, 'append to', () => appendEncoded(logFile, LOG_COLUMNS, logBody, { dialect }));
   if (logged.wrote) written.push(logFile);
@@ -76,7 +74,7 @@ export async function writeCycle(
 
   const recent = path.join(dataDir, DATA_FILES.recent);
   const kept = await previousRows(recent, options.carryOver ?? new Set(), options.delimiter);
-  const snapshotRows = kept.length === 0 ? null : mergeByServer(parseRecords(logBody, options.delimiter), kept);
+  const snapshotRows = kept.length === 0 ? null : mergeByServer(logRows, kept);
   const snapshot = fileHead(LOG_COLUMNS, dialect) + (snapshotRows === null ? logBody : encodeRecords(snapshotRows, dialect));
   const replaced = await storeCall(recent, 'replace', () => replaceFileAtomically(recent, snapshot));
   written.push(replaced.path);
@@ -106,11 +104,11 @@ async function previousRows(file: string, servers: ReadonlySet<string>, delimite
   return rows.filter((row) => servers.has(row[serverIndex] ?? ''));
 }
 
-function parseRecords(text: string, delimiter: Delimiter, bom = false): string[][] {
+function parseRecords(text: string, delimiter: Delimiter, bom: boolean): string[][] {
   return parse(text, { delimiter, bom, relax_column_count: true, skip_empty_lines: true }) as string[][];
 }
 
-function mergeByServer(fresh: string[][], kept: string[][]): string[][] {
+function mergeByServer(fresh: readonly Row[], kept: readonly Row[]): Row[] {
   const serverIndex = LOG_COLUMNS.indexOf('server');
   return [...fresh, ...kept].sort((a, b) => compareServerNames(a[serverIndex] ?? '', b[serverIndex] ?? ''));
 }
