@@ -5,11 +5,12 @@
 // and checkpoint agree, so rows are never counted twice or lost; unreferenced files are swept on next open.
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Log } from '../log.js';
 import { StoreError, hasErrorCode } from '../store/errors.js';
 import { acquireRunLock, type RunLock } from '../store/lock.js';
+import { openIfExists } from '../store/files.js';
 import { replaceFileAtomically } from '../store/snapshot.js';
 import { readHeader, scanRecords } from './csv-scan.js';
 import { listHistoryFiles, mayHoldDays, type HistoryFile } from './history-files.js';
@@ -562,13 +563,8 @@ function parseManifest(text: string): Manifest {
 }
 
 async function openFile(filePath: string): Promise<OpenedFile | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(filePath, 'r');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return null;
-    throw error;
-  }
+  const handle = await openIfExists(filePath);
+  if (handle === null) return null;
   try {
     const info = await handle.stat({ bigint: true });
     if (!info.isFile()) {

@@ -1,11 +1,11 @@
 // Appends rows to a history CSV (log.csv and the detail logs) without ever mixing headers or rows.
 import { createReadStream } from 'node:fs';
-import { lstat, open, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { CRLF, encodeRecords, fileHead, headerLine, type CsvDialect } from './csv.js';
-import { hasErrorCode } from './errors.js';
 import { fileStamp } from './format.js';
 import type { Row } from './rows.js';
+import { exists, openIfExists } from './files.js';
 
 // Enough for any header we write; a longer first line cannot be ours.
 const HEAD_PROBE_BYTES = 64 * 1024;
@@ -102,13 +102,8 @@ export async function appendEncoded(
 }
 
 async function inspect(filePath: string, columns: readonly string[], dialect: CsvDialect): Promise<FileState> {
-  let handle: FileHandle;
-  try {
-    handle = await open(filePath, 'r');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return { kind: 'missing' };
-    throw error;
-  }
+  const handle = await openIfExists(filePath);
+  if (handle === null) return { kind: 'missing' };
   try {
     const { size } = await handle.stat();
     if (size === 0) return { kind: 'empty' };
@@ -217,16 +212,5 @@ async function writeOnce(filePath: string, flags: string, chunk: Buffer): Promis
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-// Whether a path exists (a dangling link counts); other errors than ENOENT propagate.
-export async function exists(filePath: string): Promise<boolean> {
-  try {
-    await lstat(filePath);
-    return true;
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return false;
-    throw error;
   }
 }

@@ -1,10 +1,9 @@
 // Monthly rotation of the history CSVs: log.csv becomes log-2026-11.csv when the first poll of December
 // writes, so no file grows without end and old months can be archived or deleted by name.
-import { open, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { exists } from './append-log.js';
+import { exists, openIfExists } from './files.js';
 import { DATA_FILES } from './columns.js';
-import { hasErrorCode } from './errors.js';
 import { formatTime } from './format.js';
 
 // Enough to reach the first data row.
@@ -53,13 +52,8 @@ export async function rotateHistories(dataDir: string, now: Date): Promise<{ rot
 
 // YYYY-MM of the first data row, or null for a missing, empty or unreadable file.
 async function firstRowMonth(filePath: string): Promise<string | null> {
-  let handle;
-  try {
-    handle = await open(filePath, 'r');
-  } catch (error) {
-    if (hasErrorCode(error, 'ENOENT')) return null;
-    throw error;
-  }
+  const handle = await openIfExists(filePath);
+  if (handle === null) return null;
   try {
     const probe = Buffer.alloc(HEAD_PROBE_BYTES);
     const { bytesRead } = await handle.read(probe, 0, probe.length, 0);

@@ -1,27 +1,11 @@
 // The `alerts` section of the settings file and the per-host override columns of servers.csv.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkAlertColumns, diskLevelsFor, hostRules } from '../../src/alerts/settings.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
 import { parseInventory } from '../../src/inventory.js';
 import { alertSettings } from '../helpers/alerts.js';
-
-function configProblems(json: string): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-alertcfg-'));
-  try {
-    writeFileSync(join(dir, 'fleetpoll.config.json'), json);
-    loadConfig({}, {}, dir, 'me');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.replace(`${dir}/`, ''));
-    throw error;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { configProblems } from '../helpers/config.js';
 
 function inventory(csv: string) {
   return parseInventory(csv, 'servers.csv', { user: 'u', port: 22 }, {});

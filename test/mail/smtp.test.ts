@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { silentLog } from '../../src/log.js';
 import { parseSmtpSettings, sendMail, type SmtpSettings } from '../../src/mail/smtp.js';
+import { configProblems } from '../helpers/config.js';
 import { closedPort, makeTestCert, startSmtpServer, type TestCert } from '../helpers/smtp.js';
 
 const DIRS = { fileBase: '/etc/fleetpoll', cwd: '/work' };
@@ -27,20 +28,6 @@ function settings(over: Partial<SmtpSettings> = {}): SmtpSettings {
 }
 
 const MESSAGE = { to: ['ops@example.com', 'oncall@example.com'], subject: 'test subject', text: 'plain body', html: '<p>html body</p>' };
-
-function configErrors(json: string, env: NodeJS.ProcessEnv = {}): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-smtpcfg-'));
-  try {
-    writeFileSync(join(dir, 'fleetpoll.config.json'), json);
-    loadConfig({}, env, dir, 'me');
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.replace(`${dir}/`, ''));
-    throw error;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 describe('smtp settings', () => {
   it('is null (not configured) without a section or FLEETPOLL_SMTP_HOST', () => {
@@ -111,7 +98,7 @@ describe('smtp settings', () => {
       '  }',
       '}',
     ].join('\n');
-    assert.deepEqual(configErrors(json), [
+    assert.deepEqual(configProblems(json), [
       'fleetpoll.config.json:7: smtp.password is not allowed: put the password in an environment variable and name it in smtp.passwordEnv (default FLEETPOLL_SMTP_PASSWORD)',
       'fleetpoll.config.json:14: unknown setting "smtp.prot" (known: smtp.host, smtp.port, smtp.security, smtp.user, smtp.passwordEnv, smtp.from, smtp.to, smtp.connectTimeoutSeconds, smtp.timeoutSeconds, smtp.caFile)',
       'fleetpoll.config.json:6: smtp.security must be one of "starttls", "tls", "none" (got "ssl")',
@@ -123,15 +110,15 @@ describe('smtp settings', () => {
   });
 
   it('names the missing required settings and the variable that gave a bad value', () => {
-    assert.deepEqual(configErrors('{\n  "smtp": {\n    "port": 25\n  }\n}\n'), [
+    assert.deepEqual(configProblems('{\n  "smtp": {\n    "port": 25\n  }\n}\n'), [
       'fleetpoll.config.json:2: smtp.host is required (the mail server\'s name or address)',
       'fleetpoll.config.json:2: smtp.from is required (the sender address, e.g. "fleetpoll <fleetpoll@example.com>")',
       'fleetpoll.config.json:2: smtp.to is required (a list of recipient addresses)',
     ]);
-    assert.deepEqual(configErrors('{ "smtp": { "host": "m", "from": "a@b.c", "to": ["a@b.c"] } }', { FLEETPOLL_SMTP_PORT: '99999' }), [
+    assert.deepEqual(configProblems('{ "smtp": { "host": "m", "from": "a@b.c", "to": ["a@b.c"] } }', { FLEETPOLL_SMTP_PORT: '99999' }), [
       'environment variable FLEETPOLL_SMTP_PORT: smtp.port must be a whole number from 1 to 65535 (got "99999")',
     ]);
-    assert.deepEqual(configErrors('{ "smtp": { "host": "m", "from": "a@b.c", "to": [] } }'), [
+    assert.deepEqual(configProblems('{ "smtp": { "host": "m", "from": "a@b.c", "to": [] } }'), [
       'fleetpoll.config.json:1: smtp.to must be a non-empty list of e-mail addresses (got [])',
     ]);
   });
