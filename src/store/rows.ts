@@ -114,7 +114,8 @@ export function logRow(result: PollResult, cycleStart: Date, fmt: CellFormatter)
     duration_ms: fmt.integer(result.durationMs),
   };
   const metrics = result.status === 'ok' ? metricCells(result.sample, fmt) : EMPTY_METRICS;
-  return toRow<LogColumn>(LOG_COLUMNS, { ...metrics, ...identity });
+  // Object.assign, not spread: V8's spread of these two objects was a third of this function's cost.
+  return toRow<LogColumn>(LOG_COLUMNS, Object.assign({}, metrics, identity));
 }
 
 // The processes.csv rows of one host (none for a failed host).

@@ -1,0 +1,258 @@
+// fleetpoll's command line: parses flags, calls the modules, prints, and sets the exit code.
+// Started by cli.ts, from the bundle `npm run build` makes of this module and its imports.
+import { relative } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import type { AlertsArgs } from './alerts/commands.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { defaultUser, type InventoryIssue } from './inventory.js';
+import { openRunLog } from './log.js';
+import type { PollResult, PollStatus } from './model.js';
+import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
+// Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
+import type { PollRunOutcome } from './run-poll.js';
+import { StoreError } from './store/errors.js';
+import { VERSION } from './version.js';
+import { diskUsedPct } from './store/rows.js';
+
+// Documented in the README; scripts and schedulers depend on them.
+export const EXIT = { ok: 0, internal: 1, hostsDown: 1, usage: 2, locked: 3 } as const;
+
+const STATUS_ORDER: PollStatus[] = ['ok', 'timeout', 'unreachable', 'auth_failed', 'host_key_mismatch', 'probe_error'];
+
+interface PollArgs {
+  config?: string;
+  inventory?: string;
+  dataDir?: string;
+  concurrency?: number;
+  timeout?: number;
+  only?: string[];
+  json: boolean;
+  strict: boolean;
+  failOnDown: boolean;
+  hostKeyChecking?: string;
+  knownHosts?: string;
+  delimiter?: string;
+  logLevel?: string;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+async function pollCommand(args: PollArgs): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(
+      {
+        config: args.config,
+        inventory: args.inventory,
+        dataDir: args.dataDir,
+        concurrency: args.concurrency,
+        timeout: args.timeout,
+        hostKeyChecking: args.hostKeyChecking,
+        knownHosts: args.knownHosts,
+        delimiter: args.delimiter,
+        logLevel: args.logLevel,
+      },
+      process.env,
+      process.cwd(),
+      defaultUser(),
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`fleetpoll: config: ${problem}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+
+  const { log, close } = openRunLog(config, args);
+  try {
+    let outcome: PollRunOutcome;
+    try {
+      const { runPoll } = await import('./run-poll.js');
+      outcome = await runPoll({ config, only: args.only ?? [], strict: args.strict, env: process.env, log });
+    } catch (error) {
+      if (error instanceof StoreError) {
+        log.error(error.message);
+        process.stderr.write(`fleetpoll: cannot write the data directory: ${error.message}\n`);
+        return EXIT.internal;
+      }
+      throw error;
+    }
+    if (outcome.kind !== 'locked') printInventoryIssues(outcome.inventoryIssues);
+    switch (outcome.kind) {
+      case 'invalid':
+        for (const problem of outcome.problems) process.stderr.write(`fleetpoll: ${problem}\n`);
+        return EXIT.usage;
+      case 'locked': {
+        process.stderr.write(`fleetpoll: another poll is running: ${outcome.description}. Not polling.\n`);
+        log.warn('another poll holds the lock; exiting', { holder: outcome.description });
+        return EXIT.locked;
+      }
+      case 'polled': {
+        if (args.json) process.stdout.write(`${JSON.stringify(jsonReport(outcome), null, 2)}\n`);
+        // --quiet is for cron, which mails any output: the CSV files and the run log have it all.
+        else if (!args.quiet) process.stdout.write(humanSummary(outcome));
+        const down = outcome.results.some((r) => r.status !== 'ok');
+        return args.failOnDown && down ? EXIT.hostsDown : EXIT.ok;
+      }
+    }
+  } finally {
+    await close();
+  }
+}
+
+function printInventoryIssues(issues: readonly InventoryIssue[]): void {
+  for (const issue of issues) {
+    process.stderr.write(`${relative(process.cwd(), issue.file) || issue.file}:${issue.line}: ${issue.severity}: ${issue.message}\n`);
+  }
+  const errors = issues.filter((i) => i.severity === 'error').length;
+  if (errors > 0) process.stderr.write(`fleetpoll: ${errors} inventory row(s) or column(s) skipped; fix them or run with --strict to refuse\n`);
+}
+
+function countByStatus(results: readonly PollResult[]): string {
+  const counts = new Map<PollStatus, number>();
+  for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return STATUS_ORDER.filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s}`)
+    .join(', ');
+}
+
+function humanSummary(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): string {
+  const { results } = outcome;
+  const lines: string[] = [];
+  lines.push(`fleetpoll: polled ${results.length} host(s) in ${(outcome.durationMs / 1000).toFixed(1)} s: ${countByStatus(results)}`);
+  const width = Math.min(30, Math.max(6, ...results.map((r) => r.host.name.length)));
+  const shown = results.length <= 20 ? results : results.filter((r) => r.status !== 'ok').slice(0, 50);
+  for (const r of shown) {
+    const name = r.host.name.padEnd(width);
+    if (r.status === 'ok') {
+      const s = r.sample;
+      const memPct = ((s.mem.totalKb - s.mem.availableKb) / s.mem.totalKb) * 100;
+      const worst = s.disks
+        .map((d) => ({ mount: d.mount, pct: diskUsedPct(d) ?? 0 }))
+        .sort((a, b) => b.pct - a.pct)[0];
+      const top = [...s.procs].sort((a, b) => b.cpuPct - a.cpuPct)[0];
+      lines.push(
+        `  ${name}  ok          cpu ${s.cpuBusyPct.toFixed(1).padStart(5)}%  mem ${memPct.toFixed(1).padStart(5)}%` +
+          (worst === undefined ? '' : `  disk ${worst.pct.toFixed(1)}% ${worst.mount}`) +
+          (top === undefined ? '' : `  top ${JSON.stringify(top.name)} ${top.cpuPct.toFixed(1)}%`),
+      );
+    } else {
+      lines.push(`  ${name}  ${r.status.padEnd(10)}  ${r.phase}: ${r.error}`);
+    }
+  }
+  const failed = results.filter((r) => r.status !== 'ok').length;
+  if (results.length > 20 && failed > shown.length) lines.push(`  ... and ${failed - shown.length} more; see recentlog.csv`);
+  const files = outcome.written.map((f) => relative(process.cwd(), f) || f);
+  lines.push(`Wrote ${files.join(', ')}`);
+  const alerts = outcome.alerts;
+  if (alerts.enabled && alerts.firing + alerts.notified + alerts.queued > 0) {
+    const waiting = alerts.queued > 0 ? `, ${alerts.queued} waiting for delivery` : '';
+    lines.push(`Alerts: ${alerts.firing} firing, ${alerts.notified} new notification(s), ${alerts.mailsSent} mail(s) sent${waiting}`);
+  }
+  for (const w of outcome.warnings) lines.push(`Warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function jsonReport(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): unknown {
+  return {
+    startedAt: outcome.cycleStart.toISOString(),
+    durationMs: outcome.durationMs,
+    counts: Object.fromEntries(STATUS_ORDER.map((s) => [s, outcome.results.filter((r) => r.status === s).length])),
+    inventoryIssues: outcome.inventoryIssues,
+    files: outcome.written,
+    warnings: outcome.warnings,
+    alerts: outcome.alerts,
+    results: outcome.results.map((r) => {
+      const base = { name: r.host.name, address: r.host.address, transport: r.host.transport, status: r.status, durationMs: r.durationMs, attempts: r.attempts };
+      return r.status === 'ok' ? { ...base, sample: r.sample } : { ...base, phase: r.phase, error: r.error };
+    }),
+  };
+}
+
+/** Parses argv and runs the command; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const parser = yargs(argv)
+    .scriptName('fleetpoll')
+    .usage('$0 <command> [options]')
+    .command(
+      ['poll', '$0'],
+      'poll every host in the inventory once and write the CSV files',
+      (y) =>
+        y
+          .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+          .option('inventory', { alias: 'i', type: 'string', describe: 'servers.csv to poll (default inventory/servers.csv)' })
+          .option('data-dir', { alias: 'd', type: 'string', describe: 'where the CSV files go (default data/)' })
+          .option('concurrency', { alias: 'c', type: 'number', describe: 'hosts polled at once (default 50)' })
+          .option('timeout', { alias: 't', type: 'number', describe: 'seconds per host, all phases included (default 30)' })
+          .option('only', { type: 'array', string: true, describe: 'poll only these names, globs (web*) or tag:<tag>' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON on stdout' })
+          .option('strict', { type: 'boolean', default: false, describe: 'poll nothing if any inventory row is bad' })
+          .option('fail-on-down', { type: 'boolean', default: false, describe: 'exit 1 when any host is not ok' })
+          .option('host-key-checking', { type: 'string', choices: ['strict', 'accept-new', 'off'], describe: 'unknown host keys: refuse (strict), record (accept-new), or do not check (off)' })
+          .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
+          .option('delimiter', { type: 'string', choices: [',', ';', 'tab'], describe: 'CSV delimiter (";" also switches to decimal comma)' })
+          .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], describe: 'run log detail (data/fleetpoll.log)' })
+          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also show info lines of the run log on stderr' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors (no summary): for cron' }),
+      async (a) => {
+        exitCode = await pollCommand(a as unknown as PollArgs);
+      },
+    )
+    .command(
+      'alerts <action>',
+      'alert e-mails: "test" sends a sample digest, "status" lists what is firing now',
+      (y) =>
+        y
+          .positional('action', { choices: ['test', 'status'], describe: 'test: send a sample digest; status: list firing alerts' })
+          .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+          .option('data-dir', { alias: 'd', type: 'string', describe: 'where alert-state.json is (default data/)' })
+          .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
+          .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
+      async (a) => {
+        const { alertsCommand } = await import('./alerts/commands.js');
+        exitCode = await alertsCommand(a as unknown as AlertsArgs, process.env, process.cwd(), {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+        });
+      },
+    )
+    .command(
+      'report',
+      'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
+      (y) => reportOptions(y),
+      async (a) => {
+        exitCode = await reportCommand(a as unknown as ReportArgs, process.env, process.cwd(), {
+          out: (text) => process.stdout.write(text),
+          err: (text) => process.stderr.write(text),
+        });
+      },
+    )
+    .strict()
+    .help()
+    // Explicit: yargs would look for package.json from where its own module lies, which the bundle moves.
+    .version(VERSION)
+    .fail((message, error, y) => {
+      if (error !== undefined && error !== null) throw error;
+      process.stderr.write(`fleetpoll: ${message}\n\n${y.help()}\n`);
+      exitCode = EXIT.usage;
+    });
+  await parser.parseAsync();
+  return exitCode;
+}
+
+// `poll` is also the default command. yargs renders the whole help text whenever a named
+// command runs (about 70 ms of CPU, every 5 minutes, on every poller), but not for the
+// default one: so `fleetpoll poll ...` runs as `fleetpoll ...`.
+const argv = hideBin(process.argv);
+main(argv[0] === 'poll' ? argv.slice(1) : argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`fleetpoll: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.internal;
+  },
+);
