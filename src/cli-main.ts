@@ -173,7 +173,9 @@ function jsonReport(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): unkno
 
 /** Parses argv and runs the command; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let exitCode: number = EXIT.ok;
+  let usageError = false;
+  // The commands have no yargs handlers, main() dispatches: for a command with a handler yargs renders
+  // that command's whole help text in advance (~25 ms of every `report` and `alerts` run).
   const parser = yargs(argv)
     .scriptName('fleetpoll')
     .usage('$0 <command> [options]')
@@ -197,9 +199,6 @@ export async function main(argv: string[]): Promise<number> {
           .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], describe: 'run log detail (data/fleetpoll.log)' })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also show info lines of the run log on stderr' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors (no summary): for cron' }),
-      async (a) => {
-        exitCode = await pollCommand(a as unknown as PollArgs);
-      },
     )
     .command(
       'alerts <action>',
@@ -211,24 +210,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('data-dir', { alias: 'd', type: 'string', describe: 'where alert-state.json is (default data/)' })
           .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
           .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
-      async (a) => {
-        const { alertsCommand } = await import('./alerts/commands.js');
-        exitCode = await alertsCommand(a as unknown as AlertsArgs, process.env, process.cwd(), {
-          out: (text) => process.stdout.write(text),
-          err: (text) => process.stderr.write(text),
-        });
-      },
     )
     .command(
       'report',
       'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
       (y) => reportOptions(y),
-      async (a) => {
-        exitCode = await reportCommand(a as unknown as ReportArgs, process.env, process.cwd(), {
-          out: (text) => process.stdout.write(text),
-          err: (text) => process.stderr.write(text),
-        });
-      },
     )
     .strict()
     .help()
@@ -237,10 +223,21 @@ export async function main(argv: string[]): Promise<number> {
     .fail((message, error, y) => {
       if (error !== undefined && error !== null) throw error;
       process.stderr.write(`fleetpoll: ${message}\n\n${y.help()}\n`);
-      exitCode = EXIT.usage;
+      usageError = true;
     });
-  await parser.parseAsync();
-  return exitCode;
+  const args = await parser.parseAsync();
+  if (usageError) return EXIT.usage;
+  const streams = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
+  switch (args._[0]) {
+    case 'alerts': {
+      const { alertsCommand } = await import('./alerts/commands.js');
+      return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
+    }
+    case 'report':
+      return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    default:
+      return pollCommand(args as unknown as PollArgs);
+  }
 }
 
 // `poll` is also the default command. yargs renders the whole help text whenever a named
