@@ -7,10 +7,30 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const BUNDLE = 'dist/bundle/fleetpoll.cjs';
+
+// yargs and cliui import string-width, which builds an Intl.Segmenter and Unicode-property regexes
+// (\p{RGI_Emoji}...) as it loads: ~20 ms of every run, needed only to lay out --help text. Each import
+// of it gets a stand-in that loads the real module (the version that importer resolves) on first call.
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.namespace === 'lazy-string-width') return undefined;
+      const real = await b.resolve('string-width', { resolveDir: args.resolveDir, kind: args.kind, namespace: 'lazy-string-width' });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(text, options);\n}\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 const CLI = resolve('dist/src/cli.js');
 
 // The probe scripts beside it are copied by copy-assets.mjs, which runs first.
@@ -34,6 +54,7 @@ const { outputFiles } = await build({
   inject: ['scripts/import-meta-url.js'],
   // yargs' `extends` (import.meta.resolve) is a feature fleetpoll does not use.
   logOverride: { 'empty-import-meta': 'silent' },
+  plugins: [lazyStringWidth],
   logLevel: 'warning',
 });
 // The launcher decodes the bundle as latin1, the cheapest way (a UTF-8 decode of 1.6 MB costs ~5 ms of

@@ -1,7 +1,7 @@
 // fleetpoll's command line: parses flags, calls the modules, prints, and sets the exit code.
 // Started by cli.ts, from the bundle `npm run build` makes of this module and its imports.
 import { relative } from 'node:path';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { AlertsArgs } from './alerts/commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -171,51 +171,72 @@ function jsonReport(outcome: Extract<PollRunOutcome, { kind: 'polled' }>): unkno
   };
 }
 
+// The commands: what each takes (a yargs builder) and what it says in the help.
+const COMMANDS = {
+  poll: {
+    describe: 'poll every host in the inventory once and write the CSV files',
+    builder: (y: Argv) =>
+      y
+        .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+        .option('inventory', { alias: 'i', type: 'string', describe: 'servers.csv to poll (default inventory/servers.csv)' })
+        .option('data-dir', { alias: 'd', type: 'string', describe: 'where the CSV files go (default data/)' })
+        .option('concurrency', { alias: 'c', type: 'number', describe: 'hosts polled at once (default 50)' })
+        .option('timeout', { alias: 't', type: 'number', describe: 'seconds per host, all phases included (default 30)' })
+        .option('only', { type: 'array', string: true, describe: 'poll only these names, globs (web*) or tag:<tag>' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON on stdout' })
+        .option('strict', { type: 'boolean', default: false, describe: 'poll nothing if any inventory row is bad' })
+        .option('fail-on-down', { type: 'boolean', default: false, describe: 'exit 1 when any host is not ok' })
+        .option('host-key-checking', { type: 'string', choices: ['strict', 'accept-new', 'off'], describe: 'unknown host keys: refuse (strict), record (accept-new), or do not check (off)' })
+        .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
+        .option('delimiter', { type: 'string', choices: [',', ';', 'tab'], describe: 'CSV delimiter (";" also switches to decimal comma)' })
+        .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], describe: 'run log detail (data/fleetpoll.log)' })
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also show info lines of the run log on stderr' })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors (no summary): for cron' }),
+  },
+  alerts: {
+    positional: '<action>',
+    describe: 'alert e-mails: "test" sends a sample digest, "status" lists what is firing now',
+    builder: (y: Argv) =>
+      y
+        .positional('action', { choices: ['test', 'status'], describe: 'test: send a sample digest; status: list firing alerts' })
+        .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+        .option('data-dir', { alias: 'd', type: 'string', describe: 'where alert-state.json is (default data/)' })
+        .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
+        .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
+  },
+  report: {
+    describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
+    builder: (y: Argv) => reportOptions(y),
+  },
+} satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
+
+type CommandName = keyof typeof COMMANDS;
+
+function isCommandName(word: string | undefined): word is CommandName {
+  return word !== undefined && Object.hasOwn(COMMANDS, word);
+}
+
 /** Parses argv and runs the command; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // yargs renders a named command's whole help text before running it, in case the handler asks
+  // for it (~25 ms of CPU per run, plus loading string-width), but not the default command's. So
+  // `fleetpoll <command> ...` is parsed by a parser whose default command is that one; only
+  // `fleetpoll ...` without a command name sees them all (poll being the default).
+  const named = isCommandName(argv[0]) ? argv[0] : null;
   let usageError = false;
-  // The commands have no yargs handlers, main() dispatches: for a command with a handler yargs renders
-  // that command's whole help text in advance (~25 ms of every `report` and `alerts` run).
-  const parser = yargs(argv)
-    .scriptName('fleetpoll')
-    .usage('$0 <command> [options]')
-    .command(
-      ['poll', '$0'],
-      'poll every host in the inventory once and write the CSV files',
-      (y) =>
-        y
-          .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
-          .option('inventory', { alias: 'i', type: 'string', describe: 'servers.csv to poll (default inventory/servers.csv)' })
-          .option('data-dir', { alias: 'd', type: 'string', describe: 'where the CSV files go (default data/)' })
-          .option('concurrency', { alias: 'c', type: 'number', describe: 'hosts polled at once (default 50)' })
-          .option('timeout', { alias: 't', type: 'number', describe: 'seconds per host, all phases included (default 30)' })
-          .option('only', { type: 'array', string: true, describe: 'poll only these names, globs (web*) or tag:<tag>' })
-          .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON on stdout' })
-          .option('strict', { type: 'boolean', default: false, describe: 'poll nothing if any inventory row is bad' })
-          .option('fail-on-down', { type: 'boolean', default: false, describe: 'exit 1 when any host is not ok' })
-          .option('host-key-checking', { type: 'string', choices: ['strict', 'accept-new', 'off'], describe: 'unknown host keys: refuse (strict), record (accept-new), or do not check (off)' })
-          .option('known-hosts', { type: 'string', describe: 'known_hosts file (default ~/.ssh/known_hosts)' })
-          .option('delimiter', { type: 'string', choices: [',', ';', 'tab'], describe: 'CSV delimiter (";" also switches to decimal comma)' })
-          .option('log-level', { type: 'string', choices: ['error', 'warn', 'info', 'debug'], describe: 'run log detail (data/fleetpoll.log)' })
-          .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'also show info lines of the run log on stderr' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but errors (no summary): for cron' }),
-    )
-    .command(
-      'alerts <action>',
-      'alert e-mails: "test" sends a sample digest, "status" lists what is firing now',
-      (y) =>
-        y
-          .positional('action', { choices: ['test', 'status'], describe: 'test: send a sample digest; status: list firing alerts' })
-          .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
-          .option('data-dir', { alias: 'd', type: 'string', describe: 'where alert-state.json is (default data/)' })
-          .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
-          .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
-    )
-    .command(
-      'report',
-      'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
-      (y) => reportOptions(y),
-    )
+  let parser = yargs(named === null ? argv : argv.slice(1)).scriptName(named === null ? 'fleetpoll' : `fleetpoll ${named}`);
+  if (named === null) {
+    parser = parser
+      .usage('$0 <command> [options]')
+      .command(['poll', '$0'], COMMANDS.poll.describe, COMMANDS.poll.builder)
+      .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
+      .command('report', COMMANDS.report.describe, COMMANDS.report.builder);
+  } else {
+    const command = COMMANDS[named];
+    const positional = 'positional' in command ? ` ${command.positional}` : '';
+    parser = parser.command(`$0${positional}`, command.describe, command.builder);
+  }
+  const args = await parser
     .strict()
     .help()
     // Explicit: yargs would look for package.json from where its own module lies, which the bundle moves.
@@ -224,11 +245,12 @@ export async function main(argv: string[]): Promise<number> {
       if (error !== undefined && error !== null) throw error;
       process.stderr.write(`fleetpoll: ${message}\n\n${y.help()}\n`);
       usageError = true;
-    });
-  const args = await parser.parseAsync();
+    })
+    .parseAsync();
   if (usageError) return EXIT.usage;
   const streams = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
-  switch (args._[0]) {
+  // Without a command name it is poll: alerts and report are registered there for the help text only.
+  switch (named ?? 'poll') {
     case 'alerts': {
       const { alertsCommand } = await import('./alerts/commands.js');
       return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
@@ -240,11 +262,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `poll` is also the default command. yargs renders the whole help text whenever a named
-// command runs (about 70 ms of CPU, every 5 minutes, on every poller), but not for the
-// default one: so `fleetpoll poll ...` runs as `fleetpoll ...`.
-const argv = hideBin(process.argv);
-main(argv[0] === 'poll' ? argv.slice(1) : argv).then(
+main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
   },
