@@ -1,7 +1,8 @@
 // data/alert-state.json: the alert entries and the mail queue, written atomically (temp + fsync + rename).
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { tempPathBeside, writeNewFileSynced } from '../store/files.js';
 import { fileStamp } from '../store/format.js';
 import type { AlertEntry, AlertState, Notification, QueuedNotification } from './types.js';
 
@@ -52,19 +53,14 @@ export async function loadState(file: string, options: { readonly readOnly?: boo
 
 /** Replaces the state file atomically; a reader (or a crash) sees the old state or the new one. */
 export async function saveState(file: string, state: AlertState): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathBeside(file);
   const body = `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 1)}\n`;
   let tempExists = false;
   try {
-    const handle = await open(temp, 'wx', 0o600);
+    // From here on the temp file may exist; any failure removes it.
     tempExists = true;
-    try {
-      await handle.writeFile(body);
-      // Without fsync a power cut after the rename can leave an empty state, which would read as corrupt.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    // Synced, or a power cut after the rename could leave an empty state, which would read as corrupt.
+    await writeNewFileSynced(temp, body, 0o600);
     await rename(temp, file);
     tempExists = false;
   } finally {

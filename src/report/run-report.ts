@@ -1,5 +1,4 @@
 // One `fleetpoll report` run: sync the rollup, aggregate the window, write the HTML file, optionally mail it.
-import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { sendMail, type MailAttachment, type SendOutcome } from '../mail/smtp.js';
 import { StoreError } from '../store/errors.js';
+import { tempPathBeside } from '../store/files.js';
 import { reportWindow, WindowAggregator, type AggregateOptions, type ReportModel, type ReportWindow, type ServerReport } from './aggregate.js';
 import { listHistoryFiles } from './history-files.js';
 import { renderHtml, renderHtmlParts } from './html.js';
@@ -119,7 +119,7 @@ export async function runReport(request: ReportRequest): Promise<ReportOutcome> 
 // Writes the report to a temporary file part by part (a 1,000-server report is ~9 MB: never held whole),
 // then renames it into place, so a reader or a mail client never sees half a report.
 function writeReportFile(file: string, produce: (emit: (part: string) => void) => void): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathBeside(file);
   let fd: number | null = null;
   try {
     fd = openSync(temp, 'wx');

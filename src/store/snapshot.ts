@@ -1,8 +1,8 @@
 // Atomic replacement of a whole file (recentlog.csv): readers see the old file or the new one, never half.
-import { randomBytes } from 'node:crypto';
 import { lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errorCode, hasErrorCode } from './errors.js';
+import { tempPathBeside, writeNewFileSynced } from './files.js';
 import { fileStamp } from './format.js';
 
 // Windows refuses to replace a file another program has open (Excel): these clear when it is closed.
@@ -33,18 +33,12 @@ export async function replaceFileAtomically(
   options: ReplaceOptions = {},
 ): Promise<ReplaceOutcome> {
   const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathBeside(target);
   let tempExists = false;
   try {
-    const handle = await open(temp, 'wx');
+    // From here on the temp file may exist; any failure removes it.
     tempExists = true;
-    try {
-      await handle.writeFile(content);
-      // Without fsync a power cut after the rename can leave an empty file under the final name.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeNewFileSynced(temp, content);
 
     const failure = await renameWithRetry(temp, target, options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS);
     if (failure === null) {
