@@ -1,8 +1,8 @@
 // The rollup days of a window -> everything the report shows: per server and day, the week, the fleet. Pure.
 import { compareServerNames } from '../store/rows.js';
-import { addShifted, emptyTrend, forecastFull, type Forecast } from './forecast.js';
+import { addShiftedAt, emptyTrend, forecastFull, type Forecast } from './forecast.js';
 import { SOURCE_FILES, SOURCE_KINDS, type SourceKind } from './records.js';
-import { OTHER, type DayRollup, type DiskDay, type LogDay, type ServerDay, type Stat, type Trend } from './rollup.js';
+import { DISK_NUM, DISK_TEXT, LOG_NUM, OTHER, PROCESS_NUM, PROCESS_TEXT, USER_NUM, type DayData, type DiskDay, type Stat, type Trend } from './rollup.js';
 
 // The report's days: `end` and the days before it, inclusive, UTC.
 export interface ReportWindow {
@@ -152,24 +152,22 @@ export function reportWindow(end: string, days: number): ReportWindow {
   return { start: list[0] ?? end, end, days: list };
 }
 
-const avg = (s: Stat | undefined): number | null => (s === undefined || s.n === 0 ? null : s.sum / s.n);
-const peak = (s: Stat | undefined): number | null => (s === undefined || s.n === 0 ? null : s.max);
+const avg = (s: Stat): number | null => (s.n === 0 ? null : s.sum / s.n);
+const peak = (s: Stat): number | null => (s.n === 0 ? null : s.max);
+// The same of a stat (n, sum, max) in a day file's numbers.
+const avgAt = (num: readonly number[], at: number): number | null => (num[at] === 0 ? null : (num[at + 1] as number) / (num[at] as number));
+const peakAt = (num: readonly number[], at: number): number | null => (num[at] === 0 ? null : (num[at + 2] as number));
 
-function merge(into: Stat, s: Stat): void {
-  if (s.n === 0) return;
-  if (into.n === 0 || s.max > into.max) into.max = s.max;
-  into.n += s.n;
-  into.sum += s.sum;
+function mergeAt(into: Stat, num: readonly number[], at: number): void {
+  const n = num[at] as number;
+  if (n === 0) return;
+  const max = num[at + 2] as number;
+  if (into.n === 0 || max > into.max) into.max = max;
+  into.n += n;
+  into.sum += num[at + 1] as number;
 }
 
 const newStat = (): Stat => ({ n: 0, sum: 0, max: 0 });
-
-// Builds the report model from the window's rollup days (in window order), all in memory: tests and small windows.
-export function aggregate(window: ReportWindow, days: readonly DayRollup[], options: AggregateOptions, notes: readonly string[], generatedAt: Date): ReportModel {
-  const folder = new WindowAggregator(window, options);
-  days.forEach((day, index) => folder.add(index, day));
-  return folder.finish(notes, generatedAt);
-}
 
 // Per-server running totals while the window's days are folded in.
 interface ServerAcc {
@@ -204,40 +202,59 @@ export class WindowAggregator {
     return this.servers.size;
   }
 
-  /** Adds the rollup of window day `index`. */
-  add(index: number, day: DayRollup): void {
-    let hasData = false;
-    for (const [name, s] of day.servers) {
-      let acc = this.servers.get(name);
-      if (acc === undefined) {
-        acc = {
-          rows: this.window.days.map(() => null),
-          polls: 0,
-          ok: 0,
-          failures: new Map(),
-          cpu: newStat(),
-          memPct: newStat(),
-          memTrend: emptyTrend(),
-          memLast: null,
-          worst: null,
-          disks: new Map(),
-          processes: new Map(),
-          users: new Map(),
-        };
-        this.servers.set(name, acc);
-      }
-      if ((s.log?.polls ?? 0) > 0 || s.disks.size > 0) hasData = true;
-      addLogDay(acc, index, this.window.days[index] ?? day.day, s.log);
-      addDisks(acc, index, this.window.days[index] ?? day.day, s);
-      addUsage(acc, s);
+  /** Adds the rollup of window day `index`, as parseDay read it. */
+  add(index: number, data: DayData): void {
+    const day = this.window.days[index] ?? data.day;
+    const accs = data.servers.map((name) => this.account(name));
+    // parseDay checked every index, so these lookups hit.
+    const at = (server: number | undefined): ServerAcc => accs[server as number] as ServerAcc;
+    const { log, disks, processes, users } = data;
+    let hasData = disks.server.length > 0;
+    for (let e = 0; e < log.server.length; e += 1) {
+      const base = e * LOG_NUM.size;
+      if ((log.num[base + LOG_NUM.polls] as number) > 0) hasData = true;
+      addLogDay(at(log.server[e]), index, day, log.num, base, log.text[e] as string);
     }
+    for (const [entry, reason, count] of data.failures) {
+      const failures = at(log.server[entry]).failures;
+      failures.set(reason, (failures.get(reason) ?? 0) + count);
+    }
+    for (let e = 0; e < disks.server.length; e += 1) {
+      addDiskDay(at(disks.server[e]), index, day, disks.text[e * DISK_TEXT] as string, disks.text[e * DISK_TEXT + 1] as string, disks.num, e * DISK_NUM.size);
+    }
+    for (let e = 0; e < processes.server.length; e += 1) {
+      addProcess(at(processes.server[e]), processes.text[e * PROCESS_TEXT] as string, processes.text[e * PROCESS_TEXT + 1] as string, processes.num, e * PROCESS_NUM.size);
+    }
+    for (let e = 0; e < users.server.length; e += 1) addUser(at(users.server[e]), users.text[e] as string, users.num, e * USER_NUM.size);
     if (hasData) this.daysWithData += 1;
-    for (const [kind, b] of day.bad) {
+    for (const [kind, b] of data.bad) {
       const into = this.bad.get(kind) ?? { count: 0, examples: [] };
       into.count += b.count;
       for (const e of b.examples) if (into.examples.length < 10) into.examples.push(e);
       this.bad.set(kind, into);
     }
+  }
+
+  private account(name: string): ServerAcc {
+    let acc = this.servers.get(name);
+    if (acc === undefined) {
+      acc = {
+        rows: this.window.days.map(() => null),
+        polls: 0,
+        ok: 0,
+        failures: new Map(),
+        cpu: newStat(),
+        memPct: newStat(),
+        memTrend: emptyTrend(),
+        memLast: null,
+        worst: null,
+        disks: new Map(),
+        processes: new Map(),
+        users: new Map(),
+      };
+      this.servers.set(name, acc);
+    }
+    return acc;
   }
 
   /** The model, once every day has been added. */
@@ -261,7 +278,9 @@ export class WindowAggregator {
         }
       }
     }
-    flagged.sort((a, b) => a.days - b.days || compareServerNames(a.server, b.server));
+    // Array sort is stable and `servers` is in name order: ties stay in name order without comparing names,
+    // which in a fleet where most servers tie (100 % available) would be most of the sorting's cost.
+    flagged.sort((a, b) => a.days - b.days);
     const badRows: BadRowReport[] = SOURCE_KINDS.flatMap((kind) => {
       const b = this.bad.get(kind);
       return b === undefined || b.count === 0 ? [] : [{ file: SOURCE_FILES[kind], count: b.count, examples: b.examples }];
@@ -280,7 +299,7 @@ export class WindowAggregator {
         closestToFull: servers.filter((s) => s.fullest !== null).sort(byDesc((s) => s.fullest?.usedPct ?? null)).slice(0, options.top),
         leastAvailable: servers
           .filter((s) => s.availabilityPct !== null && s.availabilityPct < 100)
-          .sort((a, b) => (a.availabilityPct ?? 0) - (b.availabilityPct ?? 0) || compareServerNames(a.name, b.name))
+          .sort((a, b) => (a.availabilityPct ?? 0) - (b.availabilityPct ?? 0))
           .slice(0, options.top),
         flagged,
       },
@@ -291,62 +310,75 @@ export class WindowAggregator {
   }
 }
 
-function addLogDay(acc: ServerAcc, index: number, day: string, log: LogDay | null): void {
-  if (log === null) return;
-  acc.rows[index] = dayRow(day, log);
-  acc.polls += log.polls;
-  acc.ok += log.ok;
-  for (const [reason, count] of log.failures) acc.failures.set(reason, (acc.failures.get(reason) ?? 0) + count);
-  merge(acc.cpu, log.cpuPct);
-  merge(acc.memPct, log.memPct);
-  addShifted(acc.memTrend, log.memTrend, index);
-  const t = (s: number): number => index + s / 86_400;
-  if (log.memLast !== null && t(log.memLast.s) >= (acc.memLast?.t ?? -1)) {
-    acc.memLast = { t: t(log.memLast.s), totalGb: log.memLast.totalGb, usedGb: log.memLast.usedGb };
+function addLogDay(acc: ServerAcc, index: number, day: string, num: readonly number[], b: number, worstMount: string): void {
+  acc.rows[index] = dayRow(day, num, b);
+  acc.polls += num[b + LOG_NUM.polls] as number;
+  acc.ok += num[b + LOG_NUM.ok] as number;
+  mergeAt(acc.cpu, num, b + LOG_NUM.cpuPct);
+  mergeAt(acc.memPct, num, b + LOG_NUM.memPct);
+  addShiftedAt(acc.memTrend, num, b + LOG_NUM.memTrend, index);
+  const memS = num[b + LOG_NUM.memLast] as number;
+  if (memS >= 0 && index + memS / 86_400 >= (acc.memLast?.t ?? -1)) {
+    acc.memLast = { t: index + memS / 86_400, totalGb: num[b + LOG_NUM.memLast + 1] as number, usedGb: num[b + LOG_NUM.memLast + 2] as number };
   }
-  if (log.worstLast !== null && t(log.worstLast.s) >= (acc.worst?.t ?? -1)) {
-    acc.worst = { t: t(log.worstLast.s), mount: log.worstLast.mount, pct: log.worstLast.pct, freeGb: log.worstLast.freeGb };
-  }
-}
-
-function addDisks(acc: ServerAcc, index: number, day: string, s: ServerDay): void {
-  for (const [mount, d] of s.disks) {
-    let m = acc.disks.get(mount);
-    if (m === undefined) {
-      m = { fsType: d.fsType, days: acc.rows.map(() => null), trend: emptyTrend(), last: null, lastT: -1 };
-      acc.disks.set(mount, m);
-    }
-    m.days[index] = { day, totalGb: avg(d.totalGb), usedGbAvg: avg(d.usedGb), freeGbAvg: avg(d.freeGb), usedPctPeak: peak(d.usedPct) };
-    addShifted(m.trend, d.trend, index);
-    const t = index + d.last.s / 86_400;
-    if (t >= m.lastT) {
-      m.lastT = t;
-      m.last = d.last;
-      if (d.fsType !== '') m.fsType = d.fsType;
-    }
+  const worstS = num[b + LOG_NUM.worstLast] as number;
+  if (worstS >= 0 && index + worstS / 86_400 >= (acc.worst?.t ?? -1)) {
+    const freeGb = num[b + LOG_NUM.worstLast + 2] as number;
+    acc.worst = { t: index + worstS / 86_400, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: freeGb < 0 ? null : freeGb };
   }
 }
 
-function addUsage(acc: ServerAcc, s: ServerDay): void {
-  for (const [key, p] of s.processes) {
-    const m = acc.processes.get(key) ?? { process: p.process, user: p.user, n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0 };
-    m.n += p.n;
-    m.cpuSum += p.cpuSum;
-    m.memSum += p.memMbSum;
-    m.cpuMax = Math.max(m.cpuMax, p.cpuMax);
-    m.memMax = Math.max(m.memMax, p.memMbMax);
+function addDiskDay(acc: ServerAcc, index: number, day: string, mount: string, fsType: string, num: readonly number[], b: number): void {
+  let m = acc.disks.get(mount);
+  if (m === undefined) {
+    m = { fsType, days: acc.rows.map(() => null), trend: emptyTrend(), last: null, lastT: -1 };
+    acc.disks.set(mount, m);
+  }
+  m.days[index] = {
+    day,
+    totalGb: avgAt(num, b + DISK_NUM.totalGb),
+    usedGbAvg: avgAt(num, b + DISK_NUM.usedGb),
+    freeGbAvg: avgAt(num, b + DISK_NUM.freeGb),
+    usedPctPeak: peakAt(num, b + DISK_NUM.usedPct),
+  };
+  addShiftedAt(m.trend, num, b + DISK_NUM.trend, index);
+  const l = b + DISK_NUM.last;
+  const t = index + (num[l] as number) / 86_400;
+  if (t >= m.lastT) {
+    const totalGb = num[l + 1] as number;
+    const usedPct = num[l + 4] as number;
+    m.lastT = t;
+    m.last = { s: num[l] as number, totalGb: totalGb < 0 ? null : totalGb, usedGb: num[l + 2] as number, freeGb: num[l + 3] as number, usedPct: usedPct < 0 ? null : usedPct };
+    if (fsType !== '') m.fsType = fsType;
+  }
+}
+
+function addProcess(acc: ServerAcc, process: string, user: string, num: readonly number[], b: number): void {
+  const key = process === OTHER ? OTHER : `${process}\u0000${user}`;
+  let m = acc.processes.get(key);
+  if (m === undefined) {
+    m = { process, user, n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0 };
     acc.processes.set(key, m);
   }
-  for (const [name, u] of s.users) {
-    const m = acc.users.get(name) ?? { n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0, procMax: 0 };
-    m.n += u.n;
-    m.cpuSum += u.cpuSum;
-    m.memSum += u.memMbSum;
-    m.cpuMax = Math.max(m.cpuMax, u.cpuMax);
-    m.memMax = Math.max(m.memMax, u.memMbMax);
-    m.procMax = Math.max(m.procMax, u.processesMax);
-    acc.users.set(name, m);
+  m.n += num[b + PROCESS_NUM.n] as number;
+  m.cpuSum += num[b + PROCESS_NUM.cpuSum] as number;
+  m.memSum += num[b + PROCESS_NUM.memMbSum] as number;
+  m.cpuMax = Math.max(m.cpuMax, num[b + PROCESS_NUM.cpuMax] as number);
+  m.memMax = Math.max(m.memMax, num[b + PROCESS_NUM.memMbMax] as number);
+}
+
+function addUser(acc: ServerAcc, user: string, num: readonly number[], b: number): void {
+  let m = acc.users.get(user);
+  if (m === undefined) {
+    m = { n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0, procMax: 0 };
+    acc.users.set(user, m);
   }
+  m.n += num[b + USER_NUM.n] as number;
+  m.cpuSum += num[b + USER_NUM.cpuSum] as number;
+  m.memSum += num[b + USER_NUM.memMbSum] as number;
+  m.cpuMax = Math.max(m.cpuMax, num[b + USER_NUM.cpuMax] as number);
+  m.memMax = Math.max(m.memMax, num[b + USER_NUM.memMbMax] as number);
+  m.procMax = Math.max(m.procMax, num[b + USER_NUM.processesMax] as number);
 }
 
 function serverReport(name: string, acc: ServerAcc, window: ReportWindow, options: AggregateOptions): ServerReport {
@@ -381,22 +413,26 @@ function serverReport(name: string, acc: ServerAcc, window: ReportWindow, option
   };
 }
 
-function dayRow(day: string, log: LogDay | null): DayRow {
+// A day's row from a log entry's numbers at `b`; without one (no log.csv rows that day), an empty row.
+function dayRow(day: string, num: readonly number[] | null, b = 0): DayRow {
+  if (num === null) {
+    return { day, polls: 0, ok: 0, cpuAvg: null, cpuPeak: null, memPctAvg: null, memPctPeak: null, memTotalGb: null, memUsedGbAvg: null, memUsedGbPeak: null, memAvailableGbAvg: null, swapTotalGb: null, swapUsedGbAvg: null, swapUsedGbPeak: null };
+  }
   return {
     day,
-    polls: log?.polls ?? 0,
-    ok: log?.ok ?? 0,
-    cpuAvg: avg(log?.cpuPct),
-    cpuPeak: peak(log?.cpuPct),
-    memPctAvg: avg(log?.memPct),
-    memPctPeak: peak(log?.memPct),
-    memTotalGb: avg(log?.memTotalGb),
-    memUsedGbAvg: avg(log?.memUsedGb),
-    memUsedGbPeak: peak(log?.memUsedGb),
-    memAvailableGbAvg: avg(log?.memAvailableGb),
-    swapTotalGb: avg(log?.swapTotalGb),
-    swapUsedGbAvg: avg(log?.swapUsedGb),
-    swapUsedGbPeak: peak(log?.swapUsedGb),
+    polls: num[b + LOG_NUM.polls] as number,
+    ok: num[b + LOG_NUM.ok] as number,
+    cpuAvg: avgAt(num, b + LOG_NUM.cpuPct),
+    cpuPeak: peakAt(num, b + LOG_NUM.cpuPct),
+    memPctAvg: avgAt(num, b + LOG_NUM.memPct),
+    memPctPeak: peakAt(num, b + LOG_NUM.memPct),
+    memTotalGb: avgAt(num, b + LOG_NUM.memTotalGb),
+    memUsedGbAvg: avgAt(num, b + LOG_NUM.memUsedGb),
+    memUsedGbPeak: peakAt(num, b + LOG_NUM.memUsedGb),
+    memAvailableGbAvg: avgAt(num, b + LOG_NUM.memAvailableGb),
+    swapTotalGb: avgAt(num, b + LOG_NUM.swapTotalGb),
+    swapUsedGbAvg: avgAt(num, b + LOG_NUM.swapUsedGb),
+    swapUsedGbPeak: peakAt(num, b + LOG_NUM.swapUsedGb),
   };
 }
 

@@ -95,8 +95,9 @@ function levelColours(pct: number | null): readonly [string, string] {
   return pct < 90 ? COLOURS.warn : COLOURS.bad;
 }
 
-// Bars repeat across a fleet (pixel widths are whole numbers): each distinct one is built once.
-const bars = new Map<string, string>();
+// Bars repeat across a fleet (pixel widths are whole numbers): each distinct one is built once, per colour
+// pair, indexed by its two widths (a numeric index: a string key cost more than the bar).
+const bars = new Map<readonly [string, string], string[]>();
 
 // A horizontal bar: the average solid, up to the peak lighter, the rest a grey track (0..100 %).
 export function bar(average: number | null, peakValue: number | null, colours: readonly [string, string]): string {
@@ -104,9 +105,14 @@ export function bar(average: number | null, peakValue: number | null, colours: r
   const px = (v: number): number => Math.max(0, Math.min(BAR_PX, Math.round((v / 100) * BAR_PX)));
   const a = px(average);
   const p = Math.max(a, px(peakValue ?? average));
-  const key = `${a} ${p} ${colours[0]} ${colours[1]}`;
-  const known = bars.get(key);
-  if (known !== undefined) return known;
+  let known = bars.get(colours);
+  if (known === undefined) {
+    known = [];
+    bars.set(colours, known);
+  }
+  const index = a * (BAR_PX + 1) + p;
+  const cached = known[index];
+  if (cached !== undefined) return cached;
   // font-size/line-height inline too: Outlook sizes an empty-looking cell by its font otherwise.
   const cell = (width: number, colour: string): string =>
     width <= 0 ? '' : `<td width="${width}" height="8" bgcolor="${colour}" style="font-size:1px;line-height:1px;">&nbsp;</td>`;
@@ -117,7 +123,7 @@ export function bar(average: number | null, peakValue: number | null, colours: r
     cell(p - a, colours[1]) +
     cell(BAR_PX - p, TRACK) +
     '</tr></table>';
-  bars.set(key, html);
+  known[index] = html;
   return html;
 }
 
@@ -129,10 +135,34 @@ function th(label: string, cls = ''): string {
   return cls === '' ? `<th>${esc(label)}</th>` : `<th class="${cls}">${esc(label)}</th>`;
 }
 
-function table(headers: readonly (string | [string, string])[], rows: readonly string[]): string {
-  const head = headers.map((h) => (typeof h === 'string' ? th(h) : th(h[0], h[1]))).join('');
-  return `<table class="t" role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr>${head}</tr>${rows.map((r) => `<tr>${r}</tr>`).join('')}</table>`;
+// A table's header row; those of the per-server tables are made once (a fleet repeats them thousands of times).
+function headRow(headers: readonly (string | readonly [string, string])[]): string {
+  return `<tr>${headers.map((h) => (typeof h === 'string' ? th(h) : th(h[0], h[1]))).join('')}</tr>`;
 }
+
+function table(head: string, rows: readonly string[]): string {
+  let html = `<table class="t" role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">${head}`;
+  for (const row of rows) html += `<tr>${row}</tr>`;
+  return `${html}</table>`;
+}
+
+const DAY_HEAD = headRow([
+  'Day',
+  ['Polls ok', NUM],
+  ['CPU avg', NUM],
+  ['peak', NUM],
+  'CPU %',
+  ['Mem avg', NUM],
+  ['peak', NUM],
+  'Memory %',
+  ['Total GB', NUM],
+  ['Used GB', NUM],
+  ['Avail GB', NUM],
+  ['Swap used GB', NUM],
+]);
+const DISK_HEAD = headRow(['Day', ['Total GB', NUM], ['Used GB avg', NUM], ['Free GB avg', NUM], ['Used % peak', NUM], 'Used']);
+const PROCESS_HEAD = headRow(['By', 'Process', 'User', ['CPU avg %', NUM], ['CPU peak %', NUM], ['Mem avg MB', NUM], ['Mem peak MB', NUM], ['Polls seen', NUM]]);
+const USER_HEAD = headRow(['User', ['CPU avg %', NUM], ['CPU peak %', NUM], ['Mem avg MB', NUM], ['Mem peak MB', NUM], ['Processes (max)', NUM]]);
 
 function h2(text: string, id?: string): string {
   return `<h2${id === undefined ? '' : ` id="${esc(id)}"`} style="${FONT}font-size:17px;color:#1a1a1a;margin:22px 0 6px 0;border-bottom:1px solid #c8ced6;padding-bottom:3px;">${text}</h2>`;
@@ -225,7 +255,7 @@ function summary(model: ReportModel): string {
     const shown = fleet.flagged.slice(0, 50);
     out.push(
       table(
-        ['Server', 'Filesystem / memory', ['Used GB', NUM], ['Capacity GB', NUM], ['Growth GB/day', NUM], ['Full in', NUM]],
+        headRow(['Server', 'Filesystem / memory', ['Used GB', NUM], ['Capacity GB', NUM], ['Growth GB/day', NUM], ['Full in', NUM]]),
         shown.map((f: FlaggedForecast) =>
           td(serverLink(f.server)) + td(esc(f.what)) + td(num(f.usedGb, 2), NUM) + td(num(f.capacityGb, 2), NUM) + td(num(f.slopeGbPerDay, 2), NUM) + td(`<b style="color:#c0392b;">${f.days < 1 ? 'now' : `${Math.floor(f.days)} days`}</b>`, NUM),
         ),
@@ -238,7 +268,7 @@ function summary(model: ReportModel): string {
     out.push(h3('Busiest servers (average CPU)'));
     out.push(
       table(
-        ['Server', ['CPU avg %', NUM], ['CPU peak %', NUM], 'CPU', ['Mem avg %', NUM], ['Mem peak %', NUM]],
+        headRow(['Server', ['CPU avg %', NUM], ['CPU peak %', NUM], 'CPU', ['Mem avg %', NUM], ['Mem peak %', NUM]]),
         fleet.busiest.map((s) => td(serverLink(s.name)) + td(num(s.cpuAvg), NUM) + td(num(s.cpuPeak), NUM) + td(bar(s.cpuAvg, s.cpuPeak, COLOURS.cpu)) + td(num(s.memPctAvg), NUM) + td(num(s.memPctPeak), NUM)),
       ),
     );
@@ -247,7 +277,7 @@ function summary(model: ReportModel): string {
     out.push(h3('Closest to full (fullest filesystem at the end of the window)'));
     out.push(
       table(
-        ['Server', 'Filesystem', ['Used %', NUM], 'Used', ['Free GB', NUM], 'Forecast'],
+        headRow(['Server', 'Filesystem', ['Used %', NUM], 'Used', ['Free GB', NUM], 'Forecast']),
         fleet.closestToFull.map((s) => {
           const f = s.fullest;
           if (f === null) return '';
@@ -260,7 +290,7 @@ function summary(model: ReportModel): string {
     out.push(h3('Least available (share of polls that were ok)'));
     out.push(
       table(
-        ['Server', ['Available %', NUM], ['Polls', NUM], 'Main failure'],
+        headRow(['Server', ['Available %', NUM], ['Polls', NUM], 'Main failure']),
         fleet.leastAvailable.map((s) => td(serverLink(s.name)) + td(num(s.availabilityPct), NUM) + td(count(s.polls), NUM) + td(esc(s.failures[0]?.reason ?? ''))),
       ),
     );
@@ -284,20 +314,7 @@ function serverSection(s: ServerReport, model: ReportModel): string {
   }
   out.push(
     table(
-      [
-        'Day',
-        ['Polls ok', NUM],
-        ['CPU avg', NUM],
-        ['peak', NUM],
-        'CPU %',
-        ['Mem avg', NUM],
-        ['peak', NUM],
-        'Memory %',
-        ['Total GB', NUM],
-        ['Used GB', NUM],
-        ['Avail GB', NUM],
-        ['Swap used GB', NUM],
-      ],
+      DAY_HEAD,
       s.days.map((d: DayRow) =>
         d.polls === 0
           ? td(dayLabel(d.day), 'd') + '<td colspan="11" class="m">no polls</td>'
@@ -323,7 +340,7 @@ function serverSection(s: ServerReport, model: ReportModel): string {
       list.map((pr, i) => td(i === 0 ? label : '') + td(esc(pr.process)) + td(esc(pr.user)) + td(num(pr.cpuAvg), NUM) + td(num(pr.cpuPeak), NUM) + td(num(pr.memMbAvg, 0), NUM) + td(num(pr.memMbPeak, 0), NUM) + td(count(pr.seen), NUM));
     out.push(
       table(
-        ['By', 'Process', 'User', ['CPU avg %', NUM], ['CPU peak %', NUM], ['Mem avg MB', NUM], ['Mem peak MB', NUM], ['Polls seen', NUM]],
+        PROCESS_HEAD,
         [...rows(s.topCpu, 'CPU'), ...rows(s.topMem, 'memory')],
       ),
     );
@@ -332,7 +349,7 @@ function serverSection(s: ServerReport, model: ReportModel): string {
     out.push(h3('Who uses it (per-user totals)'));
     out.push(
       table(
-        ['User', ['CPU avg %', NUM], ['CPU peak %', NUM], ['Mem avg MB', NUM], ['Mem peak MB', NUM], ['Processes (max)', NUM]],
+        USER_HEAD,
         s.users.map((u: UserRow) => td(esc(u.user)) + td(num(u.cpuAvg), NUM) + td(num(u.cpuPeak), NUM) + td(num(u.memMbAvg, 0), NUM) + td(num(u.memMbPeak, 0), NUM) + td(count(u.processesMax), NUM)),
       ),
     );
@@ -359,7 +376,7 @@ function diskTable(disk: DiskReport, model: ReportModel): string {
             td(bar(d.usedPctPeak, d.usedPctPeak, levelColours(d.usedPctPeak))),
         ],
   );
-  return head + table(['Day', ['Total GB', NUM], ['Used GB avg', NUM], ['Free GB avg', NUM], ['Used % peak', NUM], 'Used'], rows);
+  return head + table(DISK_HEAD, rows);
 }
 
 function dataQuality(model: ReportModel): string {

@@ -15,7 +15,7 @@ import { replaceFileAtomically } from '../store/snapshot.js';
 import { readHeader, scanRecords } from './csv-scan.js';
 import { listHistoryFiles, mayHoldDays, type HistoryFile } from './history-files.js';
 import { decoderFor, SOURCE_FILES, SOURCE_KINDS, type RecordOf, type SourceKind } from './records.js';
-import { addBad, addDisk, addLog, addProcess, addUser, clearSource, dayFromJson, dayToJson, emptyDay, ROLLUP_VERSION, type DayRollup } from './rollup.js';
+import { addBad, addDisk, addLog, addProcess, addUser, clearSource, dayData, dayFromData, dayToJson, emptyDay, parseDay, ROLLUP_VERSION, type DayData, type DayRollup } from './rollup.js';
 
 // Directory of the rollup inside the data dir.
 export const ROLLUP_DIR = 'rollup';
@@ -216,14 +216,15 @@ export class RollupStore {
 
   // The committed rollup of each day (an empty day where there is none). Throws RollupDamaged.
   async readDays(days: readonly string[]): Promise<DayRollup[]> {
-    return days.map((day) => this.readDay(day));
+    return days.map((day) => dayFromData(this.readDay(day)));
   }
 
-  // The committed rollup of one day, or an empty day. Synchronous: a report reads its days one after the
-  // other with nothing else to do meanwhile. Throws RollupDamaged.
-  readDay(day: string): DayRollup {
+  // The committed rollup of one day as its file has it (an empty day where there is none): what a report
+  // folds. Synchronous: a report reads its days one after the other with nothing else to do meanwhile.
+  // Throws RollupDamaged.
+  readDay(day: string): DayData {
     const file = this.dayFiles.get(day);
-    return file === undefined ? emptyDay(day) : this.loadDayFile(day, file);
+    return file === undefined ? dayData(emptyDay(day)) : this.readDayFile(day, file);
   }
 
   private get dayFiles(): Map<string, string> {
@@ -235,8 +236,12 @@ export class RollupStore {
 
   /** Loads a day file for a session (synchronous: it happens inside the scan's per-row callback). */
   loadDayFile(day: string, file: string): DayRollup {
+    return dayFromData(this.readDayFile(day, file));
+  }
+
+  private readDayFile(day: string, file: string): DayData {
     try {
-      return dayFromJson(readFileSync(path.join(this.dir, file), 'utf8'), day);
+      return parseDay(readFileSync(path.join(this.dir, file), 'utf8'), day);
     } catch (error) {
       throw new RollupDamaged(`rollup file ${file}: ${(error as Error).message}`, { cause: error });
     }

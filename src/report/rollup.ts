@@ -4,7 +4,7 @@
 import type { DiskRecord, LogRecord, ProcessRecord, SourceKind, UserRecord } from './records.js';
 
 // Bumped when the shape changes; an older file is rebuilt from the raw logs, never misread.
-export const ROLLUP_VERSION = 1;
+export const ROLLUP_VERSION = 2;
 
 // Bounds per server and day, so a hostile host (a new process name every poll) cannot grow the files without limit.
 export const LIMITS = { failures: 20, disks: 64, processes: 300, users: 200, badExamples: 5 } as const;
@@ -298,109 +298,269 @@ function round(value: number): number {
   return Number.isInteger(value) ? value : Number(value.toPrecision(10));
 }
 
-type StatJson = [number, number, number];
-type TrendJson = [number, number, number, number, number];
-const statJson = (s: Stat): StatJson => [s.n, round(s.sum), s.max];
-const trendJson = (t: Trend): TrendJson => [t.n, round(t.t), round(t.tt), round(t.y), round(t.ty)];
-const statOf = (j: StatJson): Stat => ({ n: j[0], sum: j[1], max: j[2] });
-const trendOf = (j: TrendJson): Trend => ({ n: j[0], t: j[1], tt: j[2], y: j[3], ty: j[4] });
+// The day file is columnar: per table (log, disks, processes, users) one array of server indexes, one of
+// texts and one of numbers, a fixed count per entry. A report reads a week of these for the whole fleet:
+// JSON.parse takes a few long number arrays about twice as fast as thousands of small nested ones and
+// leaves almost no garbage, and the report folds the columns as they are (aggregate.ts) instead of first
+// building the Maps a sync needs. A nullable number is written as -1 (no such field is ever negative).
+export const DAY_FORMAT = 'fleetpoll-rollup-day';
 
-// Field order of a log day in the file.
+/** Where each field of a log entry starts; a stat is n, sum, max; a trend n, Σt, Σt², Σy, Σty. */
+export const LOG_NUM = {
+  polls: 0,
+  ok: 1,
+  lastOkS: 2,
+  cpuPct: 3,
+  memPct: 6,
+  memTotalGb: 9,
+  memUsedGb: 12,
+  memAvailableGb: 15,
+  swapTotalGb: 18,
+  swapUsedGb: 21,
+  memTrend: 24,
+  /** s (-1: none), totalGb, usedGb. */
+  memLast: 29,
+  /** s (-1: none), pct, freeGb (-1: unknown). */
+  worstLast: 32,
+  size: 35,
+} as const;
+/** Texts of a log entry: the worst mount of worstLast. */
+export const LOG_TEXT = 1;
+
+/** A filesystem entry: four stats, the trend of used GB, and the last reading: s, totalGb (-1: unknown), usedGb, freeGb, usedPct (-1: unknown). */
+export const DISK_NUM = { totalGb: 0, usedGb: 3, freeGb: 6, usedPct: 9, trend: 12, last: 17, size: 22 } as const;
+/** Texts of a filesystem entry: mount, fsType. */
+export const DISK_TEXT = 2;
+
+export const PROCESS_NUM = { n: 0, cpuSum: 1, cpuMax: 2, memMbSum: 3, memMbMax: 4, size: 5 } as const;
+/** Texts of a process entry: process, user. */
+export const PROCESS_TEXT = 2;
+
+export const USER_NUM = { n: 0, cpuSum: 1, cpuMax: 2, memMbSum: 3, memMbMax: 4, processesMax: 5, size: 6 } as const;
+/** Texts of a user entry: user. */
+export const USER_TEXT = 1;
+
+// One table of a day file: entry e belongs to servers[server[e]], with texts from e × (texts per entry)
+// and numbers from e × (numbers per entry).
+export interface DayTable {
+  readonly server: readonly number[];
+  readonly text: readonly string[];
+  readonly num: readonly number[];
+}
+
+// A day file as parsed (and checked by parseDay): what a report folds.
+export interface DayData {
+  readonly format: typeof DAY_FORMAT;
+  readonly version: number;
+  readonly day: string;
+  readonly servers: readonly string[];
+  readonly log: DayTable;
+  /** [log entry, reason, polls]. */
+  readonly failures: readonly (readonly [number, string, number])[];
+  readonly disks: DayTable;
+  readonly processes: DayTable;
+  readonly users: DayTable;
+  readonly bad: readonly (readonly [SourceKind, BadRows])[];
+}
+
 const LOG_STATS = ['cpuPct', 'memPct', 'memTotalGb', 'memUsedGb', 'memAvailableGb', 'swapTotalGb', 'swapUsedGb'] as const;
+const DISK_STATS = ['totalGb', 'usedGb', 'freeGb', 'usedPct'] as const;
 
-// A log day as one flat array: arrays of numbers parse much faster than objects.
-function logJson(d: LogDay): LogJson {
-  return [
-    d.polls,
-    d.ok,
-    d.lastOkS,
-    [...d.failures],
-    LOG_STATS.map((key) => statJson(d[key])),
-    trendJson(d.memTrend),
-    d.memLast === null ? null : [d.memLast.s, d.memLast.totalGb, d.memLast.usedGb],
-    d.worstLast === null ? null : [d.worstLast.s, d.worstLast.mount, d.worstLast.pct, d.worstLast.freeGb],
-  ];
+interface TableBuilder {
+  server: number[];
+  text: string[];
+  num: number[];
 }
 
-// The JSON form of a day: maps as arrays of pairs (which JSON.parse turns back without prototype
-// surprises), stats and trends as short arrays.
+const tableBuilder = (): TableBuilder => ({ server: [], text: [], num: [] });
+
+function pushStat(num: number[], s: Stat): void {
+  num.push(s.n, round(s.sum), s.max);
+}
+
+function pushTrend(num: number[], t: Trend): void {
+  num.push(t.n, round(t.t), round(t.tt), round(t.y), round(t.ty));
+}
+
+function pushLog(num: number[], d: LogDay): void {
+  num.push(d.polls, d.ok, d.lastOkS);
+  for (const key of LOG_STATS) pushStat(num, d[key]);
+  pushTrend(num, d.memTrend);
+  if (d.memLast === null) num.push(-1, 0, 0);
+  else num.push(d.memLast.s, d.memLast.totalGb, d.memLast.usedGb);
+  if (d.worstLast === null) num.push(-1, 0, -1);
+  else num.push(d.worstLast.s, d.worstLast.pct, d.worstLast.freeGb ?? -1);
+}
+
+function pushDisk(num: number[], d: DiskDay): void {
+  for (const key of DISK_STATS) pushStat(num, d[key]);
+  pushTrend(num, d.trend);
+  const last = d.last;
+  num.push(last.s, last.totalGb ?? -1, last.usedGb, last.freeGb, last.usedPct ?? -1);
+}
+
+// The day in its file form (sums rounded as the file keeps them).
+export function dayData(day: DayRollup): DayData {
+  const servers: string[] = [];
+  const log = tableBuilder();
+  const disks = tableBuilder();
+  const processes = tableBuilder();
+  const users = tableBuilder();
+  const failures: [number, string, number][] = [];
+  for (const [name, s] of day.servers) {
+    const index = servers.push(name) - 1;
+    if (s.log !== null) {
+      const entry = log.server.push(index) - 1;
+      log.text.push(s.log.worstLast?.mount ?? '');
+      pushLog(log.num, s.log);
+      for (const [reason, count] of s.log.failures) failures.push([entry, reason, count]);
+    }
+    for (const [mount, d] of s.disks) {
+      disks.server.push(index);
+      disks.text.push(mount, d.fsType);
+      pushDisk(disks.num, d);
+    }
+    for (const p of s.processes.values()) {
+      processes.server.push(index);
+      processes.text.push(p.process, p.user);
+      processes.num.push(p.n, round(p.cpuSum), p.cpuMax, round(p.memMbSum), p.memMbMax);
+    }
+    for (const [user, u] of s.users) {
+      users.server.push(index);
+      users.text.push(user);
+      users.num.push(u.n, round(u.cpuSum), u.cpuMax, round(u.memMbSum), u.memMbMax, u.processesMax);
+    }
+  }
+  return { format: DAY_FORMAT, version: ROLLUP_VERSION, day: day.day, servers, log, failures, disks, processes, users, bad: [...day.bad] };
+}
+
+// The JSON text of a day file.
 export function dayToJson(day: DayRollup): string {
-  const servers = [...day.servers].map(([name, s]) => [
-    name,
-    s.log === null ? null : logJson(s.log),
-    [...s.disks].map(([mount, d]) => [mount, d.fsType, statJson(d.totalGb), statJson(d.usedGb), statJson(d.freeGb), statJson(d.usedPct), trendJson(d.trend), d.last]),
-    [...s.processes.values()].map((p) => [p.process, p.user, p.n, round(p.cpuSum), p.cpuMax, round(p.memMbSum), p.memMbMax]),
-    [...s.users].map(([user, u]) => [user, u.n, round(u.cpuSum), u.cpuMax, round(u.memMbSum), u.memMbMax, u.processesMax]),
-  ]);
-  return JSON.stringify({ format: 'fleetpoll-rollup-day', version: ROLLUP_VERSION, day: day.day, servers, bad: [...day.bad] });
+  return JSON.stringify(dayData(day));
 }
 
-type LogJson = [
-  polls: number,
-  ok: number,
-  lastOkS: number,
-  failures: [string, number][],
-  stats: StatJson[],
-  memTrend: TrendJson,
-  memLast: [number, number, number] | null,
-  worstLast: [number, string, number, number | null] | null,
-];
-type DiskJson = [string, string, StatJson, StatJson, StatJson, StatJson, TrendJson, DiskDay['last']];
-type ServerJson = [string, LogJson | null, DiskJson[], [string, string, number, number, number, number, number][], [string, number, number, number, number, number, number][]];
+function isTable(value: unknown, servers: number, numbers: number, texts: number): value is DayTable {
+  if (typeof value !== 'object' || value === null) return false;
+  const t = value as Partial<DayTable>;
+  if (!Array.isArray(t.server) || !Array.isArray(t.text) || !Array.isArray(t.num)) return false;
+  const entries = t.server.length;
+  if (t.num.length !== entries * numbers || t.text.length !== entries * texts) return false;
+  for (let e = 0; e < entries; e += 1) {
+    const index = t.server[e];
+    if (!Number.isInteger(index) || index < 0 || index >= servers) return false;
+  }
+  return true;
+}
 
-function logDayOf(log: LogJson): LogDay {
-  const stats = log[4];
-  const memLast = log[6];
-  const worstLast = log[7];
+// Parses and checks a day file; throws on anything that is not a day this version wrote (the caller
+// rebuilds). After this, every server index and log entry number in it points at something.
+export function parseDay(text: string, expectedDay: string): DayData {
+  const data = JSON.parse(text) as Partial<DayData>;
+  if (data.format !== DAY_FORMAT || data.version !== ROLLUP_VERSION || data.day !== expectedDay) {
+    throw new Error(`not a version ${ROLLUP_VERSION} rollup of ${expectedDay}`);
+  }
+  const servers = data.servers;
+  const ok =
+    Array.isArray(servers) &&
+    new Set(servers).size === servers.length &&
+    isTable(data.log, servers.length, LOG_NUM.size, LOG_TEXT) &&
+    isTable(data.disks, servers.length, DISK_NUM.size, DISK_TEXT) &&
+    isTable(data.processes, servers.length, PROCESS_NUM.size, PROCESS_TEXT) &&
+    isTable(data.users, servers.length, USER_NUM.size, USER_TEXT) &&
+    Array.isArray(data.failures) &&
+    data.failures.every((f) => Array.isArray(f) && Number.isInteger(f[0]) && f[0] >= 0 && f[0] < (data.log as DayTable).server.length) &&
+    Array.isArray(data.bad);
+  if (!ok) throw new Error('malformed rollup day');
+  return data as DayData;
+}
+
+const statAt = (num: readonly number[], at: number): Stat => ({ n: num[at] as number, sum: num[at + 1] as number, max: num[at + 2] as number });
+const trendAt = (num: readonly number[], at: number): Trend => ({ n: num[at] as number, t: num[at + 1] as number, tt: num[at + 2] as number, y: num[at + 3] as number, ty: num[at + 4] as number });
+const orNull = (value: number): number | null => (value < 0 ? null : value);
+
+function logDayAt(num: readonly number[], b: number, worstMount: string): LogDay {
+  const memS = num[b + LOG_NUM.memLast] as number;
+  const worstS = num[b + LOG_NUM.worstLast] as number;
+  const d: LogDay = {
+    polls: num[b + LOG_NUM.polls] as number,
+    ok: num[b + LOG_NUM.ok] as number,
+    lastOkS: num[b + LOG_NUM.lastOkS] as number,
+    failures: new Map(),
+    cpuPct: statAt(num, b + LOG_NUM.cpuPct),
+    memPct: statAt(num, b + LOG_NUM.memPct),
+    memTotalGb: statAt(num, b + LOG_NUM.memTotalGb),
+    memUsedGb: statAt(num, b + LOG_NUM.memUsedGb),
+    memAvailableGb: statAt(num, b + LOG_NUM.memAvailableGb),
+    swapTotalGb: statAt(num, b + LOG_NUM.swapTotalGb),
+    swapUsedGb: statAt(num, b + LOG_NUM.swapUsedGb),
+    memTrend: trendAt(num, b + LOG_NUM.memTrend),
+    memLast: memS < 0 ? null : { s: memS, totalGb: num[b + LOG_NUM.memLast + 1] as number, usedGb: num[b + LOG_NUM.memLast + 2] as number },
+    worstLast: worstS < 0 ? null : { s: worstS, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: orNull(num[b + LOG_NUM.worstLast + 2] as number) },
+  };
+  return d;
+}
+
+function diskDayAt(num: readonly number[], b: number, fsType: string): DiskDay {
+  const l = b + DISK_NUM.last;
   return {
-    polls: log[0],
-    ok: log[1],
-    lastOkS: log[2],
-    failures: new Map(log[3]),
-    cpuPct: statOf(stats[0] as StatJson),
-    memPct: statOf(stats[1] as StatJson),
-    memTotalGb: statOf(stats[2] as StatJson),
-    memUsedGb: statOf(stats[3] as StatJson),
-    memAvailableGb: statOf(stats[4] as StatJson),
-    swapTotalGb: statOf(stats[5] as StatJson),
-    swapUsedGb: statOf(stats[6] as StatJson),
-    memTrend: trendOf(log[5]),
-    memLast: memLast === null ? null : { s: memLast[0], totalGb: memLast[1], usedGb: memLast[2] },
-    worstLast: worstLast === null ? null : { s: worstLast[0], mount: worstLast[1], pct: worstLast[2], freeGb: worstLast[3] },
+    fsType,
+    totalGb: statAt(num, b + DISK_NUM.totalGb),
+    usedGb: statAt(num, b + DISK_NUM.usedGb),
+    freeGb: statAt(num, b + DISK_NUM.freeGb),
+    usedPct: statAt(num, b + DISK_NUM.usedPct),
+    trend: trendAt(num, b + DISK_NUM.trend),
+    last: { s: num[l] as number, totalGb: orNull(num[l + 1] as number), usedGb: num[l + 2] as number, freeGb: num[l + 3] as number, usedPct: orNull(num[l + 4] as number) },
   };
 }
 
-// Parses a day file; throws on anything that is not a day this version wrote (the caller rebuilds).
-export function dayFromJson(text: string, expectedDay: string): DayRollup {
-  const data = JSON.parse(text) as { format?: unknown; version?: unknown; day?: unknown; servers?: ServerJson[]; bad?: [SourceKind, BadRows][] };
-  if (data.format !== 'fleetpoll-rollup-day' || data.version !== ROLLUP_VERSION || data.day !== expectedDay) {
-    throw new Error(`not a version ${ROLLUP_VERSION} rollup of ${expectedDay}`);
+// A checked day file back in the form a sync adds rows to.
+export function dayFromData(data: DayData): DayRollup {
+  const day = emptyDay(data.day);
+  const servers = data.servers.map((name) => server(day, name));
+  const at = (table: DayTable, e: number): ServerDay => servers[table.server[e] as number] as ServerDay;
+  const { log, disks, processes, users } = data;
+  const logDays: LogDay[] = [];
+  for (let e = 0; e < log.server.length; e += 1) {
+    const d = logDayAt(log.num, e * LOG_NUM.size, log.text[e] as string);
+    at(log, e).log = d;
+    logDays.push(d);
   }
-  if (!Array.isArray(data.servers) || !Array.isArray(data.bad)) throw new Error('malformed rollup day');
-  const day = emptyDay(expectedDay);
-  // Indexed loops, not destructuring: this runs once per server and day of a report, mostly in cold code,
-  // where array destructuring (the iterator protocol) costs several times the parse itself.
-  const servers = data.servers;
-  for (let i = 0; i < servers.length; i += 1) {
-    const entry = servers[i] as ServerJson;
-    const log = entry[1];
-    const disks = new Map<string, DiskDay>();
-    for (let k = 0; k < entry[2].length; k += 1) {
-      const d = entry[2][k] as DiskJson;
-      disks.set(d[0], { fsType: d[1], totalGb: statOf(d[2]), usedGb: statOf(d[3]), freeGb: statOf(d[4]), usedPct: statOf(d[5]), trend: trendOf(d[6]), last: d[7] });
-    }
-    const processes = new Map<string, ProcessDay>();
-    for (let k = 0; k < entry[3].length; k += 1) {
-      const p = entry[3][k] as ServerJson[3][number];
-      processes.set(p[0] === OTHER ? OTHER : `${p[0]}\u0000${p[1]}`, { process: p[0], user: p[1], n: p[2], cpuSum: p[3], cpuMax: p[4], memMbSum: p[5], memMbMax: p[6] });
-    }
-    const users = new Map<string, UserDay>();
-    for (let k = 0; k < entry[4].length; k += 1) {
-      const u = entry[4][k] as ServerJson[4][number];
-      users.set(u[0], { n: u[1], cpuSum: u[2], cpuMax: u[3], memMbSum: u[4], memMbMax: u[5], processesMax: u[6] });
-    }
-    day.servers.set(String(entry[0]), { log: log === null ? null : logDayOf(log), disks, processes, users });
+  for (const [entry, reason, count] of data.failures) (logDays[entry] as LogDay).failures.set(reason, count);
+  for (let e = 0; e < disks.server.length; e += 1) {
+    at(disks, e).disks.set(disks.text[e * DISK_TEXT] as string, diskDayAt(disks.num, e * DISK_NUM.size, disks.text[e * DISK_TEXT + 1] as string));
   }
-  for (const [source, bad] of data.bad) day.bad.set(source, bad);
+  for (let e = 0; e < processes.server.length; e += 1) {
+    const process = processes.text[e * PROCESS_TEXT] as string;
+    const user = processes.text[e * PROCESS_TEXT + 1] as string;
+    const b = e * PROCESS_NUM.size;
+    const n = processes.num;
+    at(processes, e).processes.set(process === OTHER ? OTHER : `${process}\u0000${user}`, {
+      process,
+      user,
+      n: n[b] as number,
+      cpuSum: n[b + 1] as number,
+      cpuMax: n[b + 2] as number,
+      memMbSum: n[b + 3] as number,
+      memMbMax: n[b + 4] as number,
+    });
+  }
+  for (let e = 0; e < users.server.length; e += 1) {
+    const b = e * USER_NUM.size;
+    const n = users.num;
+    at(users, e).users.set(users.text[e] as string, {
+      n: n[b] as number,
+      cpuSum: n[b + 1] as number,
+      cpuMax: n[b + 2] as number,
+      memMbSum: n[b + 3] as number,
+      memMbMax: n[b + 4] as number,
+      processesMax: n[b + 5] as number,
+    });
+  }
+  for (const [source, bad] of data.bad) day.bad.set(source, { count: bad.count, examples: [...bad.examples] });
   return day;
+}
+
+// Parses a day file for a sync; throws on anything that is not a day this version wrote (the caller rebuilds).
+export function dayFromJson(text: string, expectedDay: string): DayRollup {
+  return dayFromData(parseDay(text, expectedDay));
 }

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { silentLog } from '../../src/log.js';
 import type { PollResult } from '../../src/model.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from '../../src/report/poll-hooks.js';
-import { dayToJson } from '../../src/report/rollup.js';
+import { dayToJson, LOG_NUM, parseDay } from '../../src/report/rollup.js';
 import { ROLLUP_DIR, RollupStore } from '../../src/report/rollup-store.js';
 import { LOG_COLUMNS } from '../../src/store/columns.js';
 import { writeCycle } from '../../src/store/write-cycle.js';
@@ -95,10 +95,10 @@ function sameRollup(actual: readonly string[], expected: readonly string[]): voi
 }
 
 function polls(day: string, json: string): number {
-  // A server is [name, log day (polls first), disks, processes, users].
-  const data = JSON.parse(json) as { day: string; servers: [string, [number, ...unknown[]] | null][] };
-  assert.equal(data.day, day);
-  return data.servers.reduce((n, [, log]) => n + (log?.[0] ?? 0), 0);
+  const data = parseDay(json, day);
+  let total = 0;
+  for (let e = 0; e < data.log.server.length; e += 1) total += data.log.num[e * LOG_NUM.size + LOG_NUM.polls] ?? 0;
+  return total;
 }
 
 describe('rollup catch-up', () => {
