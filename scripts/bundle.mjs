@@ -1,4 +1,4 @@
-// Bundles the command line (dist/src/cli-main.js and every dependency but ssh2) into one CommonJS
+// Bundles the command line (dist/src/cli-main.js and its dependencies, native addons aside) into one CommonJS
 // file, dist/bundle/fleetpoll.cjs, which dist/src/cli.js runs through a V8 code cache; then makes
 // that cache by running a small poll and a report, so even the first scheduled run starts fast.
 // esbuild: the standard bundler for Node; see README "Performance" for what this saves.
@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const BUNDLE = 'dist/bundle/fleetpoll.cjs';
@@ -44,6 +44,50 @@ const quietWinstonDebug = {
     });
   },
 };
+// ssh2 is bundled like the rest: loaded by Node's own loader it cost ~70 ms of CPU in every poll, from
+// the code cache a fraction of that. Two places in it find files relative to themselves, which in the
+// bundle become paths from the bundle's directory to where those files are in node_modules:
+// - its optional native crypto binding (built only where npm ran ssh2's install script; ssh2 falls back
+//   to node:crypto when the require fails, as it does without the bundle);
+// - pagent.exe, its bridge to PuTTY's Pageant on Windows.
+// cpu-features, its other native addon, stays an ordinary require, resolved from the bundle's directory.
+const bundleDir = resolve(dirname(BUNDLE));
+const fromBundle = (file) => relative(bundleDir, file).split('\\').join('/');
+const ssh2Files = {
+  name: 'ssh2-files',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/crypto\/build\/Release\/sshcrypto\.node$/ }, (args) => ({
+      path: `./${fromBundle(resolve(args.resolveDir, args.path))}`,
+      external: true,
+    }));
+    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]agent\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(args.path, 'utf8');
+      const exe = "resolve(__dirname, '..', 'util/pagent.exe')";
+      if (!source.includes(exe)) throw new Error(`bundle: ${args.path} no longer locates pagent.exe as expected`);
+      const libDir = fromBundle(dirname(args.path));
+      return { contents: source.replace(exe, `resolve(__dirname, ${JSON.stringify(libDir)}, '..', 'util/pagent.exe')`), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+// yargs' platform shim takes its own location from import.meta.url, which in the bundle is the bundle's:
+// its locale files were then looked for outside the project (help and errors only in English), and the
+// package.json it reads for a default --version was looked for from the working directory up, which
+// where there is none ends in a failed assertion whose stack trace costs ~6 ms (line ends of the whole
+// bundle). The shim is given back its real path in node_modules, relative to the bundle.
+const yargsFiles = {
+  name: 'yargs-files',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const source = await readFile(args.path, 'utf8');
+      const own = 'const __dirname = fileURLToPath(import.meta.url);';
+      if (!source.includes(own)) throw new Error(`bundle: ${args.path} no longer finds itself as expected`);
+      const real = `const __dirname = fileURLToPath(new URL(${JSON.stringify(fromBundle(args.path))}, import.meta.url));`;
+      return { contents: source.replace(own, real), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
 const CLI = resolve('dist/src/cli.js');
 
 // The probe scripts beside it are copied by copy-assets.mjs, which runs first.
@@ -59,15 +103,14 @@ const { outputFiles } = await build({
   // Node 20 has the regexp v flag; rewritten as `new RegExp(...)` (esbuild's default for node20),
   // string-width's emoji pattern was parsed again on every start, ~14 ms, instead of coming from the code cache.
   supported: { 'regexp-set-notation': true },
-  // ssh2 loads its optional native crypto binding (and cpu-features) by paths relative to itself.
-  external: ['ssh2', 'cpu-features'],
+  external: ['cpu-features'],
   // Modules find the probe scripts (and yargs its own files) relative to import.meta.url, which a
   // CommonJS bundle lacks: it becomes the bundle's own URL, and the scripts are copied next to it.
   define: { 'import.meta.url': 'importMetaUrl' },
   inject: ['scripts/import-meta-url.js'],
   // yargs' `extends` (import.meta.resolve) is a feature fleetpoll does not use.
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [lazyStringWidth, quietWinstonDebug],
+  plugins: [lazyStringWidth, quietWinstonDebug, ssh2Files, yargsFiles],
   logLevel: 'warning',
 });
 // The launcher decodes the bundle as latin1, the cheapest way (a UTF-8 decode of 1.6 MB costs ~5 ms of

@@ -1,7 +1,8 @@
 // servers.csv parsing: every bad row is a file:line error, good rows survive, Excel quirks are read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseInventory, selectHosts } from '../src/inventory.js';
+import { parse as csvParse } from 'csv-parse/sync';
+import { parseInventory, selectHosts, splitPlainRecords } from '../src/inventory.js';
 
 const DEFAULTS = { user: 'monitor', port: 22 };
 const parse = (text: string, env: NodeJS.ProcessEnv = {}) => parseInventory(text, 'servers.csv', DEFAULTS, env);
@@ -187,3 +188,49 @@ describe('inventory', () => {
     assert.deepEqual(parse(text).hosts.map((h) => h.name), ['w8']);
   });
 });
+
+describe('splitPlainRecords (the quote-free fast path)', () => {
+  const viaCsvParse = (body: string, delimiter: string): unknown =>
+    (csvParse(body, { delimiter, relax_column_count: true, trim: true, comment: '#', comment_no_infix: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[]).map(
+      (r) => [r.record, r.info.lines],
+    );
+  const viaSplit = (body: string, delimiter: string): unknown => splitPlainRecords(body, delimiter)?.map((r) => [r.record, r.info.lines]);
+
+  it('gives exactly the records and line numbers csv-parse gives, on generated quote-free files', () => {
+    const pieces = ['web1', 'db-2', ' ', '\t', '#', 'a#b', 'key:~/.ssh/id', '10.0.0.1', '', 'x y'];
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor((seed / 2_147_483_648) * n);
+    };
+    let compared = 0;
+    for (let round = 0; round < 2000; round += 1) {
+      const delimiter = [',', ';', '\t'][random(3)] as string;
+      const lineBreak = random(2) === 0 ? '\n' : '\r\n';
+      const lines = Array.from({ length: 1 + random(6) }, () => {
+        const kind = random(6);
+        if (kind === 0) return '';
+        if (kind === 1) return `${random(2) === 0 ? '' : '  '}# comment, with; delimiters`;
+        return Array.from({ length: 1 + random(5) }, () => (pieces[random(pieces.length)] as string) + (pieces[random(pieces.length)] as string)).join(delimiter);
+      });
+      const body = lines.join(lineBreak) + (random(2) === 0 ? lineBreak : '');
+      const fast = viaSplit(body, delimiter);
+      if (fast === undefined) continue;
+      assert.deepEqual(fast, viaCsvParse(body, delimiter), JSON.stringify(body));
+      compared += 1;
+    }
+    assert.ok(compared > 1500, `only ${compared} files took the fast path`);
+  });
+
+  it('leaves quotes, mixed line breaks and unusual whitespace to csv-parse', () => {
+    assert.equal(splitPlainRecords('name,address\n"web,1",a\n', ','), null);
+    assert.equal(splitPlainRecords('name,address\r\nweb1,a\nweb2,b\n', ','), null);
+    assert.equal(splitPlainRecords('name,address\rweb1,a\r', ','), null);
+    assert.equal(splitPlainRecords('name,address\nweb1,\u00a0a\n', ','), null);
+    // And parseInventory still reads such a file.
+    const inventory = parseInventory('name,address\n"web,1",10.0.0.1\n', 'servers.csv', { user: 'u', port: 22 }, {});
+    assert.equal(inventory.issues.length, 1, JSON.stringify(inventory.issues));
+    assert.match(inventory.issues[0]?.message ?? '', /web,1/);
+  });
+});
+

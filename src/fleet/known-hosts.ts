@@ -42,7 +42,9 @@ export type HostKeyVerdict =
 
 // What the transport does with a key: accept it (and why) or refuse it with a message.
 export type HostKeyDecision =
-  | { decision: 'accept'; how: 'known' | 'recorded' | 'unchecked'; fingerprint: string }
+  /** A key known_hosts lists: no fingerprint, which nothing logs and which would cost a SHA-256 per host. */
+  | { decision: 'accept'; how: 'known' }
+  | { decision: 'accept'; how: 'recorded' | 'unchecked'; fingerprint: string }
   /** accept-new took the key but could not save it; it is trusted for this process only. */
   | { decision: 'accept'; how: 'unsaved'; fingerprint: string; error: string }
   | {
@@ -249,8 +251,12 @@ export function checkHostKey(
   port: number,
   keyBlob: Buffer,
 ): HostKeyVerdict {
+  return judgeHostKey(entriesFor(entries, address, port), keyBlob);
+}
+
+// checkHostKey on the entries already known to name the host.
+function judgeHostKey(named: readonly KnownHostEntry[], keyBlob: Buffer): HostKeyVerdict {
   const presentedType = keyTypeOf(keyBlob);
-  const named = entriesFor(entries, address, port);
   // A revoked key is refused even if another line also accepts it.
   const revoked = named.find((e) => e.marker === 'revoked' && e.keyBlob.equals(keyBlob));
   if (revoked) return { verdict: 'revoked', entry: revoked };
@@ -271,7 +277,11 @@ function uniqueTypes(entries: readonly KnownHostEntry[]): string[] {
 
 // Blob key types already trusted for this host, in file order, for preferHostKeyAlgorithms.
 export function knownKeyTypes(entries: readonly KnownHostEntry[], address: string, port: number): string[] {
-  return uniqueTypes(entriesFor(entries, address, port).filter((e) => e.marker === null));
+  return plainTypes(entriesFor(entries, address, port));
+}
+
+function plainTypes(named: readonly KnownHostEntry[]): string[] {
+  return uniqueTypes(named.filter((e) => e.marker === null));
 }
 
 // A known_hosts line pinning this key, as accept-new writes it (no trailing newline).
@@ -330,8 +340,8 @@ class EntryIndex {
     }
   }
 
-  /** Entries that may name the host, in file order; checkHostKey does the exact match. */
-  candidates(address: string, port: number): KnownHostEntry[] {
+  /** Entries that name the host, in file order: its exact name's lines and the patterns that match it. */
+  named(address: string, port: number): KnownHostEntry[] {
     const name = lookupName(address, port);
     let found = this.memo.get(name);
     if (found === undefined) {
@@ -390,38 +400,38 @@ export class KnownHosts {
   /** The verdict for a key, without policy; throws RangeError on a malformed blob. */
   check(address: string, port: number, keyBlob: Buffer): HostKeyVerdict {
     this.assertLoaded();
-    return checkHostKey(this.index.candidates(address, port), address, port, keyBlob);
+    return judgeHostKey(this.index.named(address, port), keyBlob);
   }
 
   /** Key types already trusted for the host; feed to preferHostKeyAlgorithms. */
   knownKeyTypes(address: string, port: number): string[] {
     this.assertLoaded();
-    return knownKeyTypes(this.index.candidates(address, port), address, port);
+    return plainTypes(this.index.named(address, port));
   }
 
   /** Applies the mode to a presented key; never rejects once load() has resolved. */
   async verify(address: string, port: number, keyBlob: Buffer): Promise<HostKeyDecision> {
     this.assertLoaded();
-    const presented = fingerprint(keyBlob);
-    if (this.mode === 'off') return { decision: 'accept', how: 'unchecked', fingerprint: presented };
+    if (this.mode === 'off') return { decision: 'accept', how: 'unchecked', fingerprint: fingerprint(keyBlob) };
     let verdict: HostKeyVerdict;
     try {
       verdict = this.check(address, port, keyBlob);
     } catch (err) {
-      return this.refuse('invalid-key', presented, `${lookupName(address, port)} presented a malformed host key: ${(err as Error).message}`);
+      return this.refuse('invalid-key', fingerprint(keyBlob), `${lookupName(address, port)} presented a malformed host key: ${(err as Error).message}`);
     }
+    if (verdict.verdict === 'match') return { decision: 'accept', how: 'known' };
     if (verdict.verdict === 'unknown' && this.mode === 'accept-new') {
       // Re-checked inside the queue: an earlier append for the same host may have landed.
       return this.serialise(() => this.recordIfStillUnknown(address, port, keyBlob));
     }
-    return this.decide(verdict, address, port, presented);
+    return this.decide(verdict, address, port, fingerprint(keyBlob));
   }
 
   private decide(verdict: HostKeyVerdict, address: string, port: number, presented: string): HostKeyDecision {
     const name = lookupName(address, port);
     switch (verdict.verdict) {
       case 'match':
-        return { decision: 'accept', how: 'known', fingerprint: presented };
+        return { decision: 'accept', how: 'known' };
       case 'revoked':
         return this.refuse('revoked', presented, `host key ${presented} for ${name} is revoked in ${verdict.entry.file}:${verdict.entry.line}`);
       case 'mismatch':

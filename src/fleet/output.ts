@@ -22,7 +22,7 @@ export class OutputCollector {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
     // The `end` line may be split across chunks, so keep a short tail of what came before.
-    this.tail = (this.tail + chunk.toString('latin1')).slice(-8);
+    this.tail = (this.tail + chunk.toString('latin1', Math.max(0, chunk.length - 8))).slice(-8);
     if (/(^|\n)end\r?\n$/.test(this.tail) && this.bytes >= 4) this.state = 'ended';
     return this.state;
   }

@@ -12,6 +12,9 @@ const MAX_RECORDS: Record<string, number> = { disk: 512, proc: 2000, user: 10000
 // Shell start-up files can print a line or two before the probe runs (a .bashrc echo).
 const MAX_NOISE_LINES = 20;
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_ALL = /[\u0000-\u001f\u007f]/g;
+
 class ProtocolError extends Error {}
 
 function num(field: string | undefined, what: string, line: number): number {
@@ -38,7 +41,7 @@ function pct(field: string | undefined, what: string, line: number, max: number)
 function text(field: string | undefined, what: string, line: number): string {
   if (field === undefined) throw new ProtocolError(`line ${line}: ${what} is missing`);
   // Control characters would break CSV cells and log lines; the probe should have removed them.
-  return clip(field.replace(/[\u0000-\u001f\u007f]/g, '?'));
+  return clip(CONTROL.test(field) ? field.replace(CONTROL_ALL, '?') : field);
 }
 
 function clip(value: string): string {
