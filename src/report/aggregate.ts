@@ -353,6 +353,15 @@ function addDiskDay(acc: ServerAcc, index: number, day: string, mount: string, f
   }
 }
 
+// The fields process and user entries share, at the same offsets (n, cpuSum, cpuMax, memMbSum, memMbMax).
+function addUsageNums(m: { n: number; cpuSum: number; cpuMax: number; memSum: number; memMax: number }, num: readonly number[], b: number): void {
+  m.n += num[b + USER_NUM.n] as number;
+  m.cpuSum += num[b + USER_NUM.cpuSum] as number;
+  m.memSum += num[b + USER_NUM.memMbSum] as number;
+  m.cpuMax = Math.max(m.cpuMax, num[b + USER_NUM.cpuMax] as number);
+  m.memMax = Math.max(m.memMax, num[b + USER_NUM.memMbMax] as number);
+}
+
 function addProcess(acc: ServerAcc, process: string, user: string, num: readonly number[], b: number): void {
   const key = process === OTHER ? OTHER : `${process}\u0000${user}`;
   let m = acc.processes.get(key);
@@ -360,11 +369,7 @@ function addProcess(acc: ServerAcc, process: string, user: string, num: readonly
     m = { process, user, n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0 };
     acc.processes.set(key, m);
   }
-  m.n += num[b + PROCESS_NUM.n] as number;
-  m.cpuSum += num[b + PROCESS_NUM.cpuSum] as number;
-  m.memSum += num[b + PROCESS_NUM.memMbSum] as number;
-  m.cpuMax = Math.max(m.cpuMax, num[b + PROCESS_NUM.cpuMax] as number);
-  m.memMax = Math.max(m.memMax, num[b + PROCESS_NUM.memMbMax] as number);
+  addUsageNums(m, num, b);
 }
 
 function addUser(acc: ServerAcc, user: string, num: readonly number[], b: number): void {
@@ -373,11 +378,7 @@ function addUser(acc: ServerAcc, user: string, num: readonly number[], b: number
     m = { n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0, procMax: 0 };
     acc.users.set(user, m);
   }
-  m.n += num[b + USER_NUM.n] as number;
-  m.cpuSum += num[b + USER_NUM.cpuSum] as number;
-  m.memSum += num[b + USER_NUM.memMbSum] as number;
-  m.cpuMax = Math.max(m.cpuMax, num[b + USER_NUM.cpuMax] as number);
-  m.memMax = Math.max(m.memMax, num[b + USER_NUM.memMbMax] as number);
+  addUsageNums(m, num, b);
   m.procMax = Math.max(m.procMax, num[b + USER_NUM.processesMax] as number);
 }
 

@@ -332,6 +332,7 @@ export const DISK_NUM = { totalGb: 0, usedGb: 3, freeGb: 6, usedPct: 9, trend: 1
 /** Texts of a filesystem entry: mount, fsType. */
 export const DISK_TEXT = 2;
 
+/** A process entry; its first five fields are laid out as a user entry's (aggregate.ts relies on it). */
 export const PROCESS_NUM = { n: 0, cpuSum: 1, cpuMax: 2, memMbSum: 3, memMbMax: 4, size: 5 } as const;
 /** Texts of a process entry: process, user. */
 export const PROCESS_TEXT = 2;

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { silentLog } from '../../src/log.js';
 import type { PollResult } from '../../src/model.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from '../../src/report/poll-hooks.js';
-import { dayToJson, LOG_NUM, parseDay } from '../../src/report/rollup.js';
+import { dayToJson, LOG_NUM, parseDay, PROCESS_NUM, USER_NUM } from '../../src/report/rollup.js';
 import { ROLLUP_DIR, RollupStore } from '../../src/report/rollup-store.js';
 import { LOG_COLUMNS } from '../../src/store/columns.js';
 import { writeCycle } from '../../src/store/write-cycle.js';
@@ -244,3 +244,10 @@ describe('rows a user edited in a spreadsheet', () => {
     assert.deepEqual(notes, ['log.csv: unknown column(s) "comment" ignored']);
   });
 });
+
+describe('rollup day file layout', () => {
+  it('process and user entries share the offsets of their common fields (the aggregator folds both alike)', () => {
+    for (const field of ['n', 'cpuSum', 'cpuMax', 'memMbSum', 'memMbMax'] as const) assert.equal(PROCESS_NUM[field], USER_NUM[field], field);
+  });
+});
+
