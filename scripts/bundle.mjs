@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -44,6 +45,17 @@ const quietWinstonDebug = {
     });
   },
 };
+// Loads the modules `filter` matches with the one piece of text `find` replaced by `replacement(path)`;
+// the build fails if a dependency update changed that text, rather than bundle it unpatched.
+function rewriteModule(b, filter, find, replacement) {
+  b.onLoad({ filter }, async (args) => {
+    const source = await readFile(args.path, 'utf8');
+    if (!source.includes(find)) throw new Error(`bundle: ${args.path} no longer contains ${JSON.stringify(find)}`);
+    return { contents: source.replace(find, replacement(args.path)), loader: 'js', resolveDir: dirname(args.path) };
+  });
+}
+const bundleDir = resolve(dirname(BUNDLE));
+const fromBundle = (file) => relative(bundleDir, file).split('\\').join('/');
 // ssh2 is bundled like the rest: loaded by Node's own loader it cost ~70 ms of CPU in every poll, from
 // the code cache a fraction of that. Two places in it find files relative to themselves, which in the
 // bundle become paths from the bundle's directory to where those files are in node_modules:
@@ -51,8 +63,6 @@ const quietWinstonDebug = {
 //   to node:crypto when the require fails, as it does without the bundle);
 // - pagent.exe, its bridge to PuTTY's Pageant on Windows.
 // cpu-features, its other native addon, stays an ordinary require, resolved from the bundle's directory.
-const bundleDir = resolve(dirname(BUNDLE));
-const fromBundle = (file) => relative(bundleDir, file).split('\\').join('/');
 const ssh2Files = {
   name: 'ssh2-files',
   setup(b) {
@@ -60,14 +70,9 @@ const ssh2Files = {
       path: `./${fromBundle(resolve(args.resolveDir, args.path))}`,
       external: true,
     }));
-    b.onLoad({ filter: /[\\/]ssh2[\\/]lib[\\/]agent\.js$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const source = await readFile(args.path, 'utf8');
-      const exe = "resolve(__dirname, '..', 'util/pagent.exe')";
-      if (!source.includes(exe)) throw new Error(`bundle: ${args.path} no longer locates pagent.exe as expected`);
-      const libDir = fromBundle(dirname(args.path));
-      return { contents: source.replace(exe, `resolve(__dirname, ${JSON.stringify(libDir)}, '..', 'util/pagent.exe')`), loader: 'js', resolveDir: dirname(args.path) };
-    });
+    rewriteModule(b, /[\\/]ssh2[\\/]lib[\\/]agent\.js$/, "resolve(__dirname, '..', 'util/pagent.exe')", (file) =>
+      `resolve(__dirname, ${JSON.stringify(fromBundle(dirname(file)))}, '..', 'util/pagent.exe')`,
+    );
   },
 };
 // yargs' platform shim takes its own location from import.meta.url, which in the bundle is the bundle's:
@@ -78,14 +83,9 @@ const ssh2Files = {
 const yargsFiles = {
   name: 'yargs-files',
   setup(b) {
-    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const source = await readFile(args.path, 'utf8');
-      const own = 'const __dirname = fileURLToPath(import.meta.url);';
-      if (!source.includes(own)) throw new Error(`bundle: ${args.path} no longer finds itself as expected`);
-      const real = `const __dirname = fileURLToPath(new URL(${JSON.stringify(fromBundle(args.path))}, import.meta.url));`;
-      return { contents: source.replace(own, real), loader: 'js', resolveDir: dirname(args.path) };
-    });
+    rewriteModule(b, /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/, 'const __dirname = fileURLToPath(import.meta.url);', (file) =>
+      `const __dirname = fileURLToPath(new URL(${JSON.stringify(fromBundle(file))}, import.meta.url));`,
+    );
   },
 };
 const CLI = resolve('dist/src/cli.js');

@@ -72,8 +72,9 @@ const UNUSUAL_SPACE = /[^\S \t\r\n]/;
 export function splitPlainRecords(body: string, delimiter: string): InventoryRecord[] | null {
   if (body.includes('"') || UNUSUAL_SPACE.test(body)) return null;
   const crlf = body.includes('\r');
-  if (crlf && (body.split('\r\n').join('').includes('\r') || body.split('\r\n').join('').includes('\n'))) return null;
   const lines = body.split(crlf ? '\r\n' : '\n');
+  // CRLF files only when every line break is CRLF (a lone CR or LF is left to csv-parse).
+  if (crlf && lines.some((line) => line.includes('\r') || line.includes('\n'))) return null;
   // A final line break ends the last record; it does not start another. Nor does blank space after it.
   const last = lines[lines.length - 1];
   if (last !== undefined && last.trim() === '' && !last.includes(delimiter)) lines.pop();

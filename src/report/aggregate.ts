@@ -1,8 +1,8 @@
 // The rollup days of a window -> everything the report shows: per server and day, the week, the fleet. Pure.
 import { compareServerNames } from '../store/rows.js';
-import { addShiftedAt, emptyTrend, forecastFull, type Forecast } from './forecast.js';
+import { addShifted, emptyTrend, forecastFull, type Forecast } from './forecast.js';
 import { SOURCE_FILES, SOURCE_KINDS, type SourceKind } from './records.js';
-import { DISK_NUM, DISK_TEXT, LOG_NUM, OTHER, PROCESS_NUM, PROCESS_TEXT, USER_NUM, type DayData, type DiskDay, type Stat, type Trend } from './rollup.js';
+import { diskLastAt, DISK_NUM, DISK_TEXT, LOG_NUM, orNull, OTHER, PROCESS_NUM, PROCESS_TEXT, processKey, trendAt, USER_NUM, type DayData, type DiskDay, type Stat, type Trend } from './rollup.js';
 
 // The report's days: `end` and the days before it, inclusive, UTC.
 export interface ReportWindow {
@@ -316,15 +316,14 @@ function addLogDay(acc: ServerAcc, index: number, day: string, num: readonly num
   acc.ok += num[b + LOG_NUM.ok] as number;
   mergeAt(acc.cpu, num, b + LOG_NUM.cpuPct);
   mergeAt(acc.memPct, num, b + LOG_NUM.memPct);
-  addShiftedAt(acc.memTrend, num, b + LOG_NUM.memTrend, index);
+  addShifted(acc.memTrend, trendAt(num, b + LOG_NUM.memTrend), index);
   const memS = num[b + LOG_NUM.memLast] as number;
   if (memS >= 0 && index + memS / 86_400 >= (acc.memLast?.t ?? -1)) {
     acc.memLast = { t: index + memS / 86_400, totalGb: num[b + LOG_NUM.memLast + 1] as number, usedGb: num[b + LOG_NUM.memLast + 2] as number };
   }
   const worstS = num[b + LOG_NUM.worstLast] as number;
   if (worstS >= 0 && index + worstS / 86_400 >= (acc.worst?.t ?? -1)) {
-    const freeGb = num[b + LOG_NUM.worstLast + 2] as number;
-    acc.worst = { t: index + worstS / 86_400, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: freeGb < 0 ? null : freeGb };
+    acc.worst = { t: index + worstS / 86_400, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: orNull(num[b + LOG_NUM.worstLast + 2] as number) };
   }
 }
 
@@ -341,14 +340,11 @@ function addDiskDay(acc: ServerAcc, index: number, day: string, mount: string, f
     freeGbAvg: avgAt(num, b + DISK_NUM.freeGb),
     usedPctPeak: peakAt(num, b + DISK_NUM.usedPct),
   };
-  addShiftedAt(m.trend, num, b + DISK_NUM.trend, index);
-  const l = b + DISK_NUM.last;
-  const t = index + (num[l] as number) / 86_400;
+  addShifted(m.trend, trendAt(num, b + DISK_NUM.trend), index);
+  const t = index + (num[b + DISK_NUM.last] as number) / 86_400;
   if (t >= m.lastT) {
-    const totalGb = num[l + 1] as number;
-    const usedPct = num[l + 4] as number;
     m.lastT = t;
-    m.last = { s: num[l] as number, totalGb: totalGb < 0 ? null : totalGb, usedGb: num[l + 2] as number, freeGb: num[l + 3] as number, usedPct: usedPct < 0 ? null : usedPct };
+    m.last = diskLastAt(num, b + DISK_NUM.last);
     if (fsType !== '') m.fsType = fsType;
   }
 }
@@ -363,7 +359,7 @@ function addUsageNums(m: { n: number; cpuSum: number; cpuMax: number; memSum: nu
 }
 
 function addProcess(acc: ServerAcc, process: string, user: string, num: readonly number[], b: number): void {
-  const key = process === OTHER ? OTHER : `${process}\u0000${user}`;
+  const key = processKey(process, user);
   let m = acc.processes.get(key);
   if (m === undefined) {
     m = { process, user, n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0 };

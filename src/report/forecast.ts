@@ -30,11 +30,6 @@ export function addShifted(into: Trend, part: Trend, offsetDays: number): void {
   into.ty += part.ty + d * part.y;
 }
 
-// The same, for sums stored as five numbers from `at` (a day file's n, Σt, Σt², Σy, Σty).
-export function addShiftedAt(into: Trend, num: readonly number[], at: number, offsetDays: number): void {
-  addShifted(into, { n: num[at] as number, t: num[at + 1] as number, tt: num[at + 2] as number, y: num[at + 3] as number, ty: num[at + 4] as number }, offsetDays);
-}
-
 // The least-squares line y = intercept + slope·t, or null when the samples cannot define one.
 export function fitLine(tr: Trend): { slope: number; intercept: number } | null {
   if (tr.n < MIN_SAMPLES) return null;

@@ -476,13 +476,25 @@ export function parseDay(text: string, expectedDay: string): DayData {
 }
 
 const statAt = (num: readonly number[], at: number): Stat => ({ n: num[at] as number, sum: num[at + 1] as number, max: num[at + 2] as number });
-const trendAt = (num: readonly number[], at: number): Trend => ({ n: num[at] as number, t: num[at + 1] as number, tt: num[at + 2] as number, y: num[at + 3] as number, ty: num[at + 4] as number });
-const orNull = (value: number): number | null => (value < 0 ? null : value);
+/** The trend sums stored from `at`. */
+export const trendAt = (num: readonly number[], at: number): Trend => ({ n: num[at] as number, t: num[at + 1] as number, tt: num[at + 2] as number, y: num[at + 3] as number, ty: num[at + 4] as number });
+/** A nullable number as the file stores it (-1: absent). */
+export const orNull = (value: number): number | null => (value < 0 ? null : value);
+
+/** A filesystem's last reading stored from `at` (DISK_NUM.last of an entry). */
+export function diskLastAt(num: readonly number[], at: number): DiskDay['last'] {
+  return { s: num[at] as number, totalGb: orNull(num[at + 1] as number), usedGb: num[at + 2] as number, freeGb: num[at + 3] as number, usedPct: orNull(num[at + 4] as number) };
+}
+
+/** The key of a process entry in a server's map: one per process name and user, all overflow in OTHER. */
+export function processKey(process: string, user: string): string {
+  return process === OTHER ? OTHER : `${process}\u0000${user}`;
+}
 
 function logDayAt(num: readonly number[], b: number, worstMount: string): LogDay {
   const memS = num[b + LOG_NUM.memLast] as number;
   const worstS = num[b + LOG_NUM.worstLast] as number;
-  const d: LogDay = {
+  return {
     polls: num[b + LOG_NUM.polls] as number,
     ok: num[b + LOG_NUM.ok] as number,
     lastOkS: num[b + LOG_NUM.lastOkS] as number,
@@ -498,11 +510,9 @@ function logDayAt(num: readonly number[], b: number, worstMount: string): LogDay
     memLast: memS < 0 ? null : { s: memS, totalGb: num[b + LOG_NUM.memLast + 1] as number, usedGb: num[b + LOG_NUM.memLast + 2] as number },
     worstLast: worstS < 0 ? null : { s: worstS, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: orNull(num[b + LOG_NUM.worstLast + 2] as number) },
   };
-  return d;
 }
 
 function diskDayAt(num: readonly number[], b: number, fsType: string): DiskDay {
-  const l = b + DISK_NUM.last;
   return {
     fsType,
     totalGb: statAt(num, b + DISK_NUM.totalGb),
@@ -510,7 +520,7 @@ function diskDayAt(num: readonly number[], b: number, fsType: string): DiskDay {
     freeGb: statAt(num, b + DISK_NUM.freeGb),
     usedPct: statAt(num, b + DISK_NUM.usedPct),
     trend: trendAt(num, b + DISK_NUM.trend),
-    last: { s: num[l] as number, totalGb: orNull(num[l + 1] as number), usedGb: num[l + 2] as number, freeGb: num[l + 3] as number, usedPct: orNull(num[l + 4] as number) },
+    last: diskLastAt(num, b + DISK_NUM.last),
   };
 }
 
@@ -535,33 +545,28 @@ export function dayFromData(data: DayData): DayRollup {
     const user = processes.text[e * PROCESS_TEXT + 1] as string;
     const b = e * PROCESS_NUM.size;
     const n = processes.num;
-    at(processes, e).processes.set(process === OTHER ? OTHER : `${process}\u0000${user}`, {
+    at(processes, e).processes.set(processKey(process, user), {
       process,
       user,
-      n: n[b] as number,
-      cpuSum: n[b + 1] as number,
-      cpuMax: n[b + 2] as number,
-      memMbSum: n[b + 3] as number,
-      memMbMax: n[b + 4] as number,
+      n: n[b + PROCESS_NUM.n] as number,
+      cpuSum: n[b + PROCESS_NUM.cpuSum] as number,
+      cpuMax: n[b + PROCESS_NUM.cpuMax] as number,
+      memMbSum: n[b + PROCESS_NUM.memMbSum] as number,
+      memMbMax: n[b + PROCESS_NUM.memMbMax] as number,
     });
   }
   for (let e = 0; e < users.server.length; e += 1) {
     const b = e * USER_NUM.size;
     const n = users.num;
     at(users, e).users.set(users.text[e] as string, {
-      n: n[b] as number,
-      cpuSum: n[b + 1] as number,
-      cpuMax: n[b + 2] as number,
-      memMbSum: n[b + 3] as number,
-      memMbMax: n[b + 4] as number,
-      processesMax: n[b + 5] as number,
+      n: n[b + USER_NUM.n] as number,
+      cpuSum: n[b + USER_NUM.cpuSum] as number,
+      cpuMax: n[b + USER_NUM.cpuMax] as number,
+      memMbSum: n[b + USER_NUM.memMbSum] as number,
+      memMbMax: n[b + USER_NUM.memMbMax] as number,
+      processesMax: n[b + USER_NUM.processesMax] as number,
     });
   }
   for (const [source, bad] of data.bad) day.bad.set(source, { count: bad.count, examples: [...bad.examples] });
   return day;
-}
-
-// Parses a day file for a sync; throws on anything that is not a day this version wrote (the caller rebuilds).
-export function dayFromJson(text: string, expectedDay: string): DayRollup {
-  return dayFromData(parseDay(text, expectedDay));
 }
