@@ -2,7 +2,7 @@
 // file, dist/bundle/fleetpoll.cjs, which dist/src/cli.js runs through a V8 code cache; then makes
 // that cache by running a small poll and a report, so even the first scheduled run starts fast.
 // esbuild: the standard bundler for Node; see README "Performance" for what this saves.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { startWarmupSshd } from './warmup-sshd.mjs';
 
 const BUNDLE = 'dist/bundle/fleetpoll.cjs';
 
@@ -134,26 +135,41 @@ function closedPort() {
 }
 
 // Each run adds the functions it compiled; FLEETPOLL_CODE_CACHE=refresh keeps what earlier runs cached.
+// Asynchronous, so that the warm-up SSH server in this process can answer the poll.
 function warmUp(dir, args, cacheMode) {
   const env = { ...process.env, FLEETPOLL_CODE_CACHE: cacheMode };
-  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) {
-    const why = run.error?.message ?? `exit ${run.status ?? run.signal}: ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
-    process.stderr.write(`bundle: warm-up \`fleetpoll ${args[0]}\` failed (${why}); the first real run makes the code cache instead\n`);
-    return false;
-  }
-  return true;
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+    const fail = (why) => {
+      process.stderr.write(`bundle: warm-up \`fleetpoll ${args[0]}\` failed (${why}); the first real run makes the code cache instead\n`);
+      resolveRun(false);
+    };
+    child.on('error', (error) => fail(error.message));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolveRun(true);
+      else fail(`exit ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    });
+  });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-warmup-'));
+const sshd = await startWarmupSshd();
 try {
-  const rows = [`warmup-ssh,127.0.0.1,ssh,${await closedPort()}`];
+  const key = join(dir, 'warmup_ed25519');
+  writeFileSync(key, sshd.clientPrivateKey, { mode: 0o600 });
+  writeFileSync(join(dir, 'known_hosts'), `${sshd.knownHostsLine}\n`, { mode: 0o600 });
+  // One host answering over SSH, one refusing (the unreachable path), and this machine over `local`.
+  const rows = [`warmup-ssh,127.0.0.1,ssh,${sshd.port},key:${key}`, `warmup-down,127.0.0.1,ssh,${await closedPort()},key:${key}`];
   // The local transport runs the POSIX probe with sh, which a Windows poller does not have.
-  if (process.platform !== 'win32') rows.unshift('warmup-local,localhost,local,');
-  writeFileSync(join(dir, 'servers.csv'), `name,address,transport,port\n${rows.join('\n')}\n`);
+  if (process.platform !== 'win32') rows.unshift('warmup-local,localhost,local,,');
+  writeFileSync(join(dir, 'servers.csv'), `name,address,transport,port,auth\n${rows.join('\n')}\n`);
   const common = ['--data-dir', join(dir, 'data'), '--quiet'];
-  const polled = warmUp(dir, ['poll', '--inventory', join(dir, 'servers.csv'), '--timeout', '10', ...common], 'use');
-  if (polled) warmUp(dir, ['report', '--days', '1', ...common], 'refresh');
+  const pollArgs = ['poll', '--inventory', join(dir, 'servers.csv'), '--known-hosts', join(dir, 'known_hosts'), '--timeout', '10', ...common];
+  const polled = await warmUp(dir, pollArgs, 'use');
+  if (polled) await warmUp(dir, ['report', '--days', '1', ...common], 'refresh');
 } finally {
+  await sshd.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,6 +2,7 @@
 // accepted them (at-least-once: a crash between acceptance and saving the state re-sends).
 import type { SendOutcome } from '../mail/smtp.js';
 import { alertKey, type Notification, type QueuedNotification } from './types.js';
+import { compareCodeUnits } from '../server-names.js';
 
 // One e-mail to send: recipients that are owed exactly the same notifications.
 export interface DigestGroup {
@@ -65,7 +66,7 @@ export function planDigests(queue: readonly QueuedNotification[]): DigestGroup[]
       recipients: recipients.sort(),
       notifications: ids.split('\n').map((id) => notification.get(id)).filter((n): n is Notification => n !== undefined),
     }))
-    .sort((a, b) => a.recipients.join(',').localeCompare(b.recipients.join(',')));
+    .sort((a, b) => compareCodeUnits(a.recipients.join(','), b.recipients.join(',')));
 }
 
 /**

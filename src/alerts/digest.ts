@@ -2,6 +2,7 @@
 // host or the inventory is HTML-escaped in the HTML part; subjects stay short and sortable.
 import type { Level, RuleId } from './settings.js';
 import type { Notification, ProcLine } from './types.js';
+import { compareCodeUnits, compareServerNames } from '../server-names.js';
 
 // One rendered digest.
 export interface Digest {
@@ -138,7 +139,7 @@ function groupDown(down: readonly Notification[]): DownGroup[] {
       // One host: its own error, address included; several: the shared wording, counted.
       errors: g.hosts.length === 1 ? (g.firstError === '' ? [] : [[g.firstError, 1] as [string, number]]) : [...g.errors.entries()].sort((a, b) => b[1] - a[1]),
     }))
-    .sort((a, b) => b.hosts.length - a.hosts.length || a.cause.localeCompare(b.cause));
+    .sort((a, b) => b.hosts.length - a.hosts.length || compareCodeUnits(a.cause, b.cause));
 }
 
 function genericError(error: string): string {
@@ -275,16 +276,14 @@ function oneLine(text: string): string {
 }
 
 const KIND_ORDER = { escalated: 0, firing: 0, reminder: 1, resolved: 2 };
-// web2 before web10, as in the CSV files.
-const byName = new Intl.Collator('en', { numeric: true });
 
 function compareNotifications(a: Notification, b: Notification): number {
   return (
     KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
     (a.level === b.level ? 0 : a.level === 'critical' ? -1 : 1) ||
-    byName.compare(a.host, b.host) ||
-    byName.compare(a.rule, b.rule) ||
-    byName.compare(a.mount ?? '', b.mount ?? '') ||
+    compareServerNames(a.host, b.host) ||
+    compareServerNames(a.rule, b.rule) ||
+    compareServerNames(a.mount ?? '', b.mount ?? '') ||
     (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)
   );
 }

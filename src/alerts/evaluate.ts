@@ -9,6 +9,8 @@ import type { PollResult, Proc, Sample } from '../model.js';
 import { diskUsedPct } from '../store/rows.js';
 import { diskLevelsFor, METRIC_RULES, type HostRules, type Level, type MetricRuleId, type RuleId, type Thresholds } from './settings.js';
 import { alertKey, type AlertEntry, type Notification, type ProcLine } from './types.js';
+import { byCpu, byMemory, topProcesses as rankProcesses } from '../process-rank.js';
+import { compareServerNames } from '../server-names.js';
 
 // What the evaluator needs besides the rules.
 export interface EvaluateOptions {
@@ -253,23 +255,15 @@ function advance(
 /** The processes that explain a CPU/load (by CPU) or memory/swap (by resident memory) alert. */
 export function topProcesses(result: PollResult, rule: RuleId, count: number): ProcLine[] {
   if (result.status !== 'ok' || count <= 0) return [];
-  const byCpu = rule === 'cpu' || rule === 'load';
-  const byMem = rule === 'mem' || rule === 'swap';
-  if (!byCpu && !byMem) return [];
-  const key: keyof Proc = byCpu ? 'cpuPct' : 'rssKb';
-  const other: keyof Proc = byCpu ? 'rssKb' : 'cpuPct';
-  const seen = new Set<number>();
-  return [...result.sample.procs]
-    .sort((a, b) => b[key] - a[key] || b[other] - a[other] || a.pid - b.pid)
-    .filter((p) => (seen.has(p.pid) ? false : (seen.add(p.pid), true)))
-    .slice(0, count)
+  const order = rule === 'cpu' || rule === 'load' ? byCpu : rule === 'mem' || rule === 'swap' ? byMemory : null;
+  if (order === null) return [];
+  return rankProcesses(result.sample.procs, order, count)
     .map((p) => ({ pid: p.pid, user: p.user, name: p.name, cpuPct: p.cpuPct, rssKb: p.rssKb }));
 }
 
 const RULE_ORDER: Record<RuleId, number> = { down: 0, cpu: 1, mem: 2, swap: 3, load: 4, disk: 5 };
-// web2 before web10, as in the CSV files; a Collator is much faster than localeCompare on 10,000 hosts.
-const byName = new Intl.Collator('en', { numeric: true });
 
 function compareEntries(a: AlertEntry, b: AlertEntry): number {
-  return byName.compare(a.host, b.host) || RULE_ORDER[a.rule] - RULE_ORDER[b.rule] || byName.compare(a.mount ?? '', b.mount ?? '');
+  // Servers in the CSV files' order (web2 before web10), mounts likewise.
+  return compareServerNames(a.host, b.host) || RULE_ORDER[a.rule] - RULE_ORDER[b.rule] || compareServerNames(a.mount ?? '', b.mount ?? '');
 }

@@ -98,15 +98,23 @@ export class SshTransport implements Transport {
   constructor(private readonly options: SshOptions) {}
 
   async run(host: Host, run: RunOptions): Promise<RunOutcome> {
-    const state: { phase: Phase } = { phase: 'dns' };
     const auth = await this.authMethods(host);
     if (!Array.isArray(auth)) return auth;
     if (run.signal.aborted) return failure('timeout', 'dns', 'deadline passed before connecting');
+    const relay = new AbortRelay(run.signal);
+    try {
+      return await this.connectAndProbe(host, auth, run, relay);
+    } finally {
+      relay.dispose();
+    }
+  }
 
+  private async connectAndProbe(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay): Promise<RunOutcome> {
+    const state: { phase: Phase } = { phase: 'dns' };
     let address = host.address;
     if (isIP(address) === 0) {
       try {
-        const found = await abortable(lookup(address), run.signal);
+        const found = await abortable(lookup(address), relay);
         address = found.address;
       } catch (error) {
         if (run.signal.aborted) return failure('timeout', 'dns', `name lookup of ${host.address} did not finish`);
@@ -118,7 +126,7 @@ export class SshTransport implements Transport {
     state.phase = 'connect';
     let sock: Socket;
     try {
-      sock = await connectTcp(address, host.port, run.signal);
+      sock = await connectTcp(address, host.port, relay);
     } catch (error) {
       if (run.signal.aborted) return failure('timeout', 'connect', `TCP connect to port ${host.port} did not complete`);
       const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -128,11 +136,10 @@ export class SshTransport implements Transport {
     state.phase = 'handshake';
     const ssh = new NodeSSH();
     let hostKeyRefusal: string | null = null;
-    const onAbort = (): void => {
+    relay.onAbort(() => {
       sock.destroy();
       ssh.connection?.end();
-    };
-    run.signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
       const connecting = ssh.connect({
         sock,
@@ -167,7 +174,6 @@ export class SshTransport implements Transport {
     } catch (error) {
       ssh.connection?.on('error', () => {});
       sock.destroy();
-      run.signal.removeEventListener('abort', onAbort);
       if (hostKeyRefusal !== null) return failure('host_key_mismatch', 'handshake', hostKeyRefusal, false, error);
       if (run.signal.aborted) return failure('timeout', state.phase, timeoutText(state.phase));
       return translateConnectError(error, state.phase);
@@ -175,16 +181,14 @@ export class SshTransport implements Transport {
 
     const connection = ssh.connection;
     if (connection === null) {
-      run.signal.removeEventListener('abort', onAbort);
       return failure('unreachable', 'handshake', 'connection closed right after authentication');
     }
     state.phase = 'exec';
     try {
       // The probe always arrives on stdin; only the program reading it depends on the OS.
       const command = host.os === 'windows' ? windowsProbeCommand(this.options.windowsPowerShell ?? 'powershell') : 'sh -s';
-      return await execProbe(connection, run, state, command);
+      return await execProbe(connection, run, relay, state, command);
     } finally {
-      run.signal.removeEventListener('abort', onAbort);
       connection.end();
       sock.destroy();
     }
@@ -273,7 +277,7 @@ export class SshTransport implements Transport {
 }
 
 // Runs the probe command, streams the script, collects stdout up to the cap and the `end` record.
-function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Phase }, command: string): Promise<RunOutcome> {
+function execProbe(connection: ssh2.Client, run: RunOptions, relay: AbortRelay, state: { phase: Phase }, command: string): Promise<RunOutcome> {
   return new Promise((resolveExec) => {
     let settled = false;
     const out = new OutputCollector(run.maxOutputBytes);
@@ -283,14 +287,13 @@ function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Pha
     const settle = (outcome: RunOutcome): void => {
       if (settled) return;
       settled = true;
-      run.signal.removeEventListener('abort', onAbort);
+      relay.onAbort(null);
       // close(), not destroy(): ssh2's destroy() ends the already-ended writable side again,
       // and Node builds an error with a stack trace for that (~1 ms of CPU per host).
       channel?.close();
       resolveExec(outcome);
     };
-    const onAbort = (): void => settle(failure('timeout', state.phase, timeoutText(state.phase)));
-    run.signal.addEventListener('abort', onAbort, { once: true });
+    relay.onAbort(() => settle(failure('timeout', state.phase, timeoutText(state.phase))));
     connection.on('close', () => {
       if (out.state === 'ended') return;
       settle(failure('unreachable', state.phase, 'connection closed before the probe finished'));
@@ -327,44 +330,65 @@ function execProbe(connection: ssh2.Client, run: RunOptions, state: { phase: Pha
   });
 }
 
-function connectTcp(address: string, port: number, signal: AbortSignal): Promise<Socket> {
+function connectTcp(address: string, port: number, relay: AbortRelay): Promise<Socket> {
   return new Promise((resolveSock, reject) => {
     const sock = tcpConnect({ host: address, port, noDelay: true });
-    const onAbort = (): void => {
+    relay.onAbort(() => {
       sock.destroy();
       reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     sock.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
+      relay.onAbort(null);
       sock.removeAllListeners('error');
       // Later socket errors surface through ssh2; keep one listener so none is unhandled.
       sock.on('error', () => {});
       resolveSock(sock);
     });
     sock.once('error', (error) => {
-      signal.removeEventListener('abort', onAbort);
+      relay.onAbort(null);
       sock.destroy();
       reject(error);
     });
   });
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+function abortable<T>(promise: Promise<T>, relay: AbortRelay): Promise<T> {
   return new Promise((resolveValue, reject) => {
-    const onAbort = (): void => reject(new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
+    relay.onAbort(() => reject(new Error('aborted')));
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        relay.onAbort(null);
         resolveValue(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        relay.onAbort(null);
         reject(error);
       },
     );
   });
+}
+
+// One 'abort' listener per host run instead of one added and removed by each phase (EventTarget's
+// bookkeeping is several microseconds a pair): a phase says what the deadline means for it, and
+// the next phase replaces that.
+class AbortRelay {
+  private action: (() => void) | null = null;
+  private readonly listener = (): void => this.action?.();
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.listener, { once: true });
+  }
+
+  /** What to do when the deadline passes (now, if it already has); null for nothing. */
+  onAbort(action: (() => void) | null): void {
+    this.action = action;
+    if (action !== null && this.signal.aborted) action();
+  }
+
+  dispose(): void {
+    this.action = null;
+    this.signal.removeEventListener('abort', this.listener);
+  }
 }
 
 function describeSocketError(error: unknown, port: number): string {

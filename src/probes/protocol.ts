@@ -3,12 +3,20 @@ import type { Disk, Proc, Sample, Session, UserTotal } from '../model.js';
 
 export const PROTOCOL_HEADER = 'fleetpoll-probe';
 export const PROTOCOL_VERSION = '1';
+const HEADER_LINE = `${PROTOCOL_HEADER}\t${PROTOCOL_VERSION}`;
 
 export type ParseOutcome = { ok: true; sample: Sample } | { ok: false; error: string };
 
 // Bounds on what a host may send; a hostile host costs a probe_error, not our memory.
 const MAX_TEXT = 256;
-const MAX_RECORDS: Record<string, number> = { disk: 512, proc: 2000, user: 10000, session: 2000, warn: 100 };
+// A Map: record types come from the host, and a type like `__proto__` must not reach Object's prototype.
+const MAX_RECORDS = new Map([
+  ['disk', 512],
+  ['proc', 2000],
+  ['user', 10000],
+  ['session', 2000],
+  ['warn', 100],
+]);
 // Shell start-up files can print a line or two before the probe runs (a .bashrc echo).
 const MAX_NOISE_LINES = 20;
 
@@ -68,7 +76,7 @@ function parse(raw: string): Sample {
   // Windows PowerShell may prefix UTF-8 output with a BOM.
   const lines = (raw.startsWith('\uFEFF') ? raw.slice(1) : raw).split('\n');
   let index = 0;
-  while (index < lines.length && stripCr(lines[index] ?? '') !== `${PROTOCOL_HEADER}\t${PROTOCOL_VERSION}`) {
+  while (index < lines.length && stripCr(lines[index] ?? '') !== HEADER_LINE) {
     const candidate = stripCr(lines[index] ?? '');
     if (candidate.startsWith(`${PROTOCOL_HEADER}\t`)) {
       throw new ProtocolError(`unsupported probe protocol version ${JSON.stringify(clip(candidate.split('\t')[1] ?? ''))}`);
@@ -101,7 +109,7 @@ function parse(raw: string): Sample {
   };
   if (index > 0) sample.warnings.push(`${index} line(s) of output before the probe header were ignored`);
 
-  const counts: Record<string, number> = {};
+  const counts = new Map<string, number>();
   let ended = false;
   for (index += 1; index < lines.length; index += 1) {
     const lineNo = index + 1;
@@ -113,11 +121,11 @@ function parse(raw: string): Sample {
       ended = true;
       break;
     }
-    // Own keys only: a hostile record type like `__proto__` must not reach Object's prototype.
-    const limit = Object.hasOwn(MAX_RECORDS, type) ? MAX_RECORDS[type] : undefined;
+    const limit = MAX_RECORDS.get(type);
     if (limit !== undefined) {
-      counts[type] = (counts[type] ?? 0) + 1;
-      if ((counts[type] ?? 0) > limit) throw new ProtocolError(`more than ${limit} '${type}' records`);
+      const count = (counts.get(type) ?? 0) + 1;
+      if (count > limit) throw new ProtocolError(`more than ${limit} '${type}' records`);
+      counts.set(type, count);
     }
     readRecord(sample, type, fields, lineNo);
   }

@@ -1,5 +1,5 @@
 // The rollup days of a window -> everything the report shows: per server and day, the week, the fleet. Pure.
-import { compareServerNames } from '../store/rows.js';
+import { compareServerNames } from '../server-names.js';
 import { addShifted, emptyTrend, forecastFull, type Forecast } from './forecast.js';
 import { SOURCE_FILES, SOURCE_KINDS, type SourceKind } from './records.js';
 import { diskLastAt, DISK_NUM, DISK_TEXT, LOG_NUM, orNull, OTHER, PROCESS_NUM, PROCESS_TEXT, processKey, trendAt, USER_NUM, type DayData, type DiskDay, type Stat, type Trend } from './rollup.js';

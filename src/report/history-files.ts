@@ -6,6 +6,7 @@ import path from 'node:path';
 import { hasErrorCode } from '../store/errors.js';
 import { readHeader } from './csv-scan.js';
 import { parseTime, SOURCE_FILES, type SourceKind } from './records.js';
+import { compareCodeUnits } from '../server-names.js';
 
 // Enough to hold the last complete row of any history file.
 const TAIL_PROBE_BYTES = 64 * 1024;
@@ -67,9 +68,9 @@ export async function listHistoryFiles(dataDir: string, kind: SourceKind): Promi
 // Archives by the day of their first row (then last row, then mtime); the live file last.
 function byAge(a: HistoryFile, b: HistoryFile): number {
   if (a.live !== b.live) return a.live ? 1 : -1;
-  const first = (a.firstDay ?? '').localeCompare(b.firstDay ?? '');
+  const first = compareCodeUnits(a.firstDay ?? '', b.firstDay ?? '');
   if (first !== 0) return first;
-  const last = (a.lastDay ?? '').localeCompare(b.lastDay ?? '');
+  const last = compareCodeUnits(a.lastDay ?? '', b.lastDay ?? '');
   return last !== 0 ? last : a.mtimeMs - b.mtimeMs;
 }
 

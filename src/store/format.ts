@@ -54,9 +54,20 @@ export function cellFormatter(decimalSeparator: DecimalSeparator = '.'): CellFor
     formatFixed(value, decimals, decimalSeparator);
   const scaled = (value: number | null | undefined, divisor: number, decimals: number): string =>
     value === null || value === undefined ? '' : fixed(value / divisor, decimals);
+  // Every row of a poll has the same time: format it once, not once per row.
+  let lastTime = Number.NaN;
+  let lastText = '';
+  const time = (value: Date): string => {
+    const ms = value.getTime();
+    if (ms !== lastTime) {
+      lastText = formatTime(value);
+      lastTime = ms;
+    }
+    return lastText;
+  };
   return {
     decimalSeparator,
-    time: formatTime,
+    time,
     text: neutralise,
     integer: (value) => fixed(value, 0),
     fixed,

@@ -8,7 +8,8 @@ import { DATA_FILES, DISK_COLUMNS, LOG_COLUMNS, PROCESS_COLUMNS, USER_COLUMNS } 
 import { encodeRecords, fileHead, type Delimiter } from './csv.js';
 import { StoreError, errorCode } from './errors.js';
 import { cellFormatter, type CellFormatter, type DecimalSeparator } from './format.js';
-import { compareByServer, compareServerNames, diskRows, logRow, processRows, userRows, type Row } from './rows.js';
+import { compareServerNames } from '../server-names.js';
+import { compareByServer, diskRows, logRow, processRows, userRows, type Row } from './rows.js';
 import { replaceFileAtomically } from './snapshot.js';
 
 export { StoreError } from './errors.js';
