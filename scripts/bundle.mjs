@@ -14,25 +14,43 @@ import { startWarmupSshd } from './warmup-sshd.mjs';
 
 const BUNDLE = 'dist/bundle/fleetpoll.cjs';
 
+// Gives every import of `specifier` a stand-in whose default export loads the real module (the version
+// that importer resolves) on first call, for modules whose loading costs every run and whose use is rare.
+function lazyDefaultExport(specifier) {
+  const namespace = `lazy-${specifier}`;
+  // Package names are letters, digits and - . _ / @; only the dot means something in a pattern.
+  const filter = new RegExp(`^${specifier.replaceAll('.', '\\.')}$`);
+  return {
+    name: namespace,
+    setup(b) {
+      b.onResolve({ filter }, async (args) => {
+        if (args.namespace === namespace) return undefined;
+        const real = await b.resolve(specifier, { resolveDir: args.resolveDir, kind: args.kind, namespace });
+        if (real.errors.length > 0) return { errors: real.errors };
+        return { path: real.path, namespace };
+      });
+      // A CommonJS module exports the function itself, an ES module's namespace has it as `default`.
+      b.onLoad({ filter: /.*/, namespace }, (args) => ({
+        contents: [
+          'let real;',
+          'export default function lazy(...args) {',
+          `  real ??= ((loaded) => (typeof loaded === 'function' ? loaded : loaded.default))(require(${JSON.stringify(args.path)}));`,
+          '  return real.apply(this, args);',
+          '}',
+          '',
+        ].join('\n'),
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
 // yargs and cliui import string-width, which builds an Intl.Segmenter and Unicode-property regexes
-// (\p{RGI_Emoji}...) as it loads: ~20 ms of every run, needed only to lay out --help text. Each import
-// of it gets a stand-in that loads the real module (the version that importer resolves) on first call.
-const lazyStringWidth = {
-  name: 'lazy-string-width',
-  setup(b) {
-    b.onResolve({ filter: /^string-width$/ }, async (args) => {
-      if (args.namespace === 'lazy-string-width') return undefined;
-      const real = await b.resolve('string-width', { resolveDir: args.resolveDir, kind: args.kind, namespace: 'lazy-string-width' });
-      if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: 'lazy-string-width' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(text, options);\n}\n`,
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
+// (\p{RGI_Emoji}...) as it loads: ~20 ms of every run, needed only to lay out --help text.
+const lazyStringWidth = lazyDefaultExport('string-width');
+// node-ssh imports make-dir for its directory download, which fleetpoll never uses; make-dir loads
+// semver and parses a version range as it loads: ~3 ms of every poll.
+const lazyMakeDir = lazyDefaultExport('make-dir');
 
 // winston's internal debug output (@dabh/diagnostics) picks its development build unless
 // NODE_ENV=production, and that build colours namespaces with colorspace as it loads: ~5 ms of every
@@ -111,7 +129,7 @@ const { outputFiles } = await build({
   inject: ['scripts/import-meta-url.js'],
   // yargs' `extends` (import.meta.resolve) is a feature fleetpoll does not use.
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [lazyStringWidth, quietWinstonDebug, ssh2Files, yargsFiles],
+  plugins: [lazyStringWidth, lazyMakeDir, quietWinstonDebug, ssh2Files, yargsFiles],
   logLevel: 'warning',
 });
 // The launcher decodes the bundle as latin1, the cheapest way (a UTF-8 decode of 1.6 MB costs ~5 ms of
@@ -154,15 +172,29 @@ function warmUp(dir, args, cacheMode) {
   });
 }
 
+// Starts the warm-up SSH server; without it (it failed to start) the cache only lacks the SSH path.
+async function warmupSshd() {
+  try {
+    return await startWarmupSshd();
+  } catch (error) {
+    process.stderr.write(`bundle: warm-up SSH server not started (${error.message}); the code cache will lack the SSH path\n`);
+    return null;
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-warmup-'));
-const sshd = await startWarmupSshd();
+const sshd = await warmupSshd();
 try {
   const key = join(dir, 'warmup_ed25519');
-  writeFileSync(key, sshd.clientPrivateKey, { mode: 0o600 });
-  writeFileSync(join(dir, 'known_hosts'), `${sshd.knownHostsLine}\n`, { mode: 0o600 });
-  // One host answering over SSH, one refusing (the unreachable path), and this machine over `local`.
-  const rows = [`warmup-ssh,127.0.0.1,ssh,${sshd.port},key:${key}`, `warmup-down,127.0.0.1,ssh,${await closedPort()},key:${key}`];
-  // The local transport runs the POSIX probe with sh, which a Windows poller does not have.
+  const rows = [];
+  if (sshd !== null) {
+    writeFileSync(key, sshd.clientPrivateKey, { mode: 0o600 });
+    writeFileSync(join(dir, 'known_hosts'), `${sshd.knownHostsLine}\n`, { mode: 0o600 });
+    rows.push(`warmup-ssh,127.0.0.1,ssh,${sshd.port},key:${key}`);
+  }
+  // A host that refuses (the unreachable path), and this machine over `local`; the local transport runs
+  // the POSIX probe with sh, which a Windows poller does not have.
+  rows.push(`warmup-down,127.0.0.1,ssh,${await closedPort()},${sshd === null ? '' : `key:${key}`}`);
   if (process.platform !== 'win32') rows.unshift('warmup-local,localhost,local,,');
   writeFileSync(join(dir, 'servers.csv'), `name,address,transport,port,auth\n${rows.join('\n')}\n`);
   const common = ['--data-dir', join(dir, 'data'), '--quiet'];
@@ -170,6 +202,6 @@ try {
   const polled = await warmUp(dir, pollArgs, 'use');
   if (polled) await warmUp(dir, ['report', '--days', '1', ...common], 'refresh');
 } finally {
-  await sshd.close();
+  await sshd?.close();
   rmSync(dir, { recursive: true, force: true });
 }

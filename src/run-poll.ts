@@ -1,6 +1,6 @@
 // One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
 import { runAlerts, type AlertRunOutcome } from './alerts/run-alerts.js';
-import { checkAlertColumns } from './alerts/settings.js';
+import { checkAlertColumns, type HostRules } from './alerts/settings.js';
 import type { Config } from './config.js';
 import { resolveKeyPath } from './config.js';
 import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js';
@@ -54,8 +54,11 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     return { kind: 'invalid', problems: [`${config.inventoryPath}: ${why}`], inventoryIssues: [] };
   }
   // Bad alert override columns are inventory errors too, reported before anything connects.
+  let alertRules: ReadonlyMap<string, HostRules> | undefined;
   if (config.alerts.enabled) {
-    inventory = { ...inventory, issues: [...inventory.issues, ...checkAlertColumns(inventory.hosts, config.alerts, inventory.file)].sort((a, b) => a.line - b.line) };
+    const checked = checkAlertColumns(inventory.hosts, config.alerts, inventory.file);
+    alertRules = checked.rules;
+    inventory = { ...inventory, issues: [...inventory.issues, ...checked.issues].sort((a, b) => a.line - b.line) };
   }
   const errors = inventory.issues.filter((i) => i.severity === 'error');
   if (request.strict && errors.length > 0) {
@@ -110,7 +113,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     const ok = results.filter((r) => r.status === 'ok').length;
     log.info('poll finished', { hosts: results.length, ok, failed: results.length - ok, ms: durationMs });
     // Inside the lock, so two runs never race on alert-state.json; never throws, bounded by smtp.timeoutSeconds.
-    const alerts = await runAlerts({ config, inventoryHosts: enabled, results, now: cycleStart, log, env: request.env });
+    const alerts = await runAlerts({ config, inventoryHosts: enabled, results, now: cycleStart, log, env: request.env, rules: alertRules });
     return {
       kind: 'polled',
       cycleStart,

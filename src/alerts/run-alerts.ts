@@ -25,6 +25,8 @@ export interface AlertRunRequest {
   readonly now: Date;
   readonly log: Log;
   readonly env: NodeJS.ProcessEnv;
+  /** Each host's rules, as checkAlertColumns parsed them from the inventory; parsed here when absent. */
+  readonly rules?: ReadonlyMap<string, HostRules>;
   /** Replaces the SMTP send (tests of the orchestration only); default sendMail. */
   readonly send?: (settings: SmtpSettings, message: MailMessage, log: Log, options: { env: NodeJS.ProcessEnv; signal: AbortSignal }) => Promise<SendOutcome>;
 }
@@ -89,7 +91,7 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
   try {
     const known = new Set(request.inventoryHosts.map((h) => h.name));
     const rules = new Map<string, HostRules>();
-    for (const result of request.results) rules.set(result.host.name, hostRules(result.host, config.alerts));
+    for (const result of request.results) rules.set(result.host.name, request.rules?.get(result.host.name) ?? hostRules(result.host, config.alerts));
     const evaluation = evaluate(
       state.alerts.filter((a) => known.has(a.host)),
       request.results,

@@ -225,14 +225,22 @@ export function hostRules(host: Host, settings: AlertSettings): HostRules & { re
 /**
  * Checks the alert columns of every host; bad values are errors on the host's line (the
  * host is still polled and the bad value falls back to the default). Called by the run right
- * after loading the inventory, before anything connects.
+ * after loading the inventory, before anything connects; the rules it parsed on the way are
+ * the ones the run's alerts use, so a 10,000-host inventory's columns are parsed once a run.
  */
-export function checkAlertColumns(hosts: readonly Host[], settings: AlertSettings, file: string): InventoryIssue[] {
+export function checkAlertColumns(
+  hosts: readonly Host[],
+  settings: AlertSettings,
+  file: string,
+): { issues: InventoryIssue[]; rules: Map<string, HostRules> } {
   const issues: InventoryIssue[] = [];
+  const rules = new Map<string, HostRules>();
   const known = new Set<string>(HOST_COLUMNS);
   const warnedColumns = new Set<string>();
   for (const host of hosts) {
-    for (const message of hostRules(host, settings).errors) issues.push({ file, line: host.line, severity: 'error', message });
+    const parsed = hostRules(host, settings);
+    rules.set(host.name, parsed);
+    for (const message of parsed.errors) issues.push({ file, line: host.line, severity: 'error', message });
     for (const [column, value] of Object.entries(host.extra)) {
       // A misspelt override would silently do nothing; say so once.
       if (value !== '' && !known.has(column) && /^(cpu|mem|swap|load|disk|down|alert)/.test(column) && !warnedColumns.has(column)) {
@@ -241,7 +249,7 @@ export function checkAlertColumns(hosts: readonly Host[], settings: AlertSetting
       }
     }
   }
-  return issues;
+  return { issues, rules };
 }
 
 function parseColumns(extra: Readonly<Record<string, string>>, defaults: RuleSet): ParsedColumns {

@@ -114,7 +114,11 @@ describe('per-host alert columns', () => {
     const inv = inventory(bad);
     assert.deepEqual(inv.issues, []);
     const settings = alertSettings();
-    const issues = checkAlertColumns(inv.hosts, settings, 'servers.csv').map((i) => `${i.file}:${i.line}: ${i.severity}: ${i.message}`);
+    const checked = checkAlertColumns(inv.hosts, settings, 'servers.csv');
+    // The run's alerts use the rules parsed here: the same as parsing each host again.
+    assert.deepEqual([...checked.rules.keys()], inv.hosts.map((h) => h.name));
+    for (const host of inv.hosts) assert.deepEqual(checked.rules.get(host.name), hostRules(host, settings));
+    const issues = checked.issues.map((i) => `${i.file}:${i.line}: ${i.severity}: ${i.message}`);
     assert.deepEqual(issues, [
       'servers.csv:4: error: cpu_crit "abc" is not a percentage (0 to 100, or off)',
       'servers.csv:5: error: cpu_warn 85 must be below cpu_crit 80',
