@@ -94,6 +94,9 @@ type AuthMethod =
 export class SshTransport implements Transport {
   // Parsing an encrypted key runs bcrypt; do it once per file per cycle, not per host.
   private readonly keyCache = new Map<string, Promise<ParsedKey | Error>>();
+  // The probe's bytes, encoded once a cycle: ssh2 would encode the string for every host (18 kB of
+  // UTF-8 each, all of it garbage the GC then has to deal with).
+  private readonly scriptBytes = new Map<string, Buffer>();
 
   constructor(private readonly options: SshOptions) {}
 
@@ -187,7 +190,7 @@ export class SshTransport implements Transport {
     try {
       // The probe always arrives on stdin; only the program reading it depends on the OS.
       const command = host.os === 'windows' ? windowsProbeCommand(this.options.windowsPowerShell ?? 'powershell') : 'sh -s';
-      return await execProbe(connection, run, relay, state, command);
+      return await execProbe(connection, this.bytesOf(run.script), run, relay, state, command);
     } finally {
       connection.end();
       sock.destroy();
@@ -196,6 +199,16 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.keyCache.clear();
+    this.scriptBytes.clear();
+  }
+
+  private bytesOf(script: string): Buffer {
+    let bytes = this.scriptBytes.get(script);
+    if (bytes === undefined) {
+      bytes = Buffer.from(script, 'utf8');
+      this.scriptBytes.set(script, bytes);
+    }
+    return bytes;
   }
 
   /** The auth attempts for a host, in order; a failure value if a key cannot be read. */
@@ -277,7 +290,7 @@ export class SshTransport implements Transport {
 }
 
 // Runs the probe command, streams the script, collects stdout up to the cap and the `end` record.
-function execProbe(connection: ssh2.Client, run: RunOptions, relay: AbortRelay, state: { phase: Phase }, command: string): Promise<RunOutcome> {
+function execProbe(connection: ssh2.Client, script: Buffer, run: RunOptions, relay: AbortRelay, state: { phase: Phase }, command: string): Promise<RunOutcome> {
   return new Promise((resolveExec) => {
     let settled = false;
     const out = new OutputCollector(run.maxOutputBytes);
@@ -325,7 +338,7 @@ function execProbe(connection: ssh2.Client, run: RunOptions, relay: AbortRelay, 
         settle({ ok: true, stdout: out.text(), stderr: err.firstLine(), exitCode, truncated: false });
       });
       stream.on('error', () => {});
-      stream.end(run.script);
+      stream.end(script);
     });
   });
 }
