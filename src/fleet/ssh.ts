@@ -42,8 +42,19 @@ export interface SshOptions {
 
 /** Adapts the known_hosts store to the transport; logs keys recorded by accept-new. */
 export function knownHostsPolicy(knownHosts: KnownHosts, log: Log): HostKeyPolicy {
+  // Hosts mostly share their key types: one ordered list per combination (ssh2 only reads it).
+  const orders = new Map<string, string[]>();
   return {
-    hostKeyAlgorithms: (host) => preferHostKeyAlgorithms(knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(host.address, host.port)),
+    hostKeyAlgorithms: (host) => {
+      const types = knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(host.address, host.port);
+      const id = types.join(' ');
+      let order = orders.get(id);
+      if (order === undefined) {
+        order = preferHostKeyAlgorithms(types);
+        orders.set(id, order);
+      }
+      return order;
+    },
     verify: async (host, keyBlob) => {
       const decision = await knownHosts.verify(host.address, host.port, keyBlob);
       if (decision.decision === 'refuse') {
@@ -94,6 +105,9 @@ type AuthMethod =
 export class SshTransport implements Transport {
   // Parsing an encrypted key runs bcrypt; do it once per file per cycle, not per host.
   private readonly keyCache = new Map<string, Promise<ParsedKey | Error>>();
+  // The auth attempts per user and auth setting: hosts that share them share one list (ssh2 copies
+  // each attempt before using it), instead of a new list and a key lookup per host.
+  private readonly authCache = new Map<string, Promise<AuthMethod[] | RunOutcome>>();
   // The probe's bytes, encoded once a cycle: ssh2 would encode the string for every host (18 kB of
   // UTF-8 each, all of it garbage the GC then has to deal with).
   private readonly scriptBytes = new Map<string, Buffer>();
@@ -101,7 +115,7 @@ export class SshTransport implements Transport {
   constructor(private readonly options: SshOptions) {}
 
   async run(host: Host, run: RunOptions): Promise<RunOutcome> {
-    const auth = await this.authMethods(host);
+    const auth = await this.authFor(host);
     if (!Array.isArray(auth)) return auth;
     if (run.signal.aborted) return failure('timeout', 'dns', 'deadline passed before connecting');
     const relay = new AbortRelay(run.signal);
@@ -186,6 +200,9 @@ export class SshTransport implements Transport {
     if (connection === null) {
       return failure('unreachable', 'handshake', 'connection closed right after authentication');
     }
+    // node-ssh's 'close' listener rejects its connect promise, long settled by now, with an error it
+    // builds (stack trace included) at every close; ours, added by execProbe, is the one that counts.
+    connection.removeAllListeners('close');
     state.phase = 'exec';
     try {
       // The probe always arrives on stdin; only the program reading it depends on the OS.
@@ -199,6 +216,7 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.keyCache.clear();
+    this.authCache.clear();
     this.scriptBytes.clear();
   }
 
@@ -209,6 +227,18 @@ export class SshTransport implements Transport {
       this.scriptBytes.set(script, bytes);
     }
     return bytes;
+  }
+
+  private authFor(host: Host): Promise<AuthMethod[] | RunOutcome> {
+    const { auth } = host;
+    const setting = auth.kind === 'key' ? `key ${auth.path}` : auth.kind === 'password-env' ? `password-env ${auth.envVar}` : auth.kind;
+    const id = `${host.user}\u0000${setting}`;
+    let methods = this.authCache.get(id);
+    if (methods === undefined) {
+      methods = this.authMethods(host);
+      this.authCache.set(id, methods);
+    }
+    return methods;
   }
 
   /** The auth attempts for a host, in order; a failure value if a key cannot be read. */
