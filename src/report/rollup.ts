@@ -237,7 +237,9 @@ export function addDisk(day: DayRollup, r: DiskRecord): void {
 // Adds one processes.csv row (keyed by process name and user: pids change, the application does not).
 export function addProcess(day: DayRollup, r: ProcessRecord): void {
   const s = server(day, r.server);
-  const key = boundedKey(s.processes, `${r.process}\u0000${r.user}`, LIMITS.processes);
+  // processKey, as a reload uses: a process a host calls "(other)" cannot get an entry of its own
+  // here and then collide with the overflow bucket when the day file is read back.
+  const key = boundedKey(s.processes, processKey(r.process, r.user), LIMITS.processes);
   let p = s.processes.get(key);
   if (p === undefined) {
     p = key === OTHER

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { silentLog } from '../../src/log.js';
 import type { PollResult } from '../../src/model.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from '../../src/report/poll-hooks.js';
-import { dayToJson, LOG_NUM, parseDay, PROCESS_NUM, USER_NUM } from '../../src/report/rollup.js';
+import { addProcess, dayFromData, dayToJson, emptyDay, LIMITS, LOG_NUM, OTHER, parseDay, PROCESS_NUM, USER_NUM } from '../../src/report/rollup.js';
 import { ROLLUP_DIR, RollupStore } from '../../src/report/rollup-store.js';
 import { LOG_COLUMNS } from '../../src/store/columns.js';
 import { writeCycle } from '../../src/store/write-cycle.js';
@@ -248,6 +248,21 @@ describe('rows a user edited in a spreadsheet', () => {
 describe('rollup day file layout', () => {
   it('process and user entries share the offsets of their common fields (the aggregator folds both alike)', () => {
     for (const field of ['n', 'cpuSum', 'cpuMax', 'memMbSum', 'memMbMax'] as const) assert.equal(PROCESS_NUM[field], USER_NUM[field], field);
+  });
+
+  it('a process a host calls "(other)" shares the overflow bucket, so a reloaded day file equals the day it was written from', () => {
+    const day = emptyDay('2026-11-29');
+    const row = { day: '2026-11-29', secondOfDay: 3600, server: 'web-1', user: 'alice', cpuPct: 1, memMb: 10 };
+    // While the map has room, then one past its limit: both ways into the overflow bucket.
+    addProcess(day, { ...row, process: OTHER, cpuPct: 50, memMb: 500 });
+    for (let i = 0; i < LIMITS.processes; i += 1) addProcess(day, { ...row, process: `worker-${i}` });
+    const processes = day.servers.get('web-1')?.processes;
+    const other = processes?.get(OTHER);
+    assert.ok(processes !== undefined && processes.size <= LIMITS.processes, 'the limit holds');
+    assert.equal([...processes.values()].reduce((n, p) => n + p.n, 0), LIMITS.processes + 1, 'every row counted once');
+    assert.deepEqual(other && { process: other.process, cpuMax: other.cpuMax, memMbMax: other.memMbMax }, { process: OTHER, cpuMax: 50, memMbMax: 500 });
+    const json = dayToJson(day);
+    assert.equal(dayToJson(dayFromData(parseDay(json, '2026-11-29'))), json);
   });
 });
 
