@@ -1,4 +1,5 @@
 // One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
+import { join } from 'node:path';
 import { runAlerts, type AlertRunOutcome } from './alerts/run-alerts.js';
 import { checkAlertColumns, type HostRules } from './alerts/settings.js';
 import type { Config } from './config.js';
@@ -7,6 +8,7 @@ import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js'
 import type { Log } from './log.js';
 import type { Host, OsKind, PollResult, TransportKind } from './model.js';
 import { KnownHosts } from './fleet/known-hosts.js';
+import { KNOWN_HOSTS_NAMES_FILE, readKnownHostsNames, writeKnownHostsNames } from './fleet/known-hosts-names.js';
 import { LocalTransport } from './fleet/local.js';
 import { pollFleet } from './fleet/poll.js';
 import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
@@ -81,7 +83,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     const cycleStart = new Date();
     const started = performance.now();
     log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
-    const transports = await buildTransports(config, hosts, request.env, log);
+    const { transports, saveKnownHostsNames } = await buildTransports(config, hosts, request.env, log);
     let results: PollResult[];
     try {
       results = await pollFleet(hosts, {
@@ -98,6 +100,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     } finally {
       await Promise.all(Object.values(transports).map((t) => t.close()));
     }
+    await saveKnownHostsNames();
     // A month boundary moves log.csv & co. to log-YYYY-MM.csv first; never fails the poll.
     await rotateBeforeWrite(config.dataDir, cycleStart, config.report.rotate, log);
     const stored = await writeCycle(results, cycleStart, {
@@ -148,20 +151,24 @@ function buildScripts(config: Config): Record<OsKind, string> {
   return { linux: buildProbeScript('linux', params), windows: buildProbeScript('windows', params) };
 }
 
-async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<Record<TransportKind, Transport>> {
+interface CycleTransports {
+  readonly transports: Record<TransportKind, Transport>;
+  /** Keeps the names hashed known_hosts lines were matched to, for the next poll; never throws. */
+  readonly saveKnownHostsNames: () => Promise<void>;
+}
+
+// An HMAC costs ~4 us: below this many (hashed lines x hosts) the scan is not worth a log line.
+const HASHED_SCAN_NOTE = 100_000;
+
+async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<CycleTransports> {
   const knownHosts = new KnownHosts({
     mode: config.ssh.hostKeyChecking,
     userFile: config.ssh.knownHostsPath,
     systemFile: config.ssh.systemKnownHostsPath,
   });
-  if (hosts.some((h) => h.transport === 'ssh')) {
-    if (config.ssh.hostKeyChecking === 'off') {
-      log.warn('host key checking is OFF: any server can impersonate your hosts (ssh.hostKeyChecking=off)');
-    }
-    const loaded = await knownHosts.load();
-    for (const problem of loaded.errors) log.warn(`known_hosts: ${problem}`);
-  }
-  return {
+  const sshHosts = hosts.filter((h) => h.transport === 'ssh').length;
+  const saveKnownHostsNames = sshHosts > 0 ? await loadKnownHosts(config, knownHosts, sshHosts, log) : nothingToSave;
+  const transports: Record<TransportKind, Transport> = {
     local: new LocalTransport(),
     ssh: new SshTransport({
       hostKeys: knownHostsPolicy(knownHosts, log),
@@ -176,5 +183,35 @@ async function buildTransports(config: Config, hosts: readonly Host[], env: Node
     winrm: hosts.some((h) => h.transport === 'winrm')
       ? new (await import('./fleet/powershell.js')).PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs })
       : unusedTransport('winrm'),
+  };
+  return { transports, saveKnownHostsNames };
+}
+
+const nothingToSave = (): Promise<void> => Promise.resolve();
+
+// Loads the known_hosts files and, when they have hashed lines, the names a previous poll found for them;
+// returns what saves this poll's names afterwards.
+async function loadKnownHosts(config: Config, knownHosts: KnownHosts, sshHosts: number, log: Log): Promise<() => Promise<void>> {
+  if (config.ssh.hostKeyChecking === 'off') {
+    log.warn('host key checking is OFF: any server can impersonate your hosts (ssh.hostKeyChecking=off)');
+  }
+  const loaded = await knownHosts.load();
+  for (const problem of loaded.errors) log.warn(`known_hosts: ${problem}`);
+  if (loaded.hashed === 0) return nothingToSave;
+  const namesFile = join(config.dataDir, KNOWN_HOSTS_NAMES_FILE);
+  const saved = await readKnownHostsNames(namesFile);
+  const verified = knownHosts.useResolvedNames(saved);
+  const unmatched = loaded.hashed - verified;
+  if (unmatched * sshHosts >= HASHED_SCAN_NOTE) {
+    log.info(`known_hosts: ${unmatched} hashed line(s) not yet matched to a host; each is tried against each host this poll, and the matches are kept in ${namesFile}`);
+  }
+  return async () => {
+    // Rewritten when this poll matched new lines, or when saved pairs no longer verify (lines removed).
+    if (knownHosts.newlyResolved === 0 && verified === saved.size) return;
+    try {
+      await writeKnownHostsNames(namesFile, knownHosts.resolvedNames());
+    } catch (error) {
+      log.warn(`cannot save ${namesFile}: ${(error as Error).message}; the next poll matches hashed known_hosts lines again`);
+    }
   };
 }

@@ -1,7 +1,7 @@
 // End to end: the real CLI polls a real sshd fleet and the shipped inventory, and writes the CSV contract.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -91,6 +91,28 @@ describe('fleetpoll poll over SSH: a fleet of 20 loopback hosts', { skip: missin
     const users = readCsv(join(data, 'users.csv'));
     assert.ok(processes.length >= 20 * 5);
     assert.ok(users.some((u) => u.user === TEST_USER), 'the polling account shows among the users');
+  });
+
+  it('a hashed known_hosts (ssh-keygen -H) works, and the host each line names is found once, then kept', async () => {
+    const hashed = join(dir, 'known_hosts.hashed');
+    writeFileSync(hashed, readFileSync(join(dir, 'known_hosts')));
+    execFileSync('ssh-keygen', ['-H', '-f', hashed], { stdio: 'ignore' });
+    assert.ok(!readFileSync(hashed, 'utf8').includes(addresses[0] ?? '?'), 'the file is hashed');
+    const data = join(dir, 'data-hashed');
+    const poll = async (): Promise<void> => {
+      const run = await runCli(['poll', '--known-hosts', hashed, '--data-dir', data, '--only', 'host*', '--json'], dir);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((JSON.parse(run.stdout) as { counts: Record<string, number> }).counts.ok, 20);
+    };
+    await poll();
+    const namesFile = join(data, 'known-hosts-names.json');
+    const saved = JSON.parse(readFileSync(namesFile, 'utf8')) as { lines: Record<string, string> };
+    assert.deepEqual(Object.values(saved.lines).sort(), addresses.map((a) => `[${a}]:${port}`).sort());
+    assert.equal(statSync(namesFile).mode & 0o777, 0o600);
+    const before = statSync(namesFile).mtimeMs;
+    await poll();
+    // Rewritten only when a poll had to find a line by scanning: this one found every line saved.
+    assert.equal(statSync(namesFile).mtimeMs, before);
   });
 });
 

@@ -311,11 +311,30 @@ async function readIfPresent(file: string): Promise<string | null> {
   }
 }
 
-// Plain host names index their lines directly; only wildcard, negated and hashed lines
-// are scanned per lookup. Without it, a fleet of N hosts against N lines costs N^2.
+// A hashed line with its salt and hash decoded once, not once per lookup.
+interface HashedLine {
+  readonly entry: KnownHostEntry;
+  readonly salt: Buffer;
+  readonly hash: Buffer;
+}
+
+function hashedNameMatches(line: HashedLine, name: string): boolean {
+  return createHmac('sha1', line.salt).update(name).digest().equals(line.hash);
+}
+
+// Plain host names index their lines directly; wildcard and negated lines are scanned per lookup.
+// A hashed line names exactly one host, but finding which costs an HMAC per line and name: once
+// found (or verified from the names a previous run saved), it is indexed like a plain line, so
+// only the hashed lines of hosts not yet looked up are tried. Without this a fleet of N hosts
+// against N lines costs N^2.
 class EntryIndex {
   private readonly byName = new Map<string, KnownHostEntry[]>();
   private readonly scanned: KnownHostEntry[] = [];
+  private unresolved: HashedLine[] = [];
+  /** Hashed host field -> the lookup name it hashes, for every hashed line resolved so far. */
+  readonly resolved = new Map<string, string>();
+  /** Resolutions found by an HMAC scan in this process, as opposed to verified from saved names. */
+  scannedResolutions = 0;
   private readonly order = new Map<KnownHostEntry, number>();
   // hostKeyAlgorithms and verify ask for the same host one after the other.
   private readonly memo = new Map<string, KnownHostEntry[]>();
@@ -328,16 +347,36 @@ class EntryIndex {
     this.order.set(entry, this.order.size);
     this.memo.clear();
     if (entry.marker === 'cert-authority') return;
+    if (entry.patterns.startsWith('|')) {
+      const hashed = parseHashed(entry.patterns);
+      if (hashed !== null) this.unresolved.push({ entry, ...hashed });
+      return;
+    }
     const names = entry.patterns.toLowerCase().split(',');
-    if (entry.patterns.startsWith('|') || names.some((n) => /[*?!]/.test(n))) {
+    if (names.some((n) => /[*?!]/.test(n))) {
       this.scanned.push(entry);
       return;
     }
-    for (const name of new Set(names)) {
-      const list = this.byName.get(name);
-      if (list === undefined) this.byName.set(name, [entry]);
-      else list.push(entry);
-    }
+    for (const name of new Set(names)) this.index(name, entry);
+  }
+
+  /** Resolves hashed lines to the names a previous run found for them; each pair is checked by its HMAC, so a wrong one is only skipped. */
+  seed(names: ReadonlyMap<string, string>): number {
+    let verified = 0;
+    this.unresolved = this.unresolved.filter((line) => {
+      const name = names.get(line.entry.patterns);
+      if (name === undefined || !hashedNameMatches(line, name)) return true;
+      this.resolve(line, name);
+      verified += 1;
+      return false;
+    });
+    this.memo.clear();
+    return verified;
+  }
+
+  /** Hashed lines not yet resolved to a name. */
+  get unresolvedCount(): number {
+    return this.unresolved.length;
   }
 
   /** Entries that name the host, in file order: its exact name's lines and the patterns that match it. */
@@ -345,12 +384,38 @@ class EntryIndex {
     const name = lookupName(address, port);
     let found = this.memo.get(name);
     if (found === undefined) {
+      if (this.unresolved.length > 0) {
+        this.unresolved = this.unresolved.filter((line) => {
+          if (!hashedNameMatches(line, name)) return true;
+          this.resolve(line, name);
+          this.scannedResolutions += 1;
+          return false;
+        });
+      }
       const direct = this.byName.get(name) ?? [];
       const scanned = this.scanned.filter((e) => hostFieldMatches(e.patterns, name));
-      found = scanned.length === 0 ? direct : [...direct, ...scanned].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+      found = scanned.length === 0 ? direct : [...direct, ...scanned].sort(this.byFileOrder);
       this.memo.set(name, found);
     }
     return found;
+  }
+
+  private resolve(line: HashedLine, name: string): void {
+    this.index(name, line.entry);
+    this.resolved.set(line.entry.patterns, name);
+  }
+
+  private readonly byFileOrder = (a: KnownHostEntry, b: KnownHostEntry): number => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0);
+
+  // A name's lines stay in file order: a hashed line is indexed when it is resolved, after later plain lines.
+  private index(name: string, entry: KnownHostEntry): void {
+    const list = this.byName.get(name);
+    if (list === undefined) {
+      this.byName.set(name, [entry]);
+      return;
+    }
+    list.push(entry);
+    if (list.length > 1 && this.byFileOrder(list[list.length - 2] as KnownHostEntry, entry) > 0) list.sort(this.byFileOrder);
   }
 }
 
@@ -377,8 +442,8 @@ export class KnownHosts {
     this.systemFile = options.systemFile === undefined ? DEFAULT_SYSTEM_KNOWN_HOSTS : options.systemFile;
   }
 
-  /** Reads both files (a missing one is empty); returns bad lines, throws if a file is unreadable. */
-  async load(): Promise<{ errors: string[] }> {
+  /** Reads both files (a missing one is empty); returns bad lines and the number of hashed lines, throws if a file is unreadable. */
+  async load(): Promise<{ errors: string[]; hashed: number }> {
     const errors: string[] = [];
     const entries: KnownHostEntry[] = [];
     if (this.mode !== 'off') {
@@ -394,7 +459,26 @@ export class KnownHosts {
     }
     this.index = new EntryIndex(entries);
     this.loaded = true;
-    return { errors };
+    return { errors, hashed: this.index.unresolvedCount };
+  }
+
+  /**
+   * Hashed host field -> lookup name pairs, as resolvedNames() gave a previous run, spare those lines the
+   * HMAC scan. Each pair is verified, so a wrong or stale one only costs the scan. Returns how many verified.
+   */
+  useResolvedNames(names: ReadonlyMap<string, string>): number {
+    this.assertLoaded();
+    return this.index.seed(names);
+  }
+
+  /** Hashed host field -> lookup name, for every hashed line resolved so far (saved ones included). */
+  resolvedNames(): ReadonlyMap<string, string> {
+    return this.index.resolved;
+  }
+
+  /** Hashed lines this process resolved by scanning, i.e. that resolvedNames() has and the saved names lacked. */
+  get newlyResolved(): number {
+    return this.index.scannedResolutions;
   }
 
   /** The verdict for a key, without policy; throws RangeError on a malformed blob. */

@@ -2,6 +2,7 @@
 // SSH protocol server (ssh2's Server) on loopback.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,7 @@ import {
   type HostKeyDecision,
   type KnownHostEntry,
 } from '../../src/fleet/known-hosts.js';
+import { readKnownHostsNames, writeKnownHostsNames } from '../../src/fleet/known-hosts-names.js';
 
 interface TestKey {
   privatePath: string;
@@ -309,7 +311,7 @@ describe('KnownHosts', () => {
     const sshDir = join(dir, 'home-accept', '.ssh');
     const userFile = join(sshDir, 'known_hosts');
     const kh = new KnownHosts({ mode: 'accept-new', userFile, systemFile: null });
-    assert.deepEqual(await kh.load(), { errors: [] });
+    assert.deepEqual(await kh.load(), { errors: [], hashed: 0 });
 
     assert.equal(accepted(await kh.verify('127.0.0.1', 2222, ed1.blob)), 'recorded');
     assert.equal(statSync(userFile).mode & 0o777, 0o600);
@@ -375,7 +377,7 @@ describe('KnownHosts', () => {
     const systemText = `sys.example.com ${ec1.typeAndKey}\nbroken line\n`;
     const systemFile = tempFile(systemText);
     const kh = new KnownHosts({ mode: 'strict', userFile, systemFile });
-    assert.deepEqual(await kh.load(), { errors: [`${systemFile}:2: expected "hosts keytype key"`] });
+    assert.deepEqual(await kh.load(), { errors: [`${systemFile}:2: expected "hosts keytype key"`], hashed: 0 });
     assert.equal(accepted(await kh.verify('sys.example.com', 22, ec1.blob)), 'known');
     assert.equal(accepted(await kh.verify('other.example.com', 22, ed1.blob)), 'refused: unknown');
     assert.equal(existsSync(userFile), false);
@@ -433,6 +435,93 @@ describe('KnownHosts', () => {
     await kh.load();
     assert.equal(accepted(await kh.verify('h', 22, Buffer.from('junk'))), 'refused: invalid-key');
     assert.equal(existsSync(join(dir, 'home-bad')), false);
+  });
+});
+
+/** A host field as ssh-keygen -H writes it: |1|base64(salt)|base64(HMAC-SHA1(salt, name)). */
+function hashedField(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+describe('hashed known_hosts lines at fleet scale', () => {
+  const HOSTS = 200;
+  const names = Array.from({ length: HOSTS }, (_, i) => `[10.1.${i >> 8}.${i & 255}]:2222`);
+  // Even hosts pin ed1, odd hosts ec1, so a line attributed to the wrong host would show as a wrong verdict.
+  const keyOf = (i: number): TestKey => (i % 2 === 0 ? ed1 : ec1);
+  let userFile: string;
+  let fields: string[];
+
+  before(() => {
+    fields = names.map(hashedField);
+    const lines = [
+      ...names.map((_, i) => `${fields[i]} ${keyOf(i).typeAndKey}`),
+      `@revoked ${hashedField(names[4] as string)} ${ed1.typeAndKey}`,
+      // Host 3 again, in clear after its hashed line: indexed at load, before the hashed one is found.
+      `${names[3]} ${ed2.typeAndKey}`,
+    ];
+    userFile = tempFile(`${lines.join('\n')}\n`);
+  });
+
+  async function verdicts(kh: KnownHosts): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < HOSTS; i += 1) {
+      const [address, port] = (names[i] as string).slice(1).split(']:');
+      out.push(accepted(await kh.verify(address as string, Number(port), keyOf(i).blob)));
+    }
+    return out;
+  }
+
+  const expected = names.map((_, i) => (i === 4 ? 'refused: revoked' : 'known'));
+
+  test('a scan finds each line\'s host once; the saved names spare the next load every scan', async () => {
+    const first = new KnownHosts({ mode: 'strict', userFile, systemFile: null });
+    assert.deepEqual(await first.load(), { errors: [], hashed: HOSTS + 1 });
+    assert.deepEqual(await verdicts(first), expected);
+    assert.equal(first.newlyResolved, HOSTS + 1);
+    assert.equal(first.resolvedNames().get(fields[7] as string), names[7]);
+
+    const saved = join(dir, 'names', 'known-hosts-names.json');
+    mkdirSync(join(dir, 'names'));
+    await writeKnownHostsNames(saved, first.resolvedNames());
+    assert.equal(statSync(saved).mode & 0o777, 0o600);
+    const read = await readKnownHostsNames(saved);
+    assert.deepEqual([...read].sort(), [...first.resolvedNames()].sort());
+
+    const second = new KnownHosts({ mode: 'strict', userFile, systemFile: null });
+    assert.deepEqual(await second.load(), { errors: [], hashed: HOSTS + 1 });
+    assert.equal(second.useResolvedNames(read), HOSTS + 1);
+    assert.deepEqual(await verdicts(second), expected);
+    assert.equal(second.newlyResolved, 0, 'no line needed an HMAC scan');
+
+    // Host 3's lines stay in file order: the hashed one (ec1, line 4) before the plain one (ed2, line 202).
+    for (const kh of [first, second]) assert.deepEqual(kh.knownKeyTypes('10.1.0.3', 2222), ['ecdsa-sha2-nistp256', 'ssh-ed25519']);
+    const fresh = new KnownHosts({ mode: 'strict', userFile, systemFile: null });
+    await fresh.load();
+    assert.deepEqual(fresh.knownKeyTypes('10.1.0.3', 2222), ['ecdsa-sha2-nistp256', 'ssh-ed25519'], 'found by a scan');
+  });
+
+  test('saved names that do not verify are rescanned, never trusted', async () => {
+    const tampered = new Map<string, string>();
+    for (let i = 0; i < HOSTS; i += 1) tampered.set(fields[i] as string, names[i] as string);
+    // Host 0's line claimed for host 1 and the reverse; a line that is not in the file; a plain field.
+    tampered.set(fields[0] as string, names[1] as string);
+    tampered.set(fields[1] as string, names[0] as string);
+    tampered.set(hashedField('gone.example.com'), 'gone.example.com');
+    const kh = new KnownHosts({ mode: 'accept-new', userFile, systemFile: null });
+    await kh.load();
+    assert.equal(kh.useResolvedNames(tampered), HOSTS - 2);
+    assert.deepEqual(await verdicts(kh), expected);
+    assert.equal(kh.newlyResolved, 3, 'hosts 0 and 1, and the revoked line');
+    assert.equal(accepted(await kh.verify('10.1.0.1', 2222, ed1.blob)), 'refused: new-type', 'host 1 still pins ec1 only');
+  });
+
+  test('a missing, corrupt or foreign names file reads as empty', async () => {
+    assert.equal((await readKnownHostsNames(join(dir, 'no-such-names.json'))).size, 0);
+    assert.equal((await readKnownHostsNames(tempFile('{"lines": {'))).size, 0);
+    assert.equal((await readKnownHostsNames(tempFile('{"format":"other","version":1,"lines":{"|1|a|b":"h"}}'))).size, 0);
+    const mixed = await readKnownHostsNames(tempFile('{"format":"fleetpoll-known-hosts-names","version":1,"lines":{"|1|a|b":"h","plain":"x","|1|c|d":7}}'));
+    assert.deepEqual([...mixed], [['|1|a|b', 'h']]);
   });
 });
 
