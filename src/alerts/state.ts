@@ -1,8 +1,8 @@
 // data/alert-state.json: the alert entries and the mail queue, written atomically (temp + fsync + rename).
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { tempPathBeside, writeNewFileSynced } from '../store/files.js';
+import { replaceFileSynced } from '../store/files.js';
 import { fileStamp } from '../store/format.js';
 import type { AlertEntry, AlertState, Notification, QueuedNotification } from './types.js';
 
@@ -53,19 +53,9 @@ export async function loadState(file: string, options: { readonly readOnly?: boo
 
 /** Replaces the state file atomically; a reader (or a crash) sees the old state or the new one. */
 export async function saveState(file: string, state: AlertState): Promise<void> {
-  const temp = tempPathBeside(file);
   const body = `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 1)}\n`;
-  let tempExists = false;
-  try {
-    // From here on the temp file may exist; any failure removes it.
-    tempExists = true;
-    // Synced, or a power cut after the rename could leave an empty state, which would read as corrupt.
-    await writeNewFileSynced(temp, body, 0o600);
-    await rename(temp, file);
-    tempExists = false;
-  } finally {
-    if (tempExists) await unlink(temp).catch(() => undefined);
-  }
+  // Synced, or a power cut after the rename could leave an empty state, which would read as corrupt.
+  await replaceFileSynced(file, body, 0o600);
 }
 
 // Returns the state, or a sentence saying what is wrong with it.

@@ -2,8 +2,9 @@
 // them costs one HMAC per line and host (minutes for 10,000 of each), verifying them one per line.
 // Only a cache: KnownHosts checks every pair by its HMAC, so a missing, stale or tampered file can
 // only cost that scan again, never make a line name the wrong host.
-import { readFile, rename, unlink } from 'node:fs/promises';
-import { tempPathBeside, writeNewFileSynced } from '../store/files.js';
+import { readFile } from 'node:fs/promises';
+import { compareCodeUnits } from '../server-names.js';
+import { replaceFileSynced } from '../store/files.js';
 
 /** The file's name in the data dir. */
 export const KNOWN_HOSTS_NAMES_FILE = 'known-hosts-names.json';
@@ -31,14 +32,7 @@ export async function readKnownHostsNames(file: string): Promise<Map<string, str
 
 /** Replaces the file with these pairs (0600: they undo the hashing for the fleet's own hosts). */
 export async function writeKnownHostsNames(file: string, names: ReadonlyMap<string, string>): Promise<void> {
-  const lines = Object.fromEntries([...names].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const lines = Object.fromEntries([...names].sort(([a], [b]) => compareCodeUnits(a, b)));
   const text = `${JSON.stringify({ format: FORMAT, version: VERSION, lines }, null, 1)}\n`;
-  const temp = tempPathBeside(file);
-  try {
-    await writeNewFileSynced(temp, text, 0o600);
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+  await replaceFileSynced(file, text, 0o600);
 }

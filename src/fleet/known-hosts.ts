@@ -138,6 +138,11 @@ function parseHashed(field: string): { salt: Buffer; hash: Buffer } | null {
   return { salt, hash };
 }
 
+// True when a hashed host field (`|1|salt|hash`, decoded) is the HMAC of this lookup name.
+function hashedNameMatches(hashed: { readonly salt: Buffer; readonly hash: Buffer }, name: string): boolean {
+  return createHmac('sha1', hashed.salt).update(name).digest().equals(hashed.hash);
+}
+
 // Parses known_hosts text; unusable lines are skipped and reported as "file:line: reason".
 export function parseKnownHosts(text: string, file: string): { entries: KnownHostEntry[]; errors: string[] } {
   const entries: KnownHostEntry[] = [];
@@ -224,8 +229,7 @@ function globMatch(text: string, pattern: string): boolean {
 function hostFieldMatches(field: string, name: string): boolean {
   if (field.startsWith('|')) {
     const hashed = parseHashed(field);
-    if (hashed === null) return false;
-    return createHmac('sha1', hashed.salt).update(name).digest().equals(hashed.hash);
+    return hashed !== null && hashedNameMatches(hashed, name);
   }
   let positive = false;
   for (const raw of field.toLowerCase().split(',')) {
@@ -316,10 +320,6 @@ interface HashedLine {
   readonly entry: KnownHostEntry;
   readonly salt: Buffer;
   readonly hash: Buffer;
-}
-
-function hashedNameMatches(line: HashedLine, name: string): boolean {
-  return createHmac('sha1', line.salt).update(name).digest().equals(line.hash);
 }
 
 // Plain host names index their lines directly; wildcard and negated lines are scanned per lookup.
@@ -415,7 +415,7 @@ class EntryIndex {
       return;
     }
     list.push(entry);
-    if (list.length > 1 && this.byFileOrder(list[list.length - 2] as KnownHostEntry, entry) > 0) list.sort(this.byFileOrder);
+    if (this.byFileOrder(list[list.length - 2] as KnownHostEntry, entry) > 0) list.sort(this.byFileOrder);
   }
 }
 

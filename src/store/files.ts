@@ -1,6 +1,6 @@
 // Small file-system questions the store and the report ask in several places.
 import { randomBytes } from 'node:crypto';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { hasErrorCode } from './errors.js';
 
@@ -18,6 +18,19 @@ export async function writeNewFileSynced(file: string, content: string | Buffer,
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+// Replaces `file` with `content` via a synced temp file beside it and a rename: a power cut leaves the old
+// file or the new one, never an empty one. No temp file survives a failure.
+export async function replaceFileSynced(file: string, content: string | Buffer, mode?: number): Promise<void> {
+  const temp = tempPathBeside(file);
+  try {
+    await writeNewFileSynced(temp, content, mode);
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
 }
 
