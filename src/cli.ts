@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cacheModeFrom, runBundle } from './code-cache.js';
+import { tuneTiering } from './v8-tiering.js';
+
+tuneTiering();
 
 const bundlePath = fileURLToPath(new URL('../bundle/fleetpoll.cjs', import.meta.url));
 if (existsSync(bundlePath)) {

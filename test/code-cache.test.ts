@@ -12,6 +12,7 @@ import { cacheModeFrom } from '../src/code-cache.js';
 import { VERSION } from '../src/version.js';
 
 const CODE_CACHE = new URL('../src/code-cache.js', import.meta.url).href;
+const TIERING = new URL('../src/v8-tiering.js', import.meta.url).href;
 const REAL_BUNDLE = fileURLToPath(new URL('../bundle/fleetpoll.cjs', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
 
@@ -22,9 +23,11 @@ interface Outcome {
   readonly status: number | null;
 }
 
-// Runs runBundle in a fresh node; the bundle's own output goes to stdout, the cache use to stderr.
+// Runs runBundle in a fresh node, after the V8 flags dist/src/cli.js sets (a code cache holds the
+// flags it was made under); the bundle's own output goes to stdout, the cache use to stderr.
 function runBundleChild(bundlePath: string, cachePath: string, cache: string, argv: readonly string[] = [], cwd?: string): Outcome {
   const script = `
+    (await import(${JSON.stringify(TIERING)})).tuneTiering();
     const { runBundle } = await import(${JSON.stringify(CODE_CACHE)});
     process.argv = [process.argv[0], 'fleetpoll', ...${JSON.stringify(argv)}];
     process.stderr.write('USE ' + runBundle({ bundlePath: ${JSON.stringify(bundlePath)}, cachePath: ${JSON.stringify(cachePath)}, cache: ${JSON.stringify(cache)} }) + '\\n');
