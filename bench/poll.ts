@@ -1,7 +1,7 @@
 // Benchmark of one poll cycle: the real CLI against a bare-ssh2 floor, both polling real
 // OpenSSH sshd processes on loopback. Run with `npm run bench:poll`; env N (hosts, default
 // 200), CONCURRENCY (default 50), WINDOW (probe CPU window s, default 1), REPEAT (measured
-// pairs, default 5), FLOOR_500=1 (also run the floor at concurrency 500, for its RSS),
+// rounds, one run of each tool, default 5), FLOOR_500=1 (also run the floor at concurrency 500, for its RSS),
 // CPU_PROF (a directory: write .cpuprofile files of the measured children).
 // The floor runs on Node's defaults; where fleetpoll tunes V8 for itself (src/v8-tiering.ts) the
 // floor also runs a second time with the same flags, so the report separates what the tuning
@@ -449,7 +449,7 @@ async function benchmark(settings: Settings): Promise<void> {
       else lines.push('(floor not run at this concurrency; FLOOR_500=1 adds it)');
     }
     const cpuRatio = cpuMs(fleetpoll) / fleetpoll.hosts / (cpuMs(floor) / floor.hosts);
-    // Each round's two runs are neighbours in time: their ratio is free of the machine's slow drift, so its
+    // Each round's runs are neighbours in time: fleetpoll's ratio to a floor of the same round is free of the machine's slow drift, so its
     // median shows how far the lowest-of figure above may be luck (here a single run swings by +-15 %).
     const roundRatios = (base: readonly Measurement[]): number[] => measured.fleetpoll.map((m, i) => cpuMs(m) / cpuMs(base[i] ?? m)).sort((a, b) => a - b);
     const median = (sorted: readonly number[]): number => sorted[Math.floor(sorted.length / 2)] ?? cpuRatio;
