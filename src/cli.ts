@@ -5,14 +5,14 @@
 // A build without the bundle (plain `tsc`) runs the modules themselves.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cacheModeFrom, runBundle } from './code-cache.js';
+import { cacheModeFrom, pollsByArgs, runBundle } from './code-cache.js';
 import { tuneTiering } from './v8-tiering.js';
 
 tuneTiering();
 
 const bundlePath = fileURLToPath(new URL('../bundle/fleetpoll.cjs', import.meta.url));
 if (existsSync(bundlePath)) {
-  runBundle({ bundlePath, cachePath: `${bundlePath}.cache`, cache: cacheModeFrom(process.env) });
+  runBundle({ bundlePath, cachePath: `${bundlePath}.cache`, cache: cacheModeFrom(process.env), polls: pollsByArgs(process.argv.slice(2)) });
 } else {
   await import('./cli-main.js');
 }
