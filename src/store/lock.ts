@@ -26,6 +26,12 @@ export interface LockInfo {
   /** ISO 8601 UTC. */
   readonly startedAt: string;
   readonly argv: readonly string[];
+  /**
+   * The holder's performance.timeOrigin (ms since the epoch): with the pid, it tells this process
+   * from an earlier one that had the same pid (a container's pid 1 after a restart). Null in a lock
+   * an older fleetpoll wrote.
+   */
+  readonly processStart: number | null;
 }
 
 // Options for acquireRunLock.
@@ -75,9 +81,6 @@ export interface LockAcquired {
 // The outcome of acquireRunLock.
 export type AcquireResult = LockAcquired | LockHeld;
 
-// Lock paths this process holds, so a recycled pid (a container's pid 1 after restart) is not mistaken for us.
-const heldHere = new Set<string>();
-
 // Path of the lock file of a data dir.
 export function lockPath(dataDir: string): string {
   return path.join(dataDir, LOCK_FILE_NAME);
@@ -100,10 +103,10 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       hostname: os.hostname(),
       startedAt: new Date().toISOString(),
       argv: [...(options.argv ?? process.argv)],
+      processStart: performance.timeOrigin,
     };
     const content = Buffer.from(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
     if (await createExclusive(file, content)) {
-      heldHere.add(file);
       return { kind: 'acquired', lock: makeRunLock(file, info, content), recoveredStale };
     }
 
@@ -148,8 +151,20 @@ function judge(
     // We cannot see the other machine's processes; only a long silence proves it is gone.
     return ageMs > foreignMaxAgeMs ? 'stale' : 'other-host';
   }
-  if (holder.pid === process.pid) return heldHere.has(file) ? 'alive' : 'stale';
+  if (holder.pid === process.pid) return holder.processStart === performance.timeOrigin ? 'alive' : 'stale';
+  // After a reboot (power loss, OOM-killed host) the pid may belong to another process by now.
+  if (startedBeforeBoot(holder.startedAt)) return 'stale';
   return isProcessAlive(holder.pid) ? 'alive' : 'stale';
+}
+
+// A minute of slack for clock steps (NTP) between the lock's write and now.
+const BOOT_SLACK_MS = 60_000;
+
+// Whether a lock written on this host predates the host's last boot, so its holder cannot be running.
+function startedBeforeBoot(startedAt: string): boolean {
+  const started = Date.parse(startedAt);
+  const bootedAt = Date.now() - os.uptime() * 1000;
+  return Number.isFinite(started) && started < bootedAt - BOOT_SLACK_MS;
 }
 
 // Whether a pid is a live process on this host.
@@ -270,7 +285,6 @@ function makeRunLock(file: string, info: LockInfo, content: Buffer): RunLock {
     path: file,
     info,
     async release() {
-      heldHere.delete(file);
       return removeIfSame(file, content);
     },
     async refresh() {
@@ -291,11 +305,11 @@ export function parseLockInfo(raw: Buffer | string): LockInfo | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { pid, hostname, startedAt, argv } = value as Record<string, unknown>;
+  const { pid, hostname, startedAt, argv, processStart } = value as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
   if (typeof hostname !== 'string' || hostname === '' || typeof startedAt !== 'string') return null;
   const args = Array.isArray(argv) ? argv.filter((arg): arg is string => typeof arg === 'string') : [];
-  return { pid, hostname, startedAt, argv: args };
+  return { pid, hostname, startedAt, argv: args, processStart: typeof processStart === 'number' && Number.isFinite(processStart) ? processStart : null };
 }
 
 function sleep(ms: number): Promise<void> {

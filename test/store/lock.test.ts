@@ -65,6 +65,7 @@ describe('acquireRunLock', () => {
     assert.equal(onDisk?.pid, process.pid);
     assert.equal(onDisk?.hostname, os.hostname());
     assert.deepEqual(onDisk?.argv, ['fleetpoll', 'poll']);
+    assert.equal(onDisk?.processStart, performance.timeOrigin, 'the process start survives the JSON round trip exactly');
     assert.ok(Math.abs(Date.parse(onDisk?.startedAt ?? '') - Date.now()) < 60_000);
     assert.equal(await lock.release(), true);
   });
@@ -88,7 +89,7 @@ describe('acquireRunLock', () => {
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
       const pid = sleeper.pid as number;
-      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [] });
+      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null });
       const result = await acquireRunLock(dir);
       assert.ok(result.kind === 'held');
       assert.equal(result.holder.pid, pid);
@@ -98,10 +99,25 @@ describe('acquireRunLock', () => {
     }
   });
 
+  it('recovers a lock written before this host last booted, even when its pid is alive again', async () => {
+    const dir = await freshDir();
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const pid = sleeper.pid as number;
+      const beforeBoot = new Date(Date.now() - (os.uptime() + 3600) * 1000).toISOString();
+      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: beforeBoot, argv: [], processStart: null });
+      const result = acquired(await acquireRunLock(dir));
+      assert.equal(result.recoveredStale?.pid, pid);
+      await result.lock.release();
+    } finally {
+      sleeper.kill();
+    }
+  });
+
   it('recovers a stale lock whose process is dead', async () => {
     const dir = await freshDir();
     const pid = deadPid();
-    await writeLock(dir, { pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [] });
+    await writeLock(dir, { pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null });
     const result = acquired(await acquireRunLock(dir));
     assert.equal(result.recoveredStale?.pid, pid);
     assert.equal(parseLockInfo(await readFile(lockPath(dir)))?.pid, process.pid);
@@ -109,17 +125,21 @@ describe('acquireRunLock', () => {
     assert.deepEqual(await readdir(dir), [], 'no aside file is left behind');
   });
 
-  it('recovers a lock carrying our own pid that this process does not hold (pid reuse after restart)', async () => {
-    const dir = await freshDir();
-    await writeLock(dir, { pid: process.pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [] });
-    const result = acquired(await acquireRunLock(dir));
-    assert.equal(result.recoveredStale?.pid, process.pid);
-    await result.lock.release();
+  it('recovers a lock carrying our own pid that an earlier process wrote (pid reuse after restart)', async () => {
+    // An earlier process with this pid, and one from a fleetpoll that did not record process starts.
+    for (const processStart of [performance.timeOrigin - 3_600_000, null]) {
+      const dir = await freshDir();
+      await writeLock(dir, { pid: process.pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart });
+      const result = acquired(await acquireRunLock(dir));
+      assert.equal(result.recoveredStale?.pid, process.pid, String(processStart));
+      assert.equal(result.lock.info.processStart, performance.timeOrigin);
+      await result.lock.release();
+    }
   });
 
   it('respects another host’s lock until it is older than the max age', async () => {
     const dir = await freshDir();
-    const file = await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [] });
+    const file = await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null });
     const held = await acquireRunLock(dir);
     assert.ok(held.kind === 'held');
     assert.equal(held.reason, 'other-host');
@@ -147,7 +167,7 @@ describe('acquireRunLock', () => {
     for (let round = 0; round < 5; round += 1) {
       const dir = await freshDir();
       const stalePid = deadPid();
-      await writeLock(dir, { pid: stalePid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [] });
+      await writeLock(dir, { pid: stalePid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null });
       const racers = Array.from({ length: 4 }, () => startRacer(dir));
       try {
         // Release them together only once all are up, so they really race.
@@ -211,7 +231,7 @@ describe('RunLock.release', () => {
   it('removes only a lock that is still ours', async () => {
     const dir = await freshDir();
     const { lock } = acquired(await acquireRunLock(dir));
-    const other = JSON.stringify({ pid: 1, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [] });
+    const other = JSON.stringify({ pid: 1, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null });
     await writeFile(lock.path, other); // another run took over (e.g. judged us stale)
     assert.equal(await lock.release(), false);
     assert.equal(await readFile(lock.path, 'utf8'), other);
