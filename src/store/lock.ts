@@ -32,6 +32,8 @@ export interface LockInfo {
    * an older fleetpoll wrote.
    */
   readonly processStart: number | null;
+  /** The kernel's boot id (Linux), so a lock from before a reboot is known as such; null elsewhere. */
+  readonly bootId: string | null;
 }
 
 // Options for acquireRunLock.
@@ -94,6 +96,7 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
   const graceMs = options.unreadableGraceMs ?? DEFAULT_UNREADABLE_GRACE_MS;
   await storeCall(file, () => mkdir(path.dirname(file), { recursive: true }));
 
+  const bootId = await readBootId();
   let recoveredStale: LockInfo | null = null;
   let lastHolder: LockInfo | null = null;
   const giveUpAt = Date.now() + graceMs + 2_000;
@@ -104,6 +107,7 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       startedAt: new Date().toISOString(),
       argv: [...(options.argv ?? process.argv)],
       processStart: performance.timeOrigin,
+      bootId,
     };
     const content = Buffer.from(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
     if (await createExclusive(file, content)) {
@@ -122,7 +126,7 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       }
     } else {
       lastHolder = holder;
-      const verdict = judge(file, holder, ageMs, foreignMaxAgeMs);
+      const verdict = judge(holder, bootId, ageMs, foreignMaxAgeMs);
       if (verdict !== 'stale') return { kind: 'held', path: file, reason: verdict, holder };
     }
     if ((await recoverStale(file, seen.raw, holder !== null, graceMs)) === 'removed') recoveredStale = holder;
@@ -142,8 +146,8 @@ export function describeLockHolder(held: LockHeld): string {
 }
 
 function judge(
-  file: string,
   holder: LockInfo,
+  bootId: string | null,
   ageMs: number,
   foreignMaxAgeMs: number,
 ): 'alive' | 'other-host' | 'stale' {
@@ -152,19 +156,21 @@ function judge(
     return ageMs > foreignMaxAgeMs ? 'stale' : 'other-host';
   }
   if (holder.pid === process.pid) return holder.processStart === performance.timeOrigin ? 'alive' : 'stale';
-  // After a reboot (power loss, OOM-killed host) the pid may belong to another process by now.
-  if (startedBeforeBoot(holder.startedAt)) return 'stale';
+  // Written before a reboot (power loss, a crashed host): its holder is gone, and its pid may well
+  // belong to another process by now. A boot id rather than times: a clock stepped by NTP after
+  // boot would make a live run's lock look older than the boot.
+  if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return 'stale';
   return isProcessAlive(holder.pid) ? 'alive' : 'stale';
 }
 
-// A minute of slack for clock steps (NTP) between the lock's write and now.
-const BOOT_SLACK_MS = 60_000;
-
-// Whether a lock written on this host predates the host's last boot, so its holder cannot be running.
-function startedBeforeBoot(startedAt: string): boolean {
-  const started = Date.parse(startedAt);
-  const bootedAt = Date.now() - os.uptime() * 1000;
-  return Number.isFinite(started) && started < bootedAt - BOOT_SLACK_MS;
+// The id Linux draws at each boot; null where there is none (Windows, macOS).
+export async function readBootId(): Promise<string | null> {
+  try {
+    const id = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    return id === '' ? null : id;
+  } catch {
+    return null;
+  }
 }
 
 // Whether a pid is a live process on this host.
@@ -305,11 +311,18 @@ export function parseLockInfo(raw: Buffer | string): LockInfo | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { pid, hostname, startedAt, argv, processStart } = value as Record<string, unknown>;
+  const { pid, hostname, startedAt, argv, processStart, bootId } = value as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
   if (typeof hostname !== 'string' || hostname === '' || typeof startedAt !== 'string') return null;
   const args = Array.isArray(argv) ? argv.filter((arg): arg is string => typeof arg === 'string') : [];
-  return { pid, hostname, startedAt, argv: args, processStart: typeof processStart === 'number' && Number.isFinite(processStart) ? processStart : null };
+  return {
+    pid,
+    hostname,
+    startedAt,
+    argv: args,
+    processStart: typeof processStart === 'number' && Number.isFinite(processStart) ? processStart : null,
+    bootId: typeof bootId === 'string' && bootId !== '' ? bootId : null,
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -14,6 +14,7 @@ import {
   isProcessAlive,
   lockPath,
   parseLockInfo,
+  readBootId,
   type AcquireResult,
   type LockInfo,
 } from '../../src/store/lock.js';
@@ -89,7 +90,7 @@ describe('acquireRunLock', () => {
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
       const pid = sleeper.pid as number;
-      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null });
+      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null, bootId: null });
       const result = await acquireRunLock(dir);
       assert.ok(result.kind === 'held');
       assert.equal(result.holder.pid, pid);
@@ -100,14 +101,23 @@ describe('acquireRunLock', () => {
   });
 
   it('recovers a lock written before this host last booted, even when its pid is alive again', async () => {
+    const bootId = await readBootId();
+    assert.ok(process.platform !== 'linux' || bootId !== null, 'Linux has a boot id');
     const dir = await freshDir();
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
       const pid = sleeper.pid as number;
-      const beforeBoot = new Date(Date.now() - (os.uptime() + 3600) * 1000).toISOString();
-      await writeLock(dir, { pid, hostname: os.hostname(), startedAt: beforeBoot, argv: [], processStart: null });
+      const info = { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null };
+      // This boot's id, or none (an older fleetpoll): the live pid keeps the lock.
+      for (const id of [bootId, null]) {
+        await writeLock(dir, { ...info, bootId: id });
+        const held = await acquireRunLock(dir);
+        assert.ok(held.kind === 'held' && held.reason === 'alive', JSON.stringify(held));
+      }
+      await writeLock(dir, { ...info, bootId: 'a3c1f0e2-0000-4000-8000-000000000000' });
       const result = acquired(await acquireRunLock(dir));
       assert.equal(result.recoveredStale?.pid, pid);
+      assert.equal(result.lock.info.bootId, bootId);
       await result.lock.release();
     } finally {
       sleeper.kill();
@@ -117,7 +127,7 @@ describe('acquireRunLock', () => {
   it('recovers a stale lock whose process is dead', async () => {
     const dir = await freshDir();
     const pid = deadPid();
-    await writeLock(dir, { pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null });
+    await writeLock(dir, { pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null, bootId: null });
     const result = acquired(await acquireRunLock(dir));
     assert.equal(result.recoveredStale?.pid, pid);
     assert.equal(parseLockInfo(await readFile(lockPath(dir)))?.pid, process.pid);
@@ -129,7 +139,7 @@ describe('acquireRunLock', () => {
     // An earlier process with this pid, and one from a fleetpoll that did not record process starts.
     for (const processStart of [performance.timeOrigin - 3_600_000, null]) {
       const dir = await freshDir();
-      await writeLock(dir, { pid: process.pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart });
+      await writeLock(dir, { pid: process.pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart, bootId: null });
       const result = acquired(await acquireRunLock(dir));
       assert.equal(result.recoveredStale?.pid, process.pid, String(processStart));
       assert.equal(result.lock.info.processStart, performance.timeOrigin);
@@ -139,7 +149,7 @@ describe('acquireRunLock', () => {
 
   it('respects another host’s lock until it is older than the max age', async () => {
     const dir = await freshDir();
-    const file = await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null });
+    const file = await writeLock(dir, { pid: 4242, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null, bootId: null });
     const held = await acquireRunLock(dir);
     assert.ok(held.kind === 'held');
     assert.equal(held.reason, 'other-host');
@@ -167,7 +177,7 @@ describe('acquireRunLock', () => {
     for (let round = 0; round < 5; round += 1) {
       const dir = await freshDir();
       const stalePid = deadPid();
-      await writeLock(dir, { pid: stalePid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null });
+      await writeLock(dir, { pid: stalePid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', argv: [], processStart: null, bootId: null });
       const racers = Array.from({ length: 4 }, () => startRacer(dir));
       try {
         // Release them together only once all are up, so they really race.
@@ -231,7 +241,7 @@ describe('RunLock.release', () => {
   it('removes only a lock that is still ours', async () => {
     const dir = await freshDir();
     const { lock } = acquired(await acquireRunLock(dir));
-    const other = JSON.stringify({ pid: 1, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null });
+    const other = JSON.stringify({ pid: 1, hostname: 'elsewhere.example', startedAt: new Date().toISOString(), argv: [], processStart: null, bootId: null });
     await writeFile(lock.path, other); // another run took over (e.g. judged us stale)
     assert.equal(await lock.release(), false);
     assert.equal(await readFile(lock.path, 'utf8'), other);
