@@ -362,14 +362,7 @@ class EntryIndex {
 
   /** Resolves hashed lines to the names a previous run found for them; each pair is checked by its HMAC, so a wrong one is only skipped. */
   seed(names: ReadonlyMap<string, string>): number {
-    let verified = 0;
-    this.unresolved = this.unresolved.filter((line) => {
-      const name = names.get(line.entry.patterns);
-      if (name === undefined || !hashedNameMatches(line, name)) return true;
-      this.resolve(line, name);
-      verified += 1;
-      return false;
-    });
+    const verified = this.resolveWhere((line) => names.get(line.entry.patterns));
     this.memo.clear();
     return verified;
   }
@@ -384,14 +377,7 @@ class EntryIndex {
     const name = lookupName(address, port);
     let found = this.memo.get(name);
     if (found === undefined) {
-      if (this.unresolved.length > 0) {
-        this.unresolved = this.unresolved.filter((line) => {
-          if (!hashedNameMatches(line, name)) return true;
-          this.resolve(line, name);
-          this.scannedResolutions += 1;
-          return false;
-        });
-      }
+      if (this.unresolved.length > 0) this.scannedResolutions += this.resolveWhere(() => name);
       const direct = this.byName.get(name) ?? [];
       const scanned = this.scanned.filter((e) => hostFieldMatches(e.patterns, name));
       found = scanned.length === 0 ? direct : [...direct, ...scanned].sort(this.byFileOrder);
@@ -400,9 +386,18 @@ class EntryIndex {
     return found;
   }
 
-  private resolve(line: HashedLine, name: string): void {
-    this.index(name, line.entry);
-    this.resolved.set(line.entry.patterns, name);
+  // Resolves each unresolved line to the name `candidate` offers for it, when its HMAC confirms that
+  // name; returns how many were resolved.
+  private resolveWhere(candidate: (line: HashedLine) => string | undefined): number {
+    const before = this.unresolved.length;
+    this.unresolved = this.unresolved.filter((line) => {
+      const name = candidate(line);
+      if (name === undefined || !hashedNameMatches(line, name)) return true;
+      this.index(name, line.entry);
+      this.resolved.set(line.entry.patterns, name);
+      return false;
+    });
+    return before - this.unresolved.length;
   }
 
   private readonly byFileOrder = (a: KnownHostEntry, b: KnownHostEntry): number => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0);
