@@ -25,6 +25,8 @@ export interface Config {
     /** Extra attempts after a transient connect error (never after an auth failure). */
     readonly retries: number;
     readonly retryBackoffMs: number;
+    /** Hosts at once with a connection open (waiting on the network); null = from the open-files limit. */
+    readonly maxConnections: number | null;
   };
   readonly ssh: {
     readonly hostKeyChecking: HostKeyMode;
@@ -101,6 +103,7 @@ const FIELDS: readonly Field[] = [
   { path: 'poll.maxOutputMB' },
   { path: 'poll.retries' },
   { path: 'poll.retryBackoffSeconds' },
+  { path: 'poll.maxConnections', env: 'FLEETPOLL_MAX_CONNECTIONS' },
   { path: 'ssh.hostKeyChecking', env: 'FLEETPOLL_HOST_KEY_CHECKING' },
   { path: 'ssh.knownHosts', env: 'FLEETPOLL_KNOWN_HOSTS' },
   { path: 'ssh.systemKnownHosts' },
@@ -231,6 +234,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       maxOutputBytes: Math.round(numberValue('poll.maxOutputMB', 4, 0.01, 256, false) * 1024 * 1024),
       retries: numberValue('poll.retries', 1, 0, 5, true),
       retryBackoffMs: Math.round(numberValue('poll.retryBackoffSeconds', 1, 0, 60, false) * 1000),
+      maxConnections: raw.has('poll.maxConnections') ? numberValue('poll.maxConnections', 1, 1, 100000, true) : null,
     },
     ssh: {
       hostKeyChecking: choiceValue('ssh.hostKeyChecking', 'strict', ['strict', 'accept-new', 'off'] as const),

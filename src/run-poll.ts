@@ -94,6 +94,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
         maxOutputBytes: config.poll.maxOutputBytes,
         retries: config.poll.retries,
         retryBackoffMs: config.poll.retryBackoffMs,
+        maxConnections: config.poll.maxConnections,
         log,
         onResult: request.onResult,
       });

@@ -1,16 +1,24 @@
-// One poll cycle: bounded fan-out, one deadline per host, one retry for transient errors.
+// One poll cycle: every host's network waits run side by side, CPU-heavy phases are bounded by
+// `concurrency`, one deadline per host, capped retries; -> PollResult[].
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pLimit from 'p-limit';
 import type { Host, OsKind, PollResult, TransportKind } from '../model.js';
 import type { Log } from '../log.js';
 import { parseProbeOutput } from '../probes/protocol.js';
-import type { RunOutcome, Transport } from './transport.js';
+import { Gate } from './gate.js';
+import type { CpuSlot, RunOutcome, SlotGrant, Transport } from './transport.js';
 
 export interface PollOptions {
   readonly transports: Readonly<Record<TransportKind, Transport>>;
   /** The exact probe bytes per OS, built once per cycle. */
   readonly scripts: Readonly<Record<OsKind, string>>;
+  /** Hosts at once in a CPU-heavy phase (SSH key exchange + auth, parsing; a whole local/WinRM run). */
   readonly concurrency: number;
+  /**
+   * Hosts at once with a connection open or being opened (waiting on DNS, TCP, a banner, the probe);
+   * undefined or null: defaultMaxConnections(), from the open-files limit.
+   */
+  readonly maxConnections?: number | null;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly retries: number;
@@ -20,77 +28,142 @@ export interface PollOptions {
   readonly onResult?: (result: PollResult) => void;
 }
 
+// The two budgets of one cycle, shared by its hosts.
+export interface PollGates {
+  /** CPU-heavy phases; `concurrency` slots. */
+  readonly cpu: Gate;
+  /** Open connections; `maxConnections` slots. */
+  readonly connections: Gate;
+}
+
+// The backoff between attempts never grows past this.
+export const MAX_BACKOFF_MS = 30_000;
+// Waiting for a CPU slot pauses the host's deadline (the queue is the poller's, not the host's
+// slowness), but never for longer than this: the host's sshd drops a connection that has not
+// authenticated within its LoginGraceTime (OpenSSH default 120 s).
+export const MIN_CPU_WAIT_LIMIT_MS = 60_000;
+// File handles kept back from the open-files limit for logs, CSV files, pipes and agent sockets.
+const RESERVED_FILES = 256;
+// Past this, more connections waiting at once buy nothing and cost memory.
+const MAX_DEFAULT_CONNECTIONS = 2048;
+
+/** The default limit on open connections: the process's open-files soft limit minus a reserve, at most 2048. */
+export function defaultMaxConnections(concurrency: number, softLimit = openFilesSoftLimit()): number {
+  // An authenticating host may hold a second handle (its ssh-agent socket).
+  return Math.max(concurrency, Math.min(MAX_DEFAULT_CONNECTIONS, softLimit - RESERVED_FILES - concurrency));
+}
+
+/** The RLIMIT_NOFILE soft limit (Linux: /proc/self/limits); 1024 where it cannot be read. */
+export function openFilesSoftLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (soft === 'unlimited') return Number.MAX_SAFE_INTEGER;
+    const value = Number(soft);
+    return Number.isInteger(value) && value > 0 ? value : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
 /** Polls every host; resolves with one result per host, in inventory order. Never rejects. */
 export async function pollFleet(hosts: readonly Host[], options: PollOptions): Promise<PollResult[]> {
-  const limit = pLimit(options.concurrency);
+  const gates = pollGates(options);
   return Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
-        const result = await pollHost(host, options);
-        options.onResult?.(result);
-        return result;
-      }),
-    ),
+    hosts.map(async (host) => {
+      // A connection slot before the deadline starts: a fleet larger than the limit waits its turn.
+      await gates.connections.acquire();
+      const result = await pollWithGates(host, options, gates);
+      options.onResult?.(result);
+      return result;
+    }),
   );
+}
+
+/** The gates of one cycle, sized from the options. */
+export function pollGates(options: Pick<PollOptions, 'concurrency' | 'maxConnections'>): PollGates {
+  const maxConnections = options.maxConnections ?? defaultMaxConnections(options.concurrency);
+  return { cpu: new Gate(options.concurrency), connections: new Gate(Math.max(maxConnections, 1)) };
 }
 
 /** Polls one host within its deadline; every failure is a value. */
 export async function pollHost(host: Host, options: PollOptions): Promise<PollResult> {
-  // A plain timer, cleared as soon as the host is done: AbortSignal.timeout's weak timer costs more per host.
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const gates = pollGates(options);
+  await gates.connections.acquire();
+  return pollWithGates(host, options, gates);
+}
+
+/**
+ * Polls one host that holds a connection slot (released here). Exported for the fan-out of
+ * `serve`, which shares one PollGates across its schedule.
+ */
+export async function pollWithGates(host: Host, options: PollOptions, gates: PollGates): Promise<PollResult> {
+  const deadline = new HostDeadline(options.timeoutMs);
+  const connection = { held: true };
   try {
-    return await pollWithin(host, options, deadline.signal);
+    return await pollWithin(host, options, gates, deadline, connection);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
+    if (connection.held) gates.connections.release();
   }
 }
 
-async function pollWithin(host: Host, options: PollOptions, signal: AbortSignal): Promise<PollResult> {
+async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }): Promise<PollResult> {
   const startedAt = new Date();
   const started = performance.now();
   const log = options.log.child({ host: host.name });
   const transport = options.transports[host.transport];
   const script = options.scripts[host.os];
+  const { signal } = deadline;
   let attempts = 0;
   let outcome: RunOutcome;
 
   for (;;) {
     attempts += 1;
+    const cpu = cpuSlot(gates.cpu, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
     try {
-      outcome = await transport.run(host, { script, signal, maxOutputBytes: options.maxOutputBytes });
+      outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu });
     } catch (error) {
       // A transport bug must cost this host, not the cycle.
       outcome = { ok: false, status: 'probe_error', phase: 'exec', error: `internal error: ${(error as Error).message}`, retryable: false, cause: error };
+    } finally {
+      cpu.release();
     }
     if (outcome.ok || !outcome.retryable || attempts > options.retries) break;
-    const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), 30_000);
-    const remaining = options.timeoutMs - (performance.now() - started);
+    const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
     // A retry that cannot finish inside the deadline only delays the timeout row.
-    if (remaining < backoff + 1000) break;
+    if (deadline.remainingMs() < backoff + 1000) break;
     log.debug('retrying after transient error', { error: outcome.error, backoff_ms: backoff });
+    // The backoff holds nothing: neither a CPU slot nor a connection slot.
+    gates.connections.release();
+    connection.held = false;
     try {
       await sleep(backoff, undefined, { signal });
     } catch {
       break;
     }
+    // Ahead of hosts that have not started: this one's deadline is already running.
+    if (!(await gates.connections.acquire(signal, true))) break;
+    connection.held = true;
   }
 
-  const durationMs = Math.round(performance.now() - started);
   if (!outcome.ok) {
+    const durationMs = Math.round(performance.now() - started);
     log.warn(`${outcome.status} during ${outcome.phase}`, { error: outcome.error, attempts, ms: durationMs });
-    return {
-      host,
-      status: outcome.status,
-      phase: outcome.phase,
-      error: outcome.error,
-      startedAt,
-      durationMs,
-      attempts,
-      cause: outcome.cause,
-    };
+    return { host, status: outcome.status, phase: outcome.phase, error: outcome.error, startedAt, durationMs, attempts, cause: outcome.cause };
   }
-  const parsed = parseProbeOutput(outcome.stdout);
+  // The answer is here and the connection closed: parsing only needs the CPU, first in line.
+  gates.connections.release();
+  connection.held = false;
+  deadline.clear();
+  await gates.cpu.acquire(undefined, true);
+  let parsed;
+  try {
+    parsed = parseProbeOutput(outcome.stdout);
+  } finally {
+    gates.cpu.release();
+  }
+  const durationMs = Math.round(performance.now() - started);
   if (!parsed.ok) {
     const exit = outcome.exitCode !== null && outcome.exitCode !== 0 ? ` (exit ${outcome.exitCode}${outcome.stderr === '' ? '' : `: ${outcome.stderr}`})` : '';
     const error = `${parsed.error}${exit}`;
@@ -99,4 +172,82 @@ async function pollWithin(host: Host, options: PollOptions, signal: AbortSignal)
   }
   log.debug('ok', { ms: durationMs, cpu_pct: parsed.sample.cpuBusyPct });
   return { host, status: 'ok', sample: parsed.sample, startedAt, durationMs, attempts };
+}
+
+// A transport that does not gate its own phases holds a CPU slot for its whole run.
+async function runAttempt(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
+  if (transport.gatesCpu === true) return transport.run(host, run);
+  const grant = await run.cpu.acquire();
+  if (!grant.ok) return { ok: false, status: 'timeout', phase: 'exec', error: grant.error, retryable: false };
+  return transport.run(host, { script: run.script, signal: run.signal, maxOutputBytes: run.maxOutputBytes });
+}
+
+// One host's handle on the CPU gate: its deadline stops while it waits in the poller's queue.
+function cpuSlot(gate: Gate, deadline: HostDeadline, waitLimitMs: number): CpuSlot {
+  let held = false;
+  return {
+    acquire: async (): Promise<SlotGrant> => {
+      if (held) return { ok: true };
+      if (deadline.signal.aborted) return { ok: false, error: 'deadline passed before a CPU slot was free' };
+      if (!gate.tryAcquire()) {
+        deadline.pause();
+        const gaveUp = new AbortController();
+        const timer = setTimeout(() => gaveUp.abort(), waitLimitMs);
+        const granted = await gate.acquire(gaveUp.signal);
+        clearTimeout(timer);
+        deadline.resume();
+        if (!granted) {
+          return { ok: false, error: `no CPU slot free within ${Math.round(waitLimitMs / 1000)} s: the poller is overloaded (lower poll.maxConnections or raise poll.concurrency)` };
+        }
+      }
+      held = true;
+      return { ok: true };
+    },
+    release: () => {
+      if (!held) return;
+      held = false;
+      gate.release();
+    },
+  };
+}
+
+// One AbortSignal per host whose timer can stop while the host waits for the poller itself.
+class HostDeadline {
+  private readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private leftMs: number;
+  private armedAt = 0;
+
+  constructor(timeoutMs: number) {
+    this.leftMs = timeoutMs;
+    this.resume();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Milliseconds left before the deadline. */
+  remainingMs(): number {
+    return this.timer === null ? this.leftMs : this.leftMs - (performance.now() - this.armedAt);
+  }
+
+  pause(): void {
+    if (this.timer === null) return;
+    this.leftMs = this.remainingMs();
+    clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  resume(): void {
+    if (this.timer !== null || this.controller.signal.aborted) return;
+    this.armedAt = performance.now();
+    // A plain timer, cleared as soon as the host is done: AbortSignal.timeout's weak timer costs more per host.
+    this.timer = setTimeout(() => this.controller.abort(), Math.max(0, this.leftMs));
+  }
+
+  clear(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
 }

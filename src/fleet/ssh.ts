@@ -1,31 +1,20 @@
 // SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes on stdin to `sh -s`
-// (or, on os=windows hosts, to a fixed PowerShell bootstrap).
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+// (or, on os=windows hosts, to a fixed PowerShell bootstrap). Waits on the network (DNS, TCP, the
+// server's banner, the probe) hold no CPU slot; key exchange and authentication do.
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { NodeSSH } from 'node-ssh';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import type { Host, Phase } from '../model.js';
 import type { Log } from '../log.js';
-import { KnownHosts, preferHostKeyAlgorithms } from './known-hosts.js';
 import { formatBytes, OutputCollector, StderrTail } from './output.js';
+import { SshAuth, type AuthMethod } from './ssh-auth.js';
+import type { HostKeyPolicy } from './ssh-host-keys.js';
 import { failure, type RunOptions, type RunOutcome, type Transport } from './transport.js';
 import { windowsProbeCommand } from '../probes/windows-ssh.js';
 
-const { utils } = ssh2;
-type ParsedKey = ssh2.ParsedKey;
-
-// The decision on a presented host key, made by the known_hosts policy.
-export type HostKeyDecision = { accept: true } | { accept: false; error: string };
-
-// What the transport needs from host-key checking; known-hosts.ts implements it.
-export interface HostKeyPolicy {
-  /** Server host key algorithms to offer, known types first (as OpenSSH does). */
-  hostKeyAlgorithms(host: Host): string[];
-  verify(host: Host, keyBlob: Buffer): Promise<HostKeyDecision>;
-}
+// The policy adapter lives in its own file; re-exported for the code that builds transports.
+export { knownHostsPolicy, type HostKeyDecision, type HostKeyPolicy } from './ssh-host-keys.js';
 
 export interface SshOptions {
   readonly hostKeys: HostKeyPolicy;
@@ -38,38 +27,6 @@ export interface SshOptions {
   readonly log: Log;
   /** Program that runs the probe on os=windows hosts (default `powershell`). */
   readonly windowsPowerShell?: string;
-}
-
-/** Adapts the known_hosts store to the transport; logs keys recorded by accept-new. */
-export function knownHostsPolicy(knownHosts: KnownHosts, log: Log): HostKeyPolicy {
-  // Hosts mostly share their key types: one ordered list per combination (ssh2 only reads it).
-  const orders = new Map<string, string[]>();
-  return {
-    hostKeyAlgorithms: (host) => {
-      const types = knownHosts.mode === 'off' ? [] : knownHosts.knownKeyTypes(host.address, host.port);
-      const id = types.join(' ');
-      let order = orders.get(id);
-      if (order === undefined) {
-        order = preferHostKeyAlgorithms(types);
-        orders.set(id, order);
-      }
-      return order;
-    },
-    verify: async (host, keyBlob) => {
-      const decision = await knownHosts.verify(host.address, host.port, keyBlob);
-      if (decision.decision === 'refuse') {
-        const hint =
-          decision.reason === 'unknown'
-            ? '; add it with ssh-keyscan after checking its fingerprint, or poll once with --host-key-checking accept-new'
-            : '';
-        log.error('host key refused', { host: host.name, reason: decision.reason, fingerprint: decision.fingerprint });
-        return { accept: false, error: `${decision.message}${hint}` };
-      }
-      if (decision.how === 'recorded') log.warn('recorded new host key (accept-new)', { host: host.name, fingerprint: decision.fingerprint, file: knownHosts.userFile });
-      if (decision.how === 'unsaved') log.warn('accepted new host key but could not save it', { host: host.name, error: decision.error });
-      return { accept: true };
-    },
-  };
 }
 
 // curve25519 first: the post-quantum hybrids OpenSSH prefers cost the poller ~6x the CPU.
@@ -87,35 +44,24 @@ export const KEX_ALGORITHMS = [
 // AES-GCM uses the CPU's AES instructions through OpenSSL; ssh2's chacha20 is pure JS without its addon.
 export const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes256-ctr'];
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 // Connect errors worth one more try: the host or its sshd may be restarting.
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
-type AuthMethod =
-  | { type: 'publickey'; username: string; key: ParsedKey }
-  | { type: 'agent'; username: string; agent: string }
-  | { type: 'password'; username: string; password: string }
-  | {
-      type: 'keyboard-interactive';
-      username: string;
-      prompt: (name: string, instructions: string, lang: string, prompts: unknown[], finish: (answers: string[]) => void) => void;
-    };
-
 // Polls hosts over SSH; one connection per host per cycle.
 export class SshTransport implements Transport {
-  // Parsing an encrypted key runs bcrypt; do it once per file per cycle, not per host.
-  private readonly keyCache = new Map<string, Promise<ParsedKey | Error>>();
-  // The auth attempts per user and auth setting: hosts that share them share one list (ssh2 copies
-  // each attempt before using it), instead of a new list and a key lookup per host.
-  private readonly authCache = new Map<string, Promise<AuthMethod[] | RunOutcome>>();
+  // Key exchange and authentication take options.cpu themselves; the waits around them do not.
+  readonly gatesCpu = true;
+  private readonly auth: SshAuth;
   // The probe's bytes, encoded once a cycle: ssh2 would encode the string for every host (18 kB of
   // UTF-8 each, all of it garbage the GC then has to deal with).
   private readonly scriptBytes = new Map<string, Buffer>();
 
-  constructor(private readonly options: SshOptions) {}
+  constructor(private readonly options: SshOptions) {
+    this.auth = new SshAuth(options);
+  }
 
   async run(host: Host, run: RunOptions): Promise<RunOutcome> {
-    const auth = await this.authFor(host);
+    const auth = await this.auth.methodsFor(host);
     if (!Array.isArray(auth)) return auth;
     if (run.signal.aborted) return failure('timeout', 'dns', 'deadline passed before connecting');
     const relay = new AbortRelay(run.signal);
@@ -151,6 +97,19 @@ export class SshTransport implements Transport {
     }
 
     state.phase = 'handshake';
+    // A host that accepts TCP but never speaks (firewall, hung sshd) waits here holding only its socket.
+    const banner = await awaitBanner(sock, relay);
+    if (banner !== 'spoke') {
+      sock.destroy();
+      if (run.signal.aborted || banner === 'aborted') return failure('timeout', 'handshake', timeoutText('handshake'));
+      return failure('unreachable', 'handshake', banner === 'closed' ? 'the server closed the connection before sending its SSH banner' : `SSH banner: ${banner.message}`, false, banner);
+    }
+    // Key exchange and authentication are the CPU-heavy part: they run inside the concurrency bound.
+    const grant = run.cpu === undefined ? { ok: true as const } : await run.cpu.acquire();
+    if (!grant.ok) {
+      sock.destroy();
+      return failure('timeout', 'handshake', grant.error);
+    }
     const ssh = new NodeSSH();
     let hostKeyRefusal: string | null = null;
     relay.onAbort(() => {
@@ -188,7 +147,9 @@ export class SshTransport implements Transport {
       // Errors after 'ready' have no listener in node-ssh; without ours they would crash the process.
       ssh.connection?.on('error', () => {});
       await connecting;
+      run.cpu?.release();
     } catch (error) {
+      run.cpu?.release();
       ssh.connection?.on('error', () => {});
       sock.destroy();
       if (hostKeyRefusal !== null) return failure('host_key_mismatch', 'handshake', hostKeyRefusal, false, error);
@@ -215,8 +176,7 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    this.keyCache.clear();
-    this.authCache.clear();
+    this.auth.clear();
     this.scriptBytes.clear();
   }
 
@@ -227,95 +187,6 @@ export class SshTransport implements Transport {
       this.scriptBytes.set(script, bytes);
     }
     return bytes;
-  }
-
-  private authFor(host: Host): Promise<AuthMethod[] | RunOutcome> {
-    const { auth } = host;
-    const setting = auth.kind === 'key' ? `key ${auth.path}` : auth.kind === 'password-env' ? `password-env ${auth.envVar}` : auth.kind;
-    const id = `${host.user}\u0000${setting}`;
-    let methods = this.authCache.get(id);
-    if (methods === undefined) {
-      methods = this.authMethods(host);
-      this.authCache.set(id, methods);
-    }
-    return methods;
-  }
-
-  /** The auth attempts for a host, in order; a failure value if a key cannot be read. */
-  private async authMethods(host: Host): Promise<AuthMethod[] | RunOutcome> {
-    const username = host.user;
-    const agentSocket = this.options.env.SSH_AUTH_SOCK;
-    switch (host.auth.kind) {
-      case 'agent':
-        if (agentSocket === undefined || agentSocket === '') {
-          return failure('auth_failed', 'auth', 'auth=agent but SSH_AUTH_SOCK is not set (no ssh-agent for the poller)');
-        }
-        return [{ type: 'agent', username, agent: agentSocket }];
-      case 'key': {
-        const key = await this.loadKey(this.options.resolveKeyPath(host.auth.path));
-        if (key instanceof Error) return failure('auth_failed', 'auth', key.message, false, key);
-        return [{ type: 'publickey', username, key }];
-      }
-      case 'password-env': {
-        const password = this.options.env[host.auth.envVar];
-        if (password === undefined) {
-          return failure('auth_failed', 'auth', `environment variable ${host.auth.envVar} is not set`);
-        }
-        return [
-          { type: 'password', username, password },
-          {
-            type: 'keyboard-interactive',
-            username,
-            prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
-          },
-        ];
-      }
-      case 'default': {
-        const methods: AuthMethod[] = [];
-        if (agentSocket !== undefined && agentSocket !== '') methods.push({ type: 'agent', username, agent: agentSocket });
-        const candidates =
-          this.options.identityPath !== null
-            ? [this.options.identityPath]
-            : DEFAULT_KEYS.map((name) => join(homedir(), '.ssh', name));
-        for (const path of candidates) {
-          const key = await this.loadKey(path);
-          if (!(key instanceof Error)) {
-            methods.push({ type: 'publickey', username, key });
-            break;
-          }
-          if (this.options.identityPath !== null) return failure('auth_failed', 'auth', key.message, false, key);
-        }
-        if (methods.length === 0) {
-          return failure('auth_failed', 'auth', 'no credentials: no ssh-agent (SSH_AUTH_SOCK), no ~/.ssh/id_* key, and no auth column');
-        }
-        return methods;
-      }
-    }
-  }
-
-  private loadKey(path: string): Promise<ParsedKey | Error> {
-    let cached = this.keyCache.get(path);
-    if (cached === undefined) {
-      cached = readFile(path).then(
-        (data) => {
-          const parsed = utils.parseKey(data, this.options.passphrase);
-          if (parsed instanceof Error) {
-            const encrypted = /encrypted|passphrase/i.test(parsed.message);
-            return new Error(
-              encrypted
-                ? `key ${path} is encrypted: set its passphrase in the environment variable the settings name (ssh.passphraseEnv)`
-                : `cannot parse key ${path}: ${parsed.message}`,
-            );
-          }
-          const key = Array.isArray(parsed) ? parsed[0] : parsed;
-          if (key === undefined || !key.isPrivateKey()) return new Error(`${path} holds no private key`);
-          return key;
-        },
-        (error: NodeJS.ErrnoException) => new Error(`cannot read key ${path}: ${error.code ?? error.message}`),
-      );
-      this.keyCache.set(path, cached);
-    }
-    return cached;
   }
 }
 
@@ -392,6 +263,33 @@ function connectTcp(address: string, port: number, relay: AbortRelay): Promise<S
       sock.destroy();
       reject(error);
     });
+  });
+}
+
+// Resolves once the server sent its first bytes (left in the socket for ssh2 to read), or says why not.
+function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed' | 'aborted' | Error> {
+  return new Promise((resolveBanner) => {
+    const done = (result: 'spoke' | 'closed' | 'aborted' | Error): void => {
+      relay.onAbort(null);
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.off('close', onEnd);
+      sock.off('error', onError);
+      resolveBanner(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      // Paused with the bytes put back: ssh2 attaches its reader and resumes the socket itself.
+      sock.pause();
+      sock.unshift(chunk);
+      done('spoke');
+    };
+    const onEnd = (): void => done('closed');
+    const onError = (error: Error): void => done(error);
+    sock.on('data', onData);
+    sock.once('end', onEnd);
+    sock.once('close', onEnd);
+    sock.once('error', onError);
+    relay.onAbort(() => done('aborted'));
   });
 }
 

@@ -13,11 +13,28 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   /** Stop reading and fail once stdout exceeds this many bytes. */
   readonly maxOutputBytes: number;
+  /**
+   * This host's share of the poller's CPU budget (`concurrency`). A transport that sets
+   * `gatesCpu` holds it only around its CPU-heavy phases (key exchange, authentication) and
+   * waits on the network without it; absent: the caller holds a slot for the whole run.
+   */
+  readonly cpu?: CpuSlot;
+}
+
+// The outcome of asking for a CPU slot: granted, or the reason it was not (a `timeout` row's text).
+export type SlotGrant = { ok: true } | { ok: false; error: string };
+
+// One host's way to take and give back a slot of the CPU budget; release() is safe to repeat.
+export interface CpuSlot {
+  acquire(): Promise<SlotGrant>;
+  release(): void;
 }
 
 // A way of running the probe on a host; one implementation per file.
 export interface Transport {
   run(host: Host, options: RunOptions): Promise<RunOutcome>;
+  /** True when run() takes `options.cpu` itself around its CPU-heavy phases only. */
+  readonly gatesCpu?: boolean;
   /** Releases shared resources (agents, pools) at the end of a cycle. */
   close(): Promise<void>;
 }
