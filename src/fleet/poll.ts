@@ -23,6 +23,8 @@ export interface PollOptions {
   readonly maxOutputBytes: number;
   readonly retries: number;
   readonly retryBackoffMs: number;
+  /** The backoff doubles per attempt up to this; default MAX_BACKOFF_MS. */
+  readonly maxRetryBackoffMs?: number;
   readonly log: Log;
   /** Called as each host finishes (progress, streaming consumers). */
   readonly onResult?: (result: PollResult) => void;
@@ -130,7 +132,7 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
       cpu.release();
     }
     if (outcome.ok || !outcome.retryable || attempts > options.retries) break;
-    const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+    const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), options.maxRetryBackoffMs ?? MAX_BACKOFF_MS);
     // A retry that cannot finish inside the deadline only delays the timeout row.
     if (deadline.remainingMs() < backoff + 1000) break;
     log.debug('retrying after transient error', { error: outcome.error, backoff_ms: backoff });
