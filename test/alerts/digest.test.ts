@@ -1,7 +1,7 @@
 // The digest: subject, plain text and HTML, grouping and escaping.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildDigest, esc } from '../../src/alerts/digest.js';
+import { buildDigest, esc, MAX_DIGEST_BYTES } from '../../src/alerts/digest.js';
 import type { Notification } from '../../src/alerts/types.js';
 
 const NOW = new Date('2026-11-22T10:30:00.000Z');
@@ -68,6 +68,51 @@ describe('buildDigest', () => {
     assert.match(d.text, /unreachable \(connect\): 150 host\(s\)/);
     assert.match(d.text, /error: connect ECONNREFUSED <address> \(150\)/);
     assert.match(d.text, /timeout \(handshake\): 50 host\(s\)/);
+  });
+
+  it('stays readable and under MAX_DIGEST_BYTES at 20,000 changes in one run: grouped, counted, first names, where the rest is', () => {
+    const procs = Array.from({ length: 10 }, (_, i) => ({ pid: 1000 + i, user: 'appuser', name: `some-long-process-name-${i}-with-arguments`, cpuPct: 50 - i, rssKb: 1_048_576 }));
+    const host = (i: number): string => `srv-${String(i).padStart(5, '0')}.example.org`;
+    const all: Notification[] = [];
+    for (let i = 0; i < 8000; i += 1) {
+      const reason = i % 3 === 0 ? `unreachable (connect): connect ECONNREFUSED 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:22` : i % 3 === 1 ? 'timeout (handshake): no SSH handshake before the deadline' : `unreachable (connect): no route to host ${i}`;
+      all.push(n({ kind: 'firing', host: host(i), rule: 'down', reason }));
+    }
+    const rules = ['cpu', 'mem', 'disk'] as const;
+    for (let i = 8000; i < 14000; i += 1) {
+      const rule = rules[i % 3]!;
+      all.push(n({ kind: 'firing', host: host(i), rule, mount: rule === 'disk' ? '/var' : null, value: 97, threshold: 95, topProcesses: rule === 'disk' ? [] : procs }));
+    }
+    for (let i = 14000; i < 18000; i += 1) all.push(n({ kind: 'resolved', host: host(i), rule: 'mem', level: 'warning', value: 60, threshold: 85 }));
+    for (let i = 18000; i < 20000; i += 1) all.push(n({ kind: 'reminder', host: host(i), rule: 'cpu', value: 99, threshold: 95, topProcesses: procs }));
+
+    const started = performance.now();
+    const d = buildDigest(all, OPTIONS);
+    const tookMs = performance.now() - started;
+    const bytes = Buffer.byteLength(d.text) + Buffer.byteLength(d.html);
+    assert.ok(bytes <= MAX_DIGEST_BYTES, `digest is ${bytes} bytes`);
+    assert.ok(tookMs < 10_000, `took ${tookMs.toFixed(0)} ms`);
+    assert.ok(d.subject.length <= 120, d.subject);
+    assert.match(d.subject, /^\[fleetpoll\] 14000 firing, 4000 resolved, 2000 still firing — 8000 hosts down/);
+    // Every section counted in full; down hosts grouped by cause with their counts.
+    assert.match(d.text, /\nFIRING \(6000\)\n/);
+    assert.match(d.text, /\nHOSTS DOWN \(8000\)\n/);
+    assert.match(d.text, /unreachable \(connect\): 5333 host\(s\)/);
+    assert.match(d.text, /timeout \(handshake\): 2667 host\(s\)/);
+    assert.match(d.text, /error: connect ECONNREFUSED <address> \(2667\)/);
+    assert.match(d.text, /\nRESOLVED \(4000\)\n/);
+    assert.match(d.text, /\nSTILL FIRING \(2000\)\n/);
+    // The rest of a section is grouped by rule and level, counted, with its first names.
+    assert.match(d.text, /and 5,950 more:\n/);
+    assert.match(d.text, /CPU critical: \d+ host\(s\): srv-\d{5}\.example\.org, .* and [\d,]+ more/);
+    assert.match(d.html, /and 5,950 more/);
+    // The first host of each section is named, and the mail says where everything else is.
+    for (const first of [host(0), host(8000), host(14000), host(18000)]) {
+      assert.ok(d.text.includes(first), `${first} in text`);
+      assert.ok(d.html.includes(first), `${first} in html`);
+    }
+    assert.match(d.text, /Not every host is named above: `fleetpoll alerts status` lists every alert firing now; recentlog\.csv in the data directory/);
+    assert.match(d.html, /Not every host is named above:/);
   });
 
   it('shows host, metric, value, threshold, since and the top processes', () => {
