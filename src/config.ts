@@ -27,6 +27,8 @@ export interface Config {
     readonly retryBackoffMs: number;
     /** Hosts at once with a connection open (waiting on the network); null = from the open-files limit. */
     readonly maxConnections: number | null;
+    /** Hosts at once past the SSH banner (handshake, auth, probe running); null = 4 x concurrency. */
+    readonly maxSessions: number | null;
   };
   readonly ssh: {
     readonly hostKeyChecking: HostKeyMode;
@@ -104,6 +106,7 @@ const FIELDS: readonly Field[] = [
   { path: 'poll.retries' },
   { path: 'poll.retryBackoffSeconds' },
   { path: 'poll.maxConnections', env: 'FLEETPOLL_MAX_CONNECTIONS' },
+  { path: 'poll.maxSessions' },
   { path: 'ssh.hostKeyChecking', env: 'FLEETPOLL_HOST_KEY_CHECKING' },
   { path: 'ssh.knownHosts', env: 'FLEETPOLL_KNOWN_HOSTS' },
   { path: 'ssh.systemKnownHosts' },
@@ -235,6 +238,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       retries: numberValue('poll.retries', 1, 0, 5, true),
       retryBackoffMs: Math.round(numberValue('poll.retryBackoffSeconds', 1, 0, 60, false) * 1000),
       maxConnections: raw.has('poll.maxConnections') ? numberValue('poll.maxConnections', 1, 1, 100000, true) : null,
+      maxSessions: raw.has('poll.maxSessions') ? numberValue('poll.maxSessions', 1, 1, 100000, true) : null,
     },
     ssh: {
       hostKeyChecking: choiceValue('ssh.hostKeyChecking', 'strict', ['strict', 'accept-new', 'off'] as const),

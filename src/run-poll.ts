@@ -95,6 +95,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
         retries: config.poll.retries,
         retryBackoffMs: config.poll.retryBackoffMs,
         maxConnections: config.poll.maxConnections,
+        maxSessions: config.poll.maxSessions,
         log,
         onResult: request.onResult,
       });

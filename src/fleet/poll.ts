@@ -19,6 +19,12 @@ export interface PollOptions {
    * undefined or null: defaultMaxConnections(), from the open-files limit.
    */
   readonly maxConnections?: number | null;
+  /**
+   * Hosts at once past the server's banner (key exchange, auth, the probe running): what bounds
+   * the memory of open sessions and the probes' load when hosts share a machine (loopback, VMs on
+   * one hypervisor). undefined or null: SESSIONS_PER_CPU_SLOT x concurrency.
+   */
+  readonly maxSessions?: number | null;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly retries: number;
@@ -36,6 +42,8 @@ export interface PollGates {
   readonly cpu: Gate;
   /** Open connections; `maxConnections` slots. */
   readonly connections: Gate;
+  /** Hosts past their banner (key exchange, auth, the probe running); `maxSessions` slots. */
+  readonly sessions: Gate;
 }
 
 // The backoff between attempts never grows past this.
@@ -44,6 +52,8 @@ export const MAX_BACKOFF_MS = 30_000;
 // slowness), but never for longer than this: the host's sshd drops a connection that has not
 // authenticated within its LoginGraceTime (OpenSSH default 120 s).
 export const MIN_CPU_WAIT_LIMIT_MS = 60_000;
+// A probe's window is waiting, not poller CPU: several sessions per CPU slot.
+export const SESSIONS_PER_CPU_SLOT = 4;
 // File handles kept back from the open-files limit for logs, CSV files, pipes and agent sockets.
 const RESERVED_FILES = 256;
 // Past this, more connections waiting at once buy nothing and cost memory.
@@ -83,9 +93,10 @@ export async function pollFleet(hosts: readonly Host[], options: PollOptions): P
 }
 
 /** The gates of one cycle, sized from the options. */
-export function pollGates(options: Pick<PollOptions, 'concurrency' | 'maxConnections'>): PollGates {
+export function pollGates(options: Pick<PollOptions, 'concurrency' | 'maxConnections' | 'maxSessions'>): PollGates {
   const maxConnections = options.maxConnections ?? defaultMaxConnections(options.concurrency);
-  return { cpu: new Gate(options.concurrency), connections: new Gate(Math.max(maxConnections, 1)) };
+  const maxSessions = options.maxSessions ?? options.concurrency * SESSIONS_PER_CPU_SLOT;
+  return { cpu: new Gate(options.concurrency), connections: new Gate(Math.max(maxConnections, 1)), sessions: new Gate(Math.max(maxSessions, options.concurrency)) };
 }
 
 /** Polls one host within its deadline; every failure is a value. */
@@ -122,14 +133,14 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
   for (;;) {
     attempts += 1;
-    const cpu = cpuSlot(gates.cpu, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
+    const cpu = cpuSlot(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
     try {
       outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu });
     } catch (error) {
       // A transport bug must cost this host, not the cycle.
       outcome = { ok: false, status: 'probe_error', phase: 'exec', error: `internal error: ${(error as Error).message}`, retryable: false, cause: error };
     } finally {
-      cpu.release();
+      cpu.finish();
     }
     if (outcome.ok || !outcome.retryable || attempts > options.retries) break;
     const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), options.maxRetryBackoffMs ?? MAX_BACKOFF_MS);
@@ -184,31 +195,45 @@ async function runAttempt(transport: Transport, host: Host, run: { script: strin
   return transport.run(host, { script: run.script, signal: run.signal, maxOutputBytes: run.maxOutputBytes });
 }
 
-// One host's handle on the CPU gate: its deadline stops while it waits in the poller's queue.
-function cpuSlot(gate: Gate, deadline: HostDeadline, waitLimitMs: number): CpuSlot {
+// One host's handle on the CPU gate (and, from its first acquire until finish(), on a session
+// slot): its deadline stops while it waits in the poller's own queues.
+function cpuSlot(gates: PollGates, deadline: HostDeadline, waitLimitMs: number): CpuSlot & { finish(): void } {
   let held = false;
+  let session = false;
+  const wait = async (gate: Gate): Promise<boolean> => {
+    if (gate.tryAcquire()) return true;
+    deadline.pause();
+    const gaveUp = new AbortController();
+    const timer = setTimeout(() => gaveUp.abort(), waitLimitMs);
+    const granted = await gate.acquire(gaveUp.signal);
+    clearTimeout(timer);
+    deadline.resume();
+    return granted;
+  };
+  const overloaded = `no CPU slot free within ${Math.round(waitLimitMs / 1000)} s: the poller is overloaded (lower poll.maxConnections or raise poll.concurrency)`;
   return {
     acquire: async (): Promise<SlotGrant> => {
       if (held) return { ok: true };
       if (deadline.signal.aborted) return { ok: false, error: 'deadline passed before a CPU slot was free' };
-      if (!gate.tryAcquire()) {
-        deadline.pause();
-        const gaveUp = new AbortController();
-        const timer = setTimeout(() => gaveUp.abort(), waitLimitMs);
-        const granted = await gate.acquire(gaveUp.signal);
-        clearTimeout(timer);
-        deadline.resume();
-        if (!granted) {
-          return { ok: false, error: `no CPU slot free within ${Math.round(waitLimitMs / 1000)} s: the poller is overloaded (lower poll.maxConnections or raise poll.concurrency)` };
-        }
+      if (!session) {
+        if (!(await wait(gates.sessions))) return { ok: false, error: overloaded };
+        session = true;
       }
+      if (!(await wait(gates.cpu))) return { ok: false, error: overloaded };
       held = true;
       return { ok: true };
     },
     release: () => {
       if (!held) return;
       held = false;
-      gate.release();
+      gates.cpu.release();
+    },
+    finish(): void {
+      this.release();
+      if (session) {
+        session = false;
+        gates.sessions.release();
+      }
     },
   };
 }

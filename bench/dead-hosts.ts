@@ -1,0 +1,235 @@
+// Benchmark: part of the fleet down (issue 15). In one run, the real CLI polls HEALTHY hosts (real
+// OpenSSH sshd on loopback) alone, then the same hosts plus SILENT ones (accept TCP, never speak)
+// and REFUSED ones (nothing listens), default settings and a 10 s deadline. It prints cycle wall,
+// the poller's CPU and peak RSS for both runs, their ratios against the targets, and checks the
+// status of every row of recentlog.csv. Run with `npm run bench:dead-hosts`; env HEALTHY (default
+// 1000), SILENT (200), REFUSED (2000), TIMEOUT (deadline s, 10), ORDER (mixed | dead-first |
+// dead-last: where the dead hosts are in servers.csv, default mixed).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd } from '../test/helpers/sshd.js';
+import type { ChildUsage } from './usage-hook.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const HOOK = new URL('./usage-hook.js', import.meta.url).href;
+// Second octets of the loopback blocks: bench/poll.ts uses 79, the tests 77, 78, 80-83.
+const HEALTHY_OCTET = 84;
+const SILENT_OCTET = 85;
+const REFUSED_OCTET = 86;
+// Targets of issue 15.
+const TARGET_WALL = 1.2;
+const TARGET_CPU = 1.2;
+const TARGET_RSS = 1.2;
+const CHILD_LIMIT_MS = 15 * 60 * 1000;
+
+type Order = 'mixed' | 'dead-first' | 'dead-last';
+type Kind = 'healthy' | 'silent' | 'refused';
+
+interface Settings {
+  readonly healthy: number;
+  readonly silent: number;
+  readonly refused: number;
+  readonly timeoutSec: number;
+  readonly order: Order;
+}
+
+interface Run {
+  readonly label: string;
+  readonly hosts: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly rssMb: number;
+  readonly statuses: Map<string, number>;
+  readonly wrong: string[];
+}
+
+let running: ChildProcess | null = null;
+let stopping = false;
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    return n;
+  };
+  const order = env.ORDER ?? 'mixed';
+  if (order !== 'mixed' && order !== 'dead-first' && order !== 'dead-last') throw new Error(`ORDER must be mixed, dead-first or dead-last (got ${JSON.stringify(order)})`);
+  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order };
+}
+
+interface Row {
+  readonly name: string;
+  readonly address: string;
+  readonly kind: Kind;
+}
+
+// Dead hosts spread evenly among the healthy ones (mixed), or all before or after them.
+function arrange(healthy: Row[], dead: Row[], order: Order): Row[] {
+  if (order === 'dead-first') return [...dead, ...healthy];
+  if (order === 'dead-last') return [...healthy, ...dead];
+  const all = [...healthy.map((r, i) => ({ r, at: i / healthy.length })), ...dead.map((r, i) => ({ r, at: (i + 0.5) / dead.length }))];
+  return all.sort((a, b) => a.at - b.at).map((x) => x.r);
+}
+
+function inventory(rows: readonly Row[], port: number, keyPath: string): string {
+  return `name,address,transport,port,user,auth,os\n${rows.map((r) => `${r.name},${r.address},ssh,${port},${TEST_USER},key:${keyPath},linux`).join('\n')}\n`;
+}
+
+// The real CLI with the usage hook; wall = spawn to exit, as a scheduler sees it.
+function runCli(work: string, label: string, inventoryPath: string, configPath: string, expected: ReadonlyMap<string, Kind>): Promise<Run> {
+  const dataDir = join(work, `data-${label}`);
+  const usageFile = join(work, `usage-${label}.json`);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLEETPOLL_')) env[k] = v;
+  env.BENCH_USAGE_FILE = usageFile;
+  return new Promise((resolveRun, reject) => {
+    const started = performance.now();
+    let wallMs = 0;
+    const child = spawn(process.execPath, ['--import', HOOK, CLI, 'poll', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir, '--quiet'], {
+      cwd: work,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running = child;
+    const err: Buffer[] = [];
+    child.stdout.resume();
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
+    child.on('exit', () => {
+      wallMs = performance.now() - started;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(watchdog);
+      running = null;
+      if (stopping) return reject(new Error('interrupted'));
+      // 0: all ok; 1: some hosts down (expected in the run with dead hosts).
+      if (code !== 0 && code !== 1) return reject(new Error(`${label}: fleetpoll exited with ${code}\n${Buffer.concat(err).toString('utf8').slice(-3000)}`));
+      try {
+        const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as ChildUsage;
+        const records = parse(readFileSync(join(dataDir, 'recentlog.csv')), { bom: true, columns: true }) as Record<string, string>[];
+        const statuses = new Map<string, number>();
+        const wrong: string[] = [];
+        for (const record of records) {
+          const status = record.status ?? '';
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          const kind = expected.get(record.server ?? '');
+          const want = kind === 'healthy' ? 'ok' : kind === 'silent' ? 'timeout' : 'unreachable';
+          const errorOk = kind !== 'refused' || /connection refused/.test(record.error ?? '');
+          if (kind === undefined || status !== want || !errorOk) wrong.push(`${record.server}: ${status} (${record.phase}: ${record.error}), expected ${want}`);
+        }
+        if (records.length !== expected.size) wrong.push(`recentlog.csv has ${records.length} rows, expected ${expected.size}`);
+        resolveRun({ label, hosts: expected.size, wallMs, cpuMs: (usage.cpuUserUs + usage.cpuSystemUs) / 1000, rssMb: usage.maxRssKb / 1024, statuses, wrong });
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}
+
+function line(run: Run): string {
+  const statuses = [...run.statuses.entries()].map(([s, n]) => `${n} ${s}`).join(', ');
+  return `${run.label.padEnd(22)} ${String(run.hosts).padStart(6)} ${(run.wallMs / 1000).toFixed(2).padStart(8)} ${run.cpuMs.toFixed(0).padStart(8)} ${run.rssMb.toFixed(1).padStart(8)}   ${statuses}`;
+}
+
+async function benchmark(settings: Settings): Promise<boolean> {
+  ensureTestUser();
+  const keys = makeKeys('fleetpoll-bench-dead-');
+  const work = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-dead-'));
+  const port = pickPort(15);
+  let fleet: Sshd[] = [];
+  const silentServers: Server[] = [];
+  const silentSockets: Socket[] = [];
+  try {
+    const healthyRows: Row[] = loopbackAddresses(settings.healthy, HEALTHY_OCTET).map((address, i) => ({ name: `ok-${i + 1}`, address, kind: 'healthy' }));
+    const silentRows: Row[] = loopbackAddresses(settings.silent, SILENT_OCTET).map((address, i) => ({ name: `silent-${i + 1}`, address, kind: 'silent' }));
+    const refusedRows: Row[] = loopbackAddresses(settings.refused, REFUSED_OCTET).map((address, i) => ({ name: `refused-${i + 1}`, address, kind: 'refused' }));
+    const startedFleet = performance.now();
+    fleet = await startSshdFleet(healthyRows.map((r) => r.address), port, keys);
+    for (const row of silentRows) {
+      const server = createServer((sock) => {
+        silentSockets.push(sock);
+        sock.on('error', () => {});
+      });
+      await new Promise<void>((r) => server.listen({ port, host: row.address, backlog: 511 }, r));
+      silentServers.push(server);
+    }
+    const knownHostsPath = join(work, 'known_hosts');
+    writeFileSync(knownHostsPath, `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`, { mode: 0o600 });
+    const configPath = join(work, 'fleetpoll.config.json');
+    // Default settings except the deadline, and known_hosts of this bench.
+    writeFileSync(configPath, JSON.stringify({ poll: { timeoutSeconds: settings.timeoutSec }, ssh: { hostKeyChecking: 'strict', knownHosts: knownHostsPath, systemKnownHosts: join(work, 'none') } }));
+    const alone = join(work, 'servers-healthy.csv');
+    writeFileSync(alone, inventory(healthyRows, port, keys.clientKeyPath));
+    const withDead = join(work, 'servers-with-dead.csv');
+    const arranged = arrange(healthyRows, [...silentRows, ...refusedRows], settings.order);
+    writeFileSync(withDead, inventory(arranged, port, keys.clientKeyPath));
+
+    process.stdout.write(
+      `fleetpoll dead-hosts benchmark: ${settings.healthy} healthy (${fleet.length} sshd, started in ${((performance.now() - startedFleet) / 1000).toFixed(1)} s), ` +
+        `${settings.silent} silent, ${settings.refused} refused (order ${settings.order}), deadline ${settings.timeoutSec} s, other settings default; ` +
+        `node ${process.version}, ${cpus().length} CPUs\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
+    );
+    // Untimed: warms the page cache and sshd.
+    const warm = healthyRows.slice(0, Math.min(50, healthyRows.length));
+    const warmPath = join(work, 'servers-warm.csv');
+    writeFileSync(warmPath, inventory(warm, port, keys.clientKeyPath));
+    await runCli(work, 'warmup', warmPath, configPath, new Map(warm.map((r) => [r.name, r.kind])));
+
+    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])));
+    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])));
+
+    const out: string[] = ['', `${'run'.padEnd(22)} ${'hosts'.padStart(6)} ${'wall s'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MB'.padStart(8)}   statuses`, line(healthy), line(dead)];
+    const wallLimit = Math.max(settings.timeoutSec * 1000, healthy.wallMs) * TARGET_WALL;
+    const cpuRatio = dead.cpuMs / healthy.cpuMs;
+    const rssRatio = dead.rssMb / healthy.rssMb;
+    const verdict = (met: boolean): string => (met ? 'met' : 'MISSED');
+    const wallMet = dead.wallMs <= wallLimit;
+    const rowsMet = healthy.wrong.length === 0 && dead.wrong.length === 0;
+    out.push('', 'targets');
+    out.push(`  wall with dead ${(dead.wallMs / 1000).toFixed(2)} s <= max(deadline, healthy wall) x ${TARGET_WALL} = ${(wallLimit / 1000).toFixed(2)} s   ${verdict(wallMet)}`);
+    out.push(`  CPU  with dead / healthy alone = ${cpuRatio.toFixed(2)}x   target <= ${TARGET_CPU}x   ${verdict(cpuRatio <= TARGET_CPU)}`);
+    out.push(`  RSS  with dead / healthy alone = ${rssRatio.toFixed(2)}x   target <= ${TARGET_RSS}x   ${verdict(rssRatio <= TARGET_RSS)}`);
+    out.push(`  every row's status right: ${verdict(rowsMet)}`);
+    for (const wrong of [...healthy.wrong, ...dead.wrong].slice(0, 20)) out.push(`    ${wrong}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return wallMet && cpuRatio <= TARGET_CPU && rssRatio <= TARGET_RSS && rowsMet;
+  } finally {
+    for (const s of silentSockets) s.destroy();
+    for (const s of silentServers) s.close();
+    await Promise.all(fleet.map((s) => s.stop()));
+    removeKeys(keys);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  const stop = (): void => {
+    stopping = true;
+    running?.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let settings: Settings;
+  try {
+    settings = readSettings(process.env);
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return (await benchmark(settings)) ? 0 : 1;
+  } catch (error) {
+    process.stderr.write(`bench: FAILED: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();
