@@ -102,7 +102,10 @@ export class SshTransport implements Transport {
     if (banner !== 'spoke') {
       sock.destroy();
       if (run.signal.aborted || banner === 'aborted') return failure('timeout', 'handshake', timeoutText('handshake'));
-      return failure('unreachable', 'handshake', banner === 'closed' ? 'the server closed the connection before sending its SSH banner' : `SSH banner: ${banner.message}`, false, banner);
+      if (banner === 'closed') return failure('unreachable', 'handshake', 'the server closed the connection before sending its SSH banner');
+      // As before the banner wait: a reset while the host's sshd restarts is worth the retry.
+      const code = (banner as NodeJS.ErrnoException).code ?? '';
+      return failure('unreachable', 'handshake', `${describeSocketError(banner, host.port)} during handshake`, TRANSIENT.has(code), banner);
     }
     // Key exchange and authentication are the CPU-heavy part: they run inside the concurrency bound.
     const grant = run.cpu === undefined ? { ok: true as const } : await run.cpu.acquire();
