@@ -206,6 +206,24 @@ describe('poll loop with a fake transport', () => {
     assert.equal(peakOpen, 4);
   });
 
+  it('fake transport: hosts past their banner (session running) are bounded by maxSessions, not by concurrency', async () => {
+    let inSession = 0;
+    let peakSession = 0;
+    const fake = new FakeTransport(async (_h, run) => {
+      const grant = await run.cpu!.acquire();
+      if (!grant.ok) return failure('timeout', 'handshake', grant.error);
+      inSession += 1;
+      peakSession = Math.max(peakSession, inSession);
+      run.cpu!.release(); // authenticated: the probe's window holds no CPU slot
+      const outcome = await waitOrDeadline(run, 100, () => OK);
+      inSession -= 1;
+      return outcome;
+    }, true);
+    const results = await pollFleet(hosts(30), options(fake, { concurrency: 2, maxSessions: 6, timeoutMs: 3000 }));
+    assert.ok(results.every((r) => r.status === 'ok'), results.map(status).join('; '));
+    assert.equal(peakSession, 6, 'more sessions than CPU slots, and no more than maxSessions');
+  });
+
   it('defaultMaxConnections: the open-files limit minus a reserve, within bounds', () => {
     assert.equal(defaultMaxConnections(50, 1024), 1024 - 256 - 50);
     assert.equal(defaultMaxConnections(50, 1_048_576), 2048);
