@@ -3,12 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
+import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
 
-export type HostKeyMode = 'strict' | 'accept-new' | 'off';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 // Everything a poll needs to know, read-only once built.
@@ -233,9 +233,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       retryBackoffMs: Math.round(numberValue('poll.retryBackoffSeconds', 1, 0, 60, false) * 1000),
     },
     ssh: {
-      hostKeyChecking: choiceValue('ssh.hostKeyChecking', 'strict', ['strict', 'accept-new', 'off'] as const),
-      knownHostsPath: pathValue('ssh.knownHosts', '~/.ssh/known_hosts'),
-      systemKnownHostsPath: pathValue('ssh.systemKnownHosts', '/etc/ssh/ssh_known_hosts'),
+      hostKeyChecking: choiceValue<HostKeyMode>('ssh.hostKeyChecking', 'strict', HOST_KEY_MODES),
+      knownHostsPath: pathValue('ssh.knownHosts', DEFAULT_USER_KNOWN_HOSTS),
+      systemKnownHostsPath: pathValue('ssh.systemKnownHosts', DEFAULT_SYSTEM_KNOWN_HOSTS),
       user: stringValue('ssh.user', defaultUser, /^[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}$/, 'an account name'),
       port: numberValue('ssh.port', 22, 1, 65535, true),
       identityPath: identity === undefined ? null : pathValue('ssh.identity', ''),
