@@ -1,8 +1,8 @@
 // Settings from defaults, then the settings file, then environment, then flags; validated once.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
+import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
@@ -314,12 +314,6 @@ function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[
 function lineOfKey(text: string, key: string): number {
   const index = text.indexOf(`"${key}"`);
   return index < 0 ? 1 : text.slice(0, index).split('\n').length;
-}
-
-function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/') || path.startsWith('~\\')) return resolve(homedir(), path.slice(2));
-  return path;
 }
 
 /** Resolves a key path from the inventory: `~` expanded, relative to the inventory file. */
