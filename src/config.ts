@@ -4,12 +4,11 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
 import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
-
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 // Everything a poll needs to know, read-only once built.
 export interface Config {
@@ -49,11 +48,7 @@ export interface Config {
     readonly delimiter: ',' | ';' | '\t';
     readonly decimalSeparator: '.' | ',';
   };
-  readonly log: {
-    readonly level: LogLevel;
-    readonly maxSizeBytes: number;
-    readonly maxFiles: number;
-  };
+  readonly log: LogSettings;
   /** Null when no smtp section and no FLEETPOLL_SMTP_HOST: mail is not configured. */
   readonly smtp: SmtpSettings | null;
   /** Fleet-wide alert rules; per-host overrides come from servers.csv. */
