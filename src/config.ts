@@ -1,15 +1,14 @@
 // Settings from defaults, then the settings file, then environment, then flags; validated once.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
+import { expandHome } from './expand-home.js';
+import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
-
-export type HostKeyMode = 'strict' | 'accept-new' | 'off';
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 // Everything a poll needs to know, read-only once built.
 export interface Config {
@@ -53,11 +52,7 @@ export interface Config {
     readonly delimiter: ',' | ';' | '\t';
     readonly decimalSeparator: '.' | ',';
   };
-  readonly log: {
-    readonly level: LogLevel;
-    readonly maxSizeBytes: number;
-    readonly maxFiles: number;
-  };
+  readonly log: LogSettings;
   /** Null when no smtp section and no FLEETPOLL_SMTP_HOST: mail is not configured. */
   readonly smtp: SmtpSettings | null;
   /** Fleet-wide alert rules; per-host overrides come from servers.csv. */
@@ -241,9 +236,9 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       maxSessions: raw.has('poll.maxSessions') ? numberValue('poll.maxSessions', 1, 1, 100000, true) : null,
     },
     ssh: {
-      hostKeyChecking: choiceValue('ssh.hostKeyChecking', 'strict', ['strict', 'accept-new', 'off'] as const),
-      knownHostsPath: pathValue('ssh.knownHosts', '~/.ssh/known_hosts'),
-      systemKnownHostsPath: pathValue('ssh.systemKnownHosts', '/etc/ssh/ssh_known_hosts'),
+      hostKeyChecking: choiceValue<HostKeyMode>('ssh.hostKeyChecking', 'strict', HOST_KEY_MODES),
+      knownHostsPath: pathValue('ssh.knownHosts', DEFAULT_USER_KNOWN_HOSTS),
+      systemKnownHostsPath: pathValue('ssh.systemKnownHosts', DEFAULT_SYSTEM_KNOWN_HOSTS),
       user: stringValue('ssh.user', defaultUser, /^[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}$/, 'an account name'),
       port: numberValue('ssh.port', 22, 1, 65535, true),
       identityPath: identity === undefined ? null : pathValue('ssh.identity', ''),
@@ -322,12 +317,6 @@ function readSettingsFile(file: string, raw: Map<string, Raw>, problems: string[
 function lineOfKey(text: string, key: string): number {
   const index = text.indexOf(`"${key}"`);
   return index < 0 ? 1 : text.slice(0, index).split('\n').length;
-}
-
-function expandHome(path: string): string {
-  if (path === '~') return homedir();
-  if (path.startsWith('~/') || path.startsWith('~\\')) return resolve(homedir(), path.slice(2));
-  return path;
 }
 
 /** Resolves a key path from the inventory: `~` expanded, relative to the inventory file. */

@@ -2,7 +2,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import winston from 'winston';
-import type { Config, LogLevel } from './config.js';
+
+// How much the run log says, most severe first.
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+// The settings' log section: what openRunLog needs besides the data dir.
+export interface LogSettings {
+  readonly level: LogLevel;
+  readonly maxSizeBytes: number;
+  readonly maxFiles: number;
+}
 
 // The narrow logging surface modules depend on, so tests can pass a recorder.
 export interface Log {
@@ -110,7 +119,10 @@ function gated(make: () => winston.Logger, verbosest: number): Log {
  * --verbose, errors only with --quiet). Without a usable data dir it logs to stderr only;
  * the command then fails on its own write with the precise reason.
  */
-export function openRunLog(config: Config, flags: { verbose?: boolean; quiet?: boolean }): { log: Log; close: () => Promise<void> } {
+export function openRunLog(
+  config: { readonly dataDir: string; readonly log: LogSettings },
+  flags: { verbose?: boolean; quiet?: boolean },
+): { log: Log; close: () => Promise<void> } {
   let dir: string | null = config.dataDir;
   try {
     mkdirSync(config.dataDir, { recursive: true });

@@ -1,18 +1,12 @@
 // One `fleetpoll poll` run: inventory -> lock -> poll -> store, as values for the CLI to report.
-import { join } from 'node:path';
 import { runAlerts, type AlertRunOutcome } from './alerts/run-alerts.js';
 import { checkAlertColumns, type HostRules } from './alerts/settings.js';
 import type { Config } from './config.js';
-import { resolveKeyPath } from './config.js';
 import { loadInventory, selectHosts, type InventoryIssue } from './inventory.js';
 import type { Log } from './log.js';
-import type { Host, OsKind, PollResult, TransportKind } from './model.js';
-import { KnownHosts } from './fleet/known-hosts.js';
-import { KNOWN_HOSTS_NAMES_FILE, readKnownHostsNames, writeKnownHostsNames } from './fleet/known-hosts-names.js';
-import { LocalTransport } from './fleet/local.js';
+import type { Host, OsKind, PollResult } from './model.js';
 import { pollFleet } from './fleet/poll.js';
-import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
-import type { Transport } from './fleet/transport.js';
+import { buildTransports } from './fleet/transports.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
@@ -140,80 +134,7 @@ function unpolled(enabled: readonly Host[], polled: readonly Host[]): Set<string
   return new Set(enabled.filter((h) => !polledNames.has(h.name)).map((h) => h.name));
 }
 
-// Stands in for a transport no host of this run uses.
-function unusedTransport(kind: TransportKind): Transport {
-  return {
-    run: () => Promise.reject(new Error(`transport ${kind} was not set up for this run`)),
-    close: () => Promise.resolve(),
-  };
-}
-
 function buildScripts(config: Config): Record<OsKind, string> {
   const params = { cpuWindowSec: config.poll.cpuWindowSec, topProcesses: config.poll.topProcesses };
   return { linux: buildProbeScript('linux', params), windows: buildProbeScript('windows', params) };
-}
-
-interface CycleTransports {
-  readonly transports: Record<TransportKind, Transport>;
-  /** Keeps the names hashed known_hosts lines were matched to, for the next poll; never throws. */
-  readonly saveKnownHostsNames: () => Promise<void>;
-}
-
-// An HMAC costs ~4 us: below this many (hashed lines x hosts) the scan is not worth a log line.
-const HASHED_SCAN_NOTE = 100_000;
-
-async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<CycleTransports> {
-  const knownHosts = new KnownHosts({
-    mode: config.ssh.hostKeyChecking,
-    userFile: config.ssh.knownHostsPath,
-    systemFile: config.ssh.systemKnownHostsPath,
-  });
-  const sshHosts = hosts.filter((h) => h.transport === 'ssh').length;
-  const saveKnownHostsNames = sshHosts > 0 ? await loadKnownHosts(config, knownHosts, sshHosts, log) : nothingToSave;
-  const transports: Record<TransportKind, Transport> = {
-    local: new LocalTransport(),
-    ssh: new SshTransport({
-      hostKeys: knownHostsPolicy(knownHosts, log),
-      identityPath: config.ssh.identityPath,
-      passphrase: env[config.ssh.passphraseEnv],
-      env,
-      resolveKeyPath: (path) => resolveKeyPath(path, config.inventoryPath),
-      log,
-      windowsPowerShell: config.ssh.windowsPowerShell,
-    }),
-    // Loaded only for fleets with winrm hosts; it starts its PowerShell process on first use.
-    winrm: hosts.some((h) => h.transport === 'winrm')
-      ? new (await import('./fleet/powershell.js')).PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs })
-      : unusedTransport('winrm'),
-  };
-  return { transports, saveKnownHostsNames };
-}
-
-const nothingToSave = (): Promise<void> => Promise.resolve();
-
-// Loads the known_hosts files and, when they have hashed lines, the names a previous poll found for them;
-// returns what saves this poll's names afterwards.
-async function loadKnownHosts(config: Config, knownHosts: KnownHosts, sshHosts: number, log: Log): Promise<() => Promise<void>> {
-  if (config.ssh.hostKeyChecking === 'off') {
-    log.warn('host key checking is OFF: any server can impersonate your hosts (ssh.hostKeyChecking=off)');
-  }
-  const loaded = await knownHosts.load();
-  for (const problem of loaded.errors) log.warn(`known_hosts: ${problem}`);
-  if (loaded.hashed === 0) return nothingToSave;
-  const namesFile = join(config.dataDir, KNOWN_HOSTS_NAMES_FILE);
-  const saved = await readKnownHostsNames(namesFile);
-  const verified = knownHosts.useResolvedNames(saved);
-  const unmatched = loaded.hashed - verified;
-  if (unmatched * sshHosts >= HASHED_SCAN_NOTE) {
-    log.info(`known_hosts: ${unmatched} hashed line(s) not yet matched to a host; each is tried against each host this poll, and the matches are kept in ${namesFile}`);
-  }
-  return async () => {
-    // Rewritten when this poll matched new lines, or when saved pairs no longer verify (lines removed).
-    if (knownHosts.newlyResolved === 0 && verified === saved.size) return;
-    try {
-      await writeKnownHostsNames(namesFile, knownHosts.resolvedNames());
-    } catch (error) {
-      log.warn(`cannot save ${namesFile}: ${(error as Error).message}; the next poll matches hashed known_hosts lines again`);
-    }
-  };
 }

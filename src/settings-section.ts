@@ -1,8 +1,8 @@
 // Validation of one top-level section of the settings file (smtp, alerts, report) with the
 // same layering and error style as config.ts: defaults -> file -> environment, and every
 // problem as `<source>: <section>.<key> must be ... (got ...)`, the source being `<file>:<line>`.
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { expandHome } from './expand-home.js';
 
 // The settings file as read once by config.ts: its path, its text and where each key sits.
 export interface SettingsFileText {
@@ -254,7 +254,7 @@ export class SectionReader {
     return out;
   }
 
-  /** A file path; relative paths are relative to the settings file's directory (or cwd for env). */
+  /** A file path, `~` expanded; relative paths are relative to the settings file's directory (or cwd for env). */
   path(key: string, fallback: string | null, fileBase: string, cwd: string): string | null {
     const r = this.raw.get(key);
     if (r === undefined) return fallback;
@@ -264,7 +264,7 @@ export class SectionReader {
     }
     const base = r.source.startsWith('environment') ? cwd : fileBase;
     const p = r.value.trim();
-    return resolve(base, p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : p);
+    return resolve(base, expandHome(p));
   }
 }
 

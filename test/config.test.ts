@@ -1,7 +1,7 @@
 // Settings: defaults, then file, then environment, then flags; every bad value named precisely.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -82,6 +82,15 @@ describe('config', () => {
     const found = problems(() => loadConfig({ config: file }, {}, dir, 'me'));
     assert.ok(found.some((p) => p.includes('unknown setting "alerts.anything"')), found.join('\n'));
     assert.ok(found.some((p) => p.includes('smtp.host is required')), found.join('\n'));
+  });
+
+  it('expands ~ by one rule in every path setting, its own sections and the report\'s alike', () => {
+    const file = join(dir, 'home.json');
+    writeFileSync(file, JSON.stringify({ ssh: { knownHosts: '~\\kh', identity: '~/.ssh/fleet' }, report: { outDir: '~\\reports' } }));
+    const config = loadConfig({ config: file }, {}, dir, 'me');
+    assert.equal(config.ssh.knownHostsPath, join(homedir(), 'kh'));
+    assert.equal(config.ssh.identityPath, join(homedir(), '.ssh', 'fleet'));
+    assert.equal(config.report.outDir, join(homedir(), 'reports'));
   });
 
   it('reads the Windows settings and refuses a Windows PowerShell program that could carry shell syntax', () => {

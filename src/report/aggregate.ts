@@ -2,7 +2,25 @@
 import { compareServerNames } from '../server-names.js';
 import { addShifted, emptyTrend, forecastFull, type Forecast } from './forecast.js';
 import { SOURCE_FILES, SOURCE_KINDS, type SourceKind } from './records.js';
-import { diskLastAt, DISK_NUM, DISK_TEXT, LOG_NUM, orNull, OTHER, PROCESS_NUM, PROCESS_TEXT, processKey, trendAt, USER_NUM, type DayData, type DiskDay, type Stat, type Trend } from './rollup.js';
+import {
+  diskLast,
+  diskStat,
+  diskText,
+  diskTrend,
+  logMemLast,
+  logMemTrend,
+  logNumber,
+  logStat,
+  logWorstLast,
+  processNumber,
+  processText,
+  userNumber,
+  userText,
+  type DayData,
+  type DayTable,
+  type UsageName,
+} from './day-file.js';
+import { OTHER, processKey, type DiskDay, type Stat, type Trend } from './rollup.js';
 
 // The report's days: `end` and the days before it, inclusive, UTC.
 export interface ReportWindow {
@@ -154,17 +172,12 @@ export function reportWindow(end: string, days: number): ReportWindow {
 
 const avg = (s: Stat): number | null => (s.n === 0 ? null : s.sum / s.n);
 const peak = (s: Stat): number | null => (s.n === 0 ? null : s.max);
-// The same of a stat (n, sum, max) in a day file's numbers.
-const avgAt = (num: readonly number[], at: number): number | null => (num[at] === 0 ? null : (num[at + 1] as number) / (num[at] as number));
-const peakAt = (num: readonly number[], at: number): number | null => (num[at] === 0 ? null : (num[at + 2] as number));
 
-function mergeAt(into: Stat, num: readonly number[], at: number): void {
-  const n = num[at] as number;
-  if (n === 0) return;
-  const max = num[at + 2] as number;
-  if (into.n === 0 || max > into.max) into.max = max;
-  into.n += n;
-  into.sum += num[at + 1] as number;
+function merge(into: Stat, s: Stat): void {
+  if (s.n === 0) return;
+  if (into.n === 0 || s.max > into.max) into.max = s.max;
+  into.n += s.n;
+  into.sum += s.sum;
 }
 
 const newStat = (): Stat => ({ n: 0, sum: 0, max: 0 });
@@ -211,21 +224,16 @@ export class WindowAggregator {
     const { log, disks, processes, users } = data;
     let hasData = disks.server.length > 0;
     for (let e = 0; e < log.server.length; e += 1) {
-      const base = e * LOG_NUM.size;
-      if ((log.num[base + LOG_NUM.polls] as number) > 0) hasData = true;
-      addLogDay(at(log.server[e]), index, day, log.num, base, log.text[e] as string);
+      if (logNumber(log, e, 'polls') > 0) hasData = true;
+      addLogDay(at(log.server[e]), index, day, log, e);
     }
     for (const [entry, reason, count] of data.failures) {
       const failures = at(log.server[entry]).failures;
       failures.set(reason, (failures.get(reason) ?? 0) + count);
     }
-    for (let e = 0; e < disks.server.length; e += 1) {
-      addDiskDay(at(disks.server[e]), index, day, disks.text[e * DISK_TEXT] as string, disks.text[e * DISK_TEXT + 1] as string, disks.num, e * DISK_NUM.size);
-    }
-    for (let e = 0; e < processes.server.length; e += 1) {
-      addProcess(at(processes.server[e]), processes.text[e * PROCESS_TEXT] as string, processes.text[e * PROCESS_TEXT + 1] as string, processes.num, e * PROCESS_NUM.size);
-    }
-    for (let e = 0; e < users.server.length; e += 1) addUser(at(users.server[e]), users.text[e] as string, users.num, e * USER_NUM.size);
+    for (let e = 0; e < disks.server.length; e += 1) addDiskDay(at(disks.server[e]), index, day, disks, e);
+    for (let e = 0; e < processes.server.length; e += 1) addProcess(at(processes.server[e]), processes, e);
+    for (let e = 0; e < users.server.length; e += 1) addUser(at(users.server[e]), users, e);
     if (hasData) this.daysWithData += 1;
     for (const [kind, b] of data.bad) {
       const into = this.bad.get(kind) ?? { count: 0, examples: [] };
@@ -310,24 +318,26 @@ export class WindowAggregator {
   }
 }
 
-function addLogDay(acc: ServerAcc, index: number, day: string, num: readonly number[], b: number, worstMount: string): void {
-  acc.rows[index] = dayRow(day, num, b);
-  acc.polls += num[b + LOG_NUM.polls] as number;
-  acc.ok += num[b + LOG_NUM.ok] as number;
-  mergeAt(acc.cpu, num, b + LOG_NUM.cpuPct);
-  mergeAt(acc.memPct, num, b + LOG_NUM.memPct);
-  addShifted(acc.memTrend, trendAt(num, b + LOG_NUM.memTrend), index);
-  const memS = num[b + LOG_NUM.memLast] as number;
-  if (memS >= 0 && index + memS / 86_400 >= (acc.memLast?.t ?? -1)) {
-    acc.memLast = { t: index + memS / 86_400, totalGb: num[b + LOG_NUM.memLast + 1] as number, usedGb: num[b + LOG_NUM.memLast + 2] as number };
+function addLogDay(acc: ServerAcc, index: number, day: string, log: DayTable, e: number): void {
+  acc.rows[index] = dayRow(day, log, e);
+  acc.polls += logNumber(log, e, 'polls');
+  acc.ok += logNumber(log, e, 'ok');
+  merge(acc.cpu, logStat(log, e, 'cpuPct'));
+  merge(acc.memPct, logStat(log, e, 'memPct'));
+  addShifted(acc.memTrend, logMemTrend(log, e), index);
+  const memLast = logMemLast(log, e);
+  if (memLast !== null && index + memLast.s / 86_400 >= (acc.memLast?.t ?? -1)) {
+    acc.memLast = { t: index + memLast.s / 86_400, totalGb: memLast.totalGb, usedGb: memLast.usedGb };
   }
-  const worstS = num[b + LOG_NUM.worstLast] as number;
-  if (worstS >= 0 && index + worstS / 86_400 >= (acc.worst?.t ?? -1)) {
-    acc.worst = { t: index + worstS / 86_400, mount: worstMount, pct: num[b + LOG_NUM.worstLast + 1] as number, freeGb: orNull(num[b + LOG_NUM.worstLast + 2] as number) };
+  const worst = logWorstLast(log, e);
+  if (worst !== null && index + worst.s / 86_400 >= (acc.worst?.t ?? -1)) {
+    acc.worst = { t: index + worst.s / 86_400, mount: worst.mount, pct: worst.pct, freeGb: worst.freeGb };
   }
 }
 
-function addDiskDay(acc: ServerAcc, index: number, day: string, mount: string, fsType: string, num: readonly number[], b: number): void {
+function addDiskDay(acc: ServerAcc, index: number, day: string, disks: DayTable, e: number): void {
+  const mount = diskText(disks, e, 'mount');
+  const fsType = diskText(disks, e, 'fsType');
   let m = acc.disks.get(mount);
   if (m === undefined) {
     m = { fsType, days: acc.rows.map(() => null), trend: emptyTrend(), last: null, lastT: -1 };
@@ -335,47 +345,56 @@ function addDiskDay(acc: ServerAcc, index: number, day: string, mount: string, f
   }
   m.days[index] = {
     day,
-    totalGb: avgAt(num, b + DISK_NUM.totalGb),
-    usedGbAvg: avgAt(num, b + DISK_NUM.usedGb),
-    freeGbAvg: avgAt(num, b + DISK_NUM.freeGb),
-    usedPctPeak: peakAt(num, b + DISK_NUM.usedPct),
+    totalGb: avg(diskStat(disks, e, 'totalGb')),
+    usedGbAvg: avg(diskStat(disks, e, 'usedGb')),
+    freeGbAvg: avg(diskStat(disks, e, 'freeGb')),
+    usedPctPeak: peak(diskStat(disks, e, 'usedPct')),
   };
-  addShifted(m.trend, trendAt(num, b + DISK_NUM.trend), index);
-  const t = index + (num[b + DISK_NUM.last] as number) / 86_400;
+  addShifted(m.trend, diskTrend(disks, e), index);
+  const last = diskLast(disks, e);
+  const t = index + last.s / 86_400;
   if (t >= m.lastT) {
     m.lastT = t;
-    m.last = diskLastAt(num, b + DISK_NUM.last);
+    m.last = last;
     if (fsType !== '') m.fsType = fsType;
   }
 }
 
-// The fields process and user entries share, at the same offsets (n, cpuSum, cpuMax, memMbSum, memMbMax).
-function addUsageNums(m: { n: number; cpuSum: number; cpuMax: number; memSum: number; memMax: number }, num: readonly number[], b: number): void {
-  m.n += num[b + USER_NUM.n] as number;
-  m.cpuSum += num[b + USER_NUM.cpuSum] as number;
-  m.memSum += num[b + USER_NUM.memMbSum] as number;
-  m.cpuMax = Math.max(m.cpuMax, num[b + USER_NUM.cpuMax] as number);
-  m.memMax = Math.max(m.memMax, num[b + USER_NUM.memMbMax] as number);
+// The numbers process and user entries share, folded alike; `read` is processNumber or userNumber.
+function addUsage(
+  m: { n: number; cpuSum: number; cpuMax: number; memSum: number; memMax: number },
+  table: DayTable,
+  e: number,
+  read: (table: DayTable, e: number, field: UsageName) => number,
+): void {
+  m.n += read(table, e, 'n');
+  m.cpuSum += read(table, e, 'cpuSum');
+  m.memSum += read(table, e, 'memMbSum');
+  m.cpuMax = Math.max(m.cpuMax, read(table, e, 'cpuMax'));
+  m.memMax = Math.max(m.memMax, read(table, e, 'memMbMax'));
 }
 
-function addProcess(acc: ServerAcc, process: string, user: string, num: readonly number[], b: number): void {
+function addProcess(acc: ServerAcc, processes: DayTable, e: number): void {
+  const process = processText(processes, e, 'process');
+  const user = processText(processes, e, 'user');
   const key = processKey(process, user);
   let m = acc.processes.get(key);
   if (m === undefined) {
     m = { process, user, n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0 };
     acc.processes.set(key, m);
   }
-  addUsageNums(m, num, b);
+  addUsage(m, processes, e, processNumber);
 }
 
-function addUser(acc: ServerAcc, user: string, num: readonly number[], b: number): void {
+function addUser(acc: ServerAcc, users: DayTable, e: number): void {
+  const user = userText(users, e);
   let m = acc.users.get(user);
   if (m === undefined) {
     m = { n: 0, cpuSum: 0, cpuMax: 0, memSum: 0, memMax: 0, procMax: 0 };
     acc.users.set(user, m);
   }
-  addUsageNums(m, num, b);
-  m.procMax = Math.max(m.procMax, num[b + USER_NUM.processesMax] as number);
+  addUsage(m, users, e, userNumber);
+  m.procMax = Math.max(m.procMax, userNumber(users, e, 'processesMax'));
 }
 
 function serverReport(name: string, acc: ServerAcc, window: ReportWindow, options: AggregateOptions): ServerReport {
@@ -410,26 +429,30 @@ function serverReport(name: string, acc: ServerAcc, window: ReportWindow, option
   };
 }
 
-// A day's row from a log entry's numbers at `b`; without one (no log.csv rows that day), an empty row.
-function dayRow(day: string, num: readonly number[] | null, b = 0): DayRow {
-  if (num === null) {
+// A day's row from log entry `e`; without one (no log.csv rows that day), an empty row.
+function dayRow(day: string, log: DayTable | null, e = 0): DayRow {
+  if (log === null) {
     return { day, polls: 0, ok: 0, cpuAvg: null, cpuPeak: null, memPctAvg: null, memPctPeak: null, memTotalGb: null, memUsedGbAvg: null, memUsedGbPeak: null, memAvailableGbAvg: null, swapTotalGb: null, swapUsedGbAvg: null, swapUsedGbPeak: null };
   }
+  const cpu = logStat(log, e, 'cpuPct');
+  const memPct = logStat(log, e, 'memPct');
+  const memUsed = logStat(log, e, 'memUsedGb');
+  const swapUsed = logStat(log, e, 'swapUsedGb');
   return {
     day,
-    polls: num[b + LOG_NUM.polls] as number,
-    ok: num[b + LOG_NUM.ok] as number,
-    cpuAvg: avgAt(num, b + LOG_NUM.cpuPct),
-    cpuPeak: peakAt(num, b + LOG_NUM.cpuPct),
-    memPctAvg: avgAt(num, b + LOG_NUM.memPct),
-    memPctPeak: peakAt(num, b + LOG_NUM.memPct),
-    memTotalGb: avgAt(num, b + LOG_NUM.memTotalGb),
-    memUsedGbAvg: avgAt(num, b + LOG_NUM.memUsedGb),
-    memUsedGbPeak: peakAt(num, b + LOG_NUM.memUsedGb),
-    memAvailableGbAvg: avgAt(num, b + LOG_NUM.memAvailableGb),
-    swapTotalGb: avgAt(num, b + LOG_NUM.swapTotalGb),
-    swapUsedGbAvg: avgAt(num, b + LOG_NUM.swapUsedGb),
-    swapUsedGbPeak: peakAt(num, b + LOG_NUM.swapUsedGb),
+    polls: logNumber(log, e, 'polls'),
+    ok: logNumber(log, e, 'ok'),
+    cpuAvg: avg(cpu),
+    cpuPeak: peak(cpu),
+    memPctAvg: avg(memPct),
+    memPctPeak: peak(memPct),
+    memTotalGb: avg(logStat(log, e, 'memTotalGb')),
+    memUsedGbAvg: avg(memUsed),
+    memUsedGbPeak: peak(memUsed),
+    memAvailableGbAvg: avg(logStat(log, e, 'memAvailableGb')),
+    swapTotalGb: avg(logStat(log, e, 'swapTotalGb')),
+    swapUsedGbAvg: avg(swapUsed),
+    swapUsedGbPeak: peak(swapUsed),
   };
 }
 

@@ -15,7 +15,8 @@ import { replaceFileAtomically } from '../store/snapshot.js';
 import { readHeader, scanRecords } from './csv-scan.js';
 import { listHistoryFiles, mayHoldDays, type HistoryFile } from './history-files.js';
 import { decoderFor, SOURCE_FILES, SOURCE_KINDS, type RecordOf, type SourceKind } from './records.js';
-import { addBad, addDisk, addLog, addProcess, addUser, clearSource, dayData, dayFromData, dayToJson, emptyDay, parseDay, ROLLUP_VERSION, type DayData, type DayRollup } from './rollup.js';
+import { dayData, dayFromData, dayToJson, parseDay, type DayData } from './day-file.js';
+import { addBad, addDisk, addLog, addProcess, addUser, clearSource, emptyDay, ROLLUP_VERSION, type DayRollup } from './rollup.js';
 
 // Directory of the rollup inside the data dir.
 export const ROLLUP_DIR = 'rollup';

@@ -1,5 +1,5 @@
-// Tests for src/fleet/known-hosts.ts against real OpenSSH tooling (ssh-keygen) and a real
-// SSH protocol server (ssh2's Server) on loopback.
+// Tests for src/fleet/known-hosts.ts and the format it reads (src/fleet/known-hosts-format.ts) against
+// real OpenSSH tooling (ssh-keygen) and a real SSH protocol server (ssh2's Server) on loopback.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ssh2 from 'ssh2';
 import {
-  KnownHosts,
   checkHostKey,
   fingerprint,
   formatKnownHostsLine,
@@ -19,10 +18,9 @@ import {
   knownKeyTypes,
   lookupName,
   parseKnownHosts,
-  preferHostKeyAlgorithms,
-  type HostKeyDecision,
   type KnownHostEntry,
-} from '../../src/fleet/known-hosts.js';
+} from '../../src/fleet/known-hosts-format.js';
+import { KnownHosts, preferHostKeyAlgorithms, type KnownHostsDecision } from '../../src/fleet/known-hosts.js';
 import { readKnownHostsNames, writeKnownHostsNames } from '../../src/fleet/known-hosts-names.js';
 
 interface TestKey {
@@ -63,7 +61,7 @@ function parseOk(text: string, file = 'kh'): KnownHostEntry[] {
 }
 
 /** "known", "recorded", ... or "refused: <reason>", so one assertion names the outcome. */
-function accepted(d: HostKeyDecision): string {
+function accepted(d: KnownHostsDecision): string {
   return d.decision === 'accept' ? d.how : `refused: ${d.reason}`;
 }
 
@@ -548,10 +546,10 @@ describe('with an ssh2 client and server on loopback', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  function connect(kh: KnownHosts, serverHostKey?: string[]): Promise<{ outcome: string; decision?: HostKeyDecision }> {
+  function connect(kh: KnownHosts, serverHostKey?: string[]): Promise<{ outcome: string; decision?: KnownHostsDecision }> {
     return new Promise((resolve) => {
       const client = new ssh2.Client();
-      let decision: HostKeyDecision | undefined;
+      let decision: KnownHostsDecision | undefined;
       const finish = (outcome: string) => {
         client.end();
         resolve({ outcome, decision });
