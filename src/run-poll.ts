@@ -11,6 +11,7 @@ import { KnownHosts } from './fleet/known-hosts.js';
 import { KNOWN_HOSTS_NAMES_FILE, readKnownHostsNames, writeKnownHostsNames } from './fleet/known-hosts-names.js';
 import { LocalTransport } from './fleet/local.js';
 import { pollFleet } from './fleet/poll.js';
+import { reportingStarts } from './fleet/report-starts.js';
 import { knownHostsPolicy, SshTransport } from './fleet/ssh.js';
 import type { Transport } from './fleet/transport.js';
 import { buildProbeScript } from './probes/scripts.js';
@@ -26,6 +27,11 @@ export interface PollRequest {
   readonly strict: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Log;
+  /** Called once the lock is held, with the hosts about to be polled (the terminal progress line). */
+  readonly onCycleStart?: (hosts: readonly Host[]) => void;
+  /** Called as each host's first attempt starts (the progress line's slowest running host). */
+  readonly onHostStart?: (host: Host) => void;
+  /** Called as each host finishes. */
   readonly onResult?: (result: PollResult) => void;
 }
 
@@ -84,10 +90,11 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     const started = performance.now();
     log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
     const { transports, saveKnownHostsNames } = await buildTransports(config, hosts, request.env, log);
+    request.onCycleStart?.(hosts);
     let results: PollResult[];
     try {
       results = await pollFleet(hosts, {
-        transports,
+        transports: request.onHostStart === undefined ? transports : reportingStarts(transports, request.onHostStart),
         scripts: buildScripts(config),
         concurrency: config.poll.concurrency,
         timeoutMs: config.poll.timeoutMs,
