@@ -9,7 +9,7 @@ import { defaultUser, type InventoryIssue } from './inventory.js';
 import { openRunLog } from './log.js';
 import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line.js';
 import type { PollResult, PollStatus } from './model.js';
-import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
+import type { ReportArgs } from './report/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
@@ -222,7 +222,9 @@ const COMMANDS = {
   },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
-    builder: (y: Argv) => reportOptions(y),
+    // Its options are declared in report/command.ts, loaded by `fleetpoll report` only (main): a poll
+    // need not load the report modules. yargs runs a builder only for the command being run.
+    builder: (y: Argv) => y,
   },
 } satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
 
@@ -250,7 +252,8 @@ export async function main(argv: string[]): Promise<number> {
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
-    parser = parser.command(`$0${positional}`, command.describe, command.builder);
+    const builder = named === 'report' ? (await import('./report/command.js')).reportOptions : command.builder;
+    parser = parser.command(`$0${positional}`, command.describe, builder);
   }
   const args = await parser
     .strict()
@@ -271,8 +274,10 @@ export async function main(argv: string[]): Promise<number> {
       const { alertsCommand } = await import('./alerts/commands.js');
       return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
     }
-    case 'report':
+    case 'report': {
+      const { reportCommand } = await import('./report/command.js');
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    }
     default:
       return pollCommand(args as unknown as PollArgs);
   }
