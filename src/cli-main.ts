@@ -1,5 +1,5 @@
 // fleetpoll's command line: parses flags, calls the modules, prints, and sets the exit code.
-// Started by cli.ts, from the bundle `npm run build` makes of this module and its imports.
+// Started by cli.ts (the bin), after it has turned on Node's compile cache where there is one.
 import { relative } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -7,16 +7,18 @@ import type { AlertsArgs } from './alerts/commands.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { defaultUser, type InventoryIssue } from './inventory.js';
 import { openRunLog } from './log.js';
+import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line.js';
 import type { PollResult, PollStatus } from './model.js';
-import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
+import type { ReportArgs } from './report/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
 import { VERSION } from './version.js';
 import { diskUsedPct } from './store/rows.js';
 
-// Documented in the README; scripts and schedulers depend on them.
-export const EXIT = { ok: 0, internal: 1, hostsDown: 1, usage: 2, locked: 3 } as const;
+// Documented (docs/scheduling.md); scripts and schedulers depend on them, so each outcome has its own
+// code: a script must tell "some hosts are down" (--fail-on-down) from "the poll itself failed".
+export const EXIT = { ok: 0, hostsDown: 1, usage: 2, locked: 3, internal: 4 } as const;
 
 const STATUS_ORDER: PollStatus[] = ['ok', 'timeout', 'unreachable', 'auth_failed', 'host_key_mismatch', 'probe_error'];
 
@@ -66,12 +68,25 @@ async function pollCommand(args: PollArgs): Promise<number> {
   }
 
   const { log, close } = openRunLog(config, args);
+  const progress = wantsProgress(process.stderr, args) ? new ProgressLine(process.stderr) : null;
   try {
     let outcome: PollRunOutcome;
     try {
       const { runPoll } = await import('./run-poll.js');
-      outcome = await runPoll({ config, only: args.only ?? [], strict: args.strict, env: process.env, log });
+      const request = { config, only: args.only ?? [], strict: args.strict, env: process.env, log };
+      outcome = await runPoll(
+        progress === null
+          ? request
+          : {
+              ...request,
+              log: clearingLineBefore(log, progress),
+              onCycleStart: (hosts) => progress.cycleStarted(hosts),
+              onHostStart: (host) => progress.hostStarted(host),
+              onResult: (result) => progress.hostDone(result),
+            },
+      );
     } catch (error) {
+      progress?.stop();
       if (error instanceof StoreError) {
         log.error(error.message);
         process.stderr.write(`fleetpoll: cannot write the data directory: ${error.message}\n`);
@@ -79,6 +94,7 @@ async function pollCommand(args: PollArgs): Promise<number> {
       }
       throw error;
     }
+    progress?.stop();
     if (outcome.kind !== 'locked') printInventoryIssues(outcome.inventoryIssues);
     switch (outcome.kind) {
       case 'invalid':
@@ -206,7 +222,9 @@ const COMMANDS = {
   },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
-    builder: (y: Argv) => reportOptions(y),
+    // Its options are declared in report/command.ts, loaded by `fleetpoll report` only (main): a poll
+    // need not load the report modules. yargs runs a builder only for the command being run.
+    builder: (y: Argv) => y,
   },
 } satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
 
@@ -234,12 +252,13 @@ export async function main(argv: string[]): Promise<number> {
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
-    parser = parser.command(`$0${positional}`, command.describe, command.builder);
+    const builder = named === 'report' ? (await import('./report/command.js')).reportOptions : command.builder;
+    parser = parser.command(`$0${positional}`, command.describe, builder);
   }
   const args = await parser
     .strict()
     .help()
-    // Explicit: yargs would look for package.json from where its own module lies, which the bundle moves.
+    // Explicit (version.ts): yargs would otherwise search the file system for a package.json to read it from.
     .version(VERSION)
     .fail((message, error, y) => {
       if (error !== undefined && error !== null) throw error;
@@ -255,8 +274,10 @@ export async function main(argv: string[]): Promise<number> {
       const { alertsCommand } = await import('./alerts/commands.js');
       return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
     }
-    case 'report':
+    case 'report': {
+      const { reportCommand } = await import('./report/command.js');
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    }
     default:
       return pollCommand(args as unknown as PollArgs);
   }

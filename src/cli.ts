@@ -1,18 +1,12 @@
 #!/usr/bin/env node
-// fleetpoll's entry point (package.json "bin", the README's commands). Runs the command line
-// (cli-main.ts) from the single-file bundle `npm run build` makes, through a V8 code cache:
-// loading and compiling ~200 modules was most of a small poll's CPU (README "Performance").
-// A build without the bundle (plain `tsc`) runs the modules themselves.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { cacheModeFrom, pollsByArgs, runBundle } from './code-cache.js';
-import { tuneTiering } from './v8-tiering.js';
+// fleetpoll's entry point (package.json "bin"): turns on Node's own compile cache where this Node
+// has one, then runs the command line (cli-main.ts).
+import nodeModule from 'node:module';
 
-tuneTiering();
+// Node 22.1+ keeps the compiled code of loaded modules on disk (module.enableCompileCache), which
+// spares every later run much of its start-up; Node 20 has no such cache and runs the same, only
+// compiling each time. Must run before cli-main and its imports are loaded.
+const withCache = nodeModule as { enableCompileCache?: () => unknown };
+withCache.enableCompileCache?.();
 
-const bundlePath = fileURLToPath(new URL('../bundle/fleetpoll.cjs', import.meta.url));
-if (existsSync(bundlePath)) {
-  runBundle({ bundlePath, cachePath: `${bundlePath}.cache`, cache: cacheModeFrom(process.env), polls: pollsByArgs(process.argv.slice(2)) });
-} else {
-  await import('./cli-main.js');
-}
+await import('./cli-main.js');

@@ -7,6 +7,7 @@ import type { Log } from './log.js';
 import type { Host, OsKind, PollResult } from './model.js';
 import { pollFleet } from './fleet/poll.js';
 import { buildTransports } from './fleet/transports.js';
+import { reportingStarts } from './fleet/report-starts.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
@@ -20,6 +21,11 @@ export interface PollRequest {
   readonly strict: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly log: Log;
+  /** Called once the lock is held, with the hosts about to be polled (the terminal progress line). */
+  readonly onCycleStart?: (hosts: readonly Host[]) => void;
+  /** Called as each host's first attempt starts (the progress line's slowest running host). */
+  readonly onHostStart?: (host: Host) => void;
+  /** Called as each host finishes. */
   readonly onResult?: (result: PollResult) => void;
 }
 
@@ -78,10 +84,11 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
     const started = performance.now();
     log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
     const { transports, saveKnownHostsNames } = await buildTransports(config, hosts, request.env, log);
+    request.onCycleStart?.(hosts);
     let results: PollResult[];
     try {
       results = await pollFleet(hosts, {
-        transports,
+        transports: request.onHostStart === undefined ? transports : reportingStarts(transports, request.onHostStart),
         scripts: buildScripts(config),
         concurrency: config.poll.concurrency,
         timeoutMs: config.poll.timeoutMs,

@@ -4,11 +4,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { readCsv, runCli } from './helpers/cli.js';
+import { CLI, readCsv, runCli } from './helpers/cli.js';
 import { ensureTestUser, loopbackAddresses, makeKeys, missingTool, pickPort, removeKeys, SSHD, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from './helpers/sshd.js';
 
-const REPO = new URL('../../', import.meta.url).pathname;
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FAST = JSON.stringify({ poll: { cpuWindowSeconds: 0.2, timeoutSeconds: 10 } });
 
 function workdir(prefix: string): string {
@@ -226,10 +227,12 @@ describe('fleetpoll poll: inventory and usage errors', () => {
     assert.match(run.stderr, /--concurrency: poll\.concurrency must be a whole number from 1 to 10000 \(got 0\)/);
   });
 
-  it('an unwritable data dir is an internal error (exit 1)', async () => {
+  it('an unwritable data dir is an internal error (exit 4), told apart from hosts down (exit 1)', async () => {
     writeFileSync(join(dir, 'afile'), 'x');
     const run = await runCli(['poll', '--data-dir', join(dir, 'afile', 'data')], dir);
-    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.code, 4, run.stderr);
+    const failOnDown = await runCli(['poll', '--data-dir', join(dir, 'afile', 'data'), '--fail-on-down'], dir);
+    assert.equal(failOnDown.code, 4, failOnDown.stderr);
     assert.match(run.stderr, /afile/);
   });
 
@@ -240,5 +243,56 @@ describe('fleetpoll poll: inventory and usage errors', () => {
     assert.equal(run.code, 1, run.stderr);
     const plain = await runCli(['poll', '--inventory', inv, '--timeout', '3'], dir);
     assert.equal(plain.code, 0, plain.stderr);
+  });
+});
+
+// util-linux's script(1) runs a command on a real pseudo-terminal.
+const SCRIPT = '/usr/bin/script';
+function missingScript(): string | null {
+  if (existsSync(SCRIPT)) return null;
+  const message = `${SCRIPT} is not installed (apt-get install bsdutils, util-linux's script)`;
+  if (process.env.CI === 'true') throw new Error(`CI requires ${message}`);
+  return message;
+}
+
+// A POSIX shell word: the checkout may live in a path with spaces or quotes.
+function shQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+describe('fleetpoll poll: the progress line', () => {
+  let dir: string;
+  before(() => {
+    dir = workdir('fleetpoll-progress-');
+    mkdirSync(join(dir, 'inventory'));
+    writeFileSync(join(dir, 'inventory', 'servers.csv'), 'name,address,transport\nlocal1,,local\nlocal2,,local\nlocal3,,local\n');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('on a real terminal (a pseudo-terminal from script(1)): one line redrawn in place, erased before the summary', { skip: missingScript() ?? false }, () => {
+    const command = [process.execPath, CLI, 'poll', '--data-dir', join(dir, 'data-tty')].map(shQuote).join(' ');
+    // -e: script exits with the command's code; -q: no "Script started" lines; the typescript goes nowhere.
+    const output = execFileSync(SCRIPT, ['-qefc', command, '/dev/null'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    assert.match(output, /\r\x1b\[2Kfleetpoll: 0\/3 hosts done, 0 ok, 0 failed, \d+\.\d s/);
+    const summaryAt = output.indexOf('fleetpoll: polled 3 host(s)');
+    assert.ok(summaryAt > 0, output);
+    assert.equal(output.slice(summaryAt - 5, summaryAt), '\r\x1b[2K', 'the line is erased right before the summary');
+    assert.doesNotMatch(output.slice(0, summaryAt), /\n/, 'the progress line never adds a line');
+  });
+
+  it('not on a terminal (pipes, as under cron): no progress line, no control characters', async () => {
+    const run = await runCli(['poll', '--data-dir', join(dir, 'data-pipe')], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^fleetpoll: polled 3 host\(s\)/);
+    assert.doesNotMatch(run.stdout, /\x1b/);
+  });
+
+  it('--quiet and --json show no progress line on a terminal either', { skip: missingScript() ?? false }, () => {
+    for (const flag of ['--quiet', '--json']) {
+      const command = [process.execPath, CLI, 'poll', flag, '--data-dir', join(dir, `data-tty${flag}`)].map(shQuote).join(' ');
+      const output = execFileSync(SCRIPT, ['-qefc', command, '/dev/null'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+      assert.doesNotMatch(output, /hosts done|\x1b/, flag);
+    }
   });
 });

@@ -1,9 +1,9 @@
 // Finds a PowerShell 7 for the tests: a real pwsh (PATH, ~/.dotnet/tools), else pwsh-sma, the
 // PowerShell engine from NuGet behind pwsh's command line (test/helpers/pwsh-sma), built on demand.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { accessSync, chmodSync, constants, cpSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // A PowerShell 7 the tests can start.
@@ -50,14 +50,48 @@ export function findPwsh(): TestPwsh | string {
   const build = spawnSync(BUILD, [], { encoding: 'utf8', timeout: 600_000 });
   const built = build.stdout.trim().split('\n').pop() ?? '';
   if (build.status === 0 && executable(built)) {
-    const v = version(built);
-    if (v !== null) return (found = { path: built, kind: 'pwsh-sma', version: v });
+    const shared = copyForOtherAccounts(built);
+    const v = version(shared);
+    if (v !== null) return (found = { path: shared, kind: 'pwsh-sma', version: v });
   }
   const why =
     'no PowerShell 7: pwsh is not on PATH or in ~/.dotnet/tools, and pwsh-sma could not be built ' +
     `(${(build.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${build.status}`})`;
   if (process.env.CI === 'true') throw new Error(`CI requires PowerShell: ${why}`);
   return (found = why);
+}
+
+/**
+ * sshd starts PowerShell as the unprivileged test account (the remoting subsystem, a Windows host's
+ * shell), and pwsh-sma is built inside the checkout (node_modules/.cache). A checkout under a 0700
+ * directory (what `mktemp -d` makes) is out of that account's reach, and a path with a space cannot
+ * be written in sshd_config's Subsystem line. So the tests run a copy in a fresh directory under the
+ * system temp dir, removed when this process exits.
+ */
+function copyForOtherAccounts(built: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-pwsh-sma-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  cpSync(dirname(built), dir, { recursive: true });
+  // mkdtemp makes the directory 0700; build.sh made the files readable by all (a+rX).
+  chmodSync(dir, 0o755);
+  const copy = join(dir, basename(built));
+  const problem = unusableByOthers(copy);
+  if (problem !== null) {
+    const why = `the test account cannot run pwsh-sma from ${copy}: ${problem}`;
+    if (process.env.CI === 'true') throw new Error(why);
+    process.stderr.write(`pwsh: ${why}; the remoting tests will fail\n`);
+  }
+  return copy;
+}
+
+// Why another account could not start `path` through sshd, or null when it can.
+function unusableByOthers(path: string): string | null {
+  if (/\s/.test(path)) return 'the path has white space, which sshd_config cannot hold; set TMPDIR to a path without spaces (e.g. /tmp)';
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o777;
+    if ((mode & 0o001) === 0) return `${dir} is not searchable by other users (mode ${mode.toString(8)}); set TMPDIR to a directory they can traverse (e.g. /tmp)`;
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 // What a synchronous PowerShell run printed.

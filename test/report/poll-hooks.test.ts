@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { silentLog } from '../../src/log.js';
 import { catchUpAfterWrite } from '../../src/report/poll-hooks.js';
 import { runCli } from '../helpers/cli.js';
 
-const REPO = new URL('../../../', import.meta.url).pathname;
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('poll hooks', () => {
   let dir: string;
