@@ -26,7 +26,7 @@ export async function alertsTest(
 ): Promise<number> {
   const smtp = config.smtp;
   if (smtp === null) {
-    io.err('fleetpoll: smtp is not configured: add an "smtp" section to fleetpoll.config.json (or set FLEETPOLL_SMTP_HOST, _FROM and _TO); see "Alerts" in the README\n');
+    io.err('fleetpoll: smtp is not configured: add an "smtp" section to fleetpoll.config.json (or set FLEETPOLL_SMTP_HOST, _FROM and _TO); see docs/alerts.md\n');
     return ALERTS_EXIT.notConfigured;
   }
   const to = options.to !== undefined && options.to.length > 0 ? options.to : (config.alerts.to ?? smtp.to);

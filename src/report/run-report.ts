@@ -67,7 +67,7 @@ export async function runReport(request: ReportRequest): Promise<ReportOutcome> 
   const recipients = settings.to ?? config.smtp?.to ?? [];
   if (request.email) {
     const problems: string[] = [];
-    if (config.smtp === null) problems.push('--email needs the "smtp" settings (see "Alerts" and "Weekly report" in the README)');
+    if (config.smtp === null) problems.push('--email needs the "smtp" settings (see docs/alerts.md and docs/report.md)');
     else if (recipients.length === 0) problems.push('--email: no recipients (set report.to or smtp.to)');
     if (problems.length > 0) return { kind: 'invalid', problems };
   }
