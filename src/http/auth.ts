@@ -89,7 +89,8 @@ export function createAuthCheck(credentials: Credentials, log: Log): (request: F
     credentials.tokenSha256 !== null ? '"Authorization: Bearer <token>"' : null,
     credentials.users.size > 0 ? 'a user name and password (Basic)' : null,
   ].filter((x) => x !== null);
-  const refuse = (detail: string): ApiError => new ApiError(401, detail, { 'www-authenticate': challenges });
+  const challenge = challenges.length === 1 ? (challenges[0] ?? '') : challenges;
+  const refuse = (detail: string): ApiError => new ApiError(401, detail, { 'www-authenticate': challenge });
 
   const cacheKey = randomBytes(32);
   const verified = new Map<string, Buffer>();
