@@ -64,6 +64,8 @@ export function installErrorHandlers(app: FastifyInstance, log: Log): void {
       return sendError(reply, error.statusCode, error.detail);
     }
     if (error.validation !== undefined) return sendError(reply, 400, error.message);
+    // The history store's own refusal of a request (see HistoryReader): its message is the reason.
+    if (error.name === 'QueryError') return sendError(reply, 400, error.message);
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return sendError(reply, status, FRAMEWORK_DETAILS[error.code] ?? `the request was refused (${error.code ?? status})`);

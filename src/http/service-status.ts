@@ -1,6 +1,6 @@
 // What the running service tells the API about itself: readiness (for /readyz) and its state
 // (for /api/v1/status). The serve loop implements it; the HTTP side only reads it.
-import type { CycleSummary } from './history-reader.js';
+import type { CycleRow } from './history-reader.js';
 
 // Whether the service can answer queries yet, and why not.
 export type Readiness = { readonly ready: true } | { readonly ready: false; readonly reason: string };
@@ -14,7 +14,7 @@ export interface StatusSnapshot {
   readonly cycleRunning: boolean;
   readonly nextCycleAtSec: number | null;
   /** The last finished cycle; null before the first one ends. */
-  readonly lastCycle: CycleSummary | null;
+  readonly lastCycle: CycleRow | null;
   /** Cycles skipped because the previous one overran. */
   readonly skippedCycles: number;
   /** Hosts in the inventory now running. */

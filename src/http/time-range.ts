@@ -4,11 +4,8 @@ import { ApiError } from './errors.js';
 
 /** A range asks for at most this many points (as Prometheus does: 11,000). */
 export const MAX_POINTS = 11_000;
-/** Without a step, a range is cut into about this many points (a chart's pixel width). */
-export const DEFAULT_POINTS = 1_000;
 /** Ranges default to the last day. */
 export const DEFAULT_RANGE_SEC = 24 * 3600;
-const MIN_DEFAULT_STEP_SEC = 60;
 const MAX_STEP_SEC = 31 * 24 * 3600;
 
 // ISO 8601 as people type it: a date, optionally a time, optionally a zone (none = UTC, like fleetpoll's files).
@@ -53,9 +50,9 @@ export interface TimeRange {
   readonly toSec: number;
 }
 
-// A validated range cut into steps.
+// A validated range and its step; undefined = the store picks one (about 500 round steps).
 export interface SteppedRange extends TimeRange {
-  readonly stepSec: number;
+  readonly stepSec: number | undefined;
 }
 
 /** from/to with defaults (to = now, from = to - 24 h); throws a 400 when from is not before to. */
@@ -68,13 +65,11 @@ export function parseRange(query: { readonly from?: string; readonly to?: string
   return { fromSec, toSec };
 }
 
-/** A range and its step; without a step, one that gives about DEFAULT_POINTS points. Throws a 400 for too many points. */
+/** A range and its step (undefined when not given: the store's default); throws a 400 for too many points. */
 export function parseSteppedRange(query: { readonly from?: string; readonly to?: string; readonly step?: string }, nowSec: number): SteppedRange {
   const range = parseRange(query, nowSec);
   const spanSec = range.toSec - range.fromSec;
-  if (query.step === undefined) {
-    return { ...range, stepSec: Math.max(MIN_DEFAULT_STEP_SEC, Math.ceil(spanSec / DEFAULT_POINTS)) };
-  }
+  if (query.step === undefined) return { ...range, stepSec: undefined };
   const stepSec = parseStep(query.step);
   const points = Math.ceil(spanSec / stepSec);
   if (points > MAX_POINTS) {

@@ -2,16 +2,7 @@
 // The real history store is tested in test/history/; these let every route and error be driven exactly.
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../src/log.js';
-import type {
-  CycleSummary,
-  HistoryReader,
-  HostLatest,
-  ProcessSnapshot,
-  SeriesQuery,
-  SeriesResult,
-  UsersQuery,
-  UsersResult,
-} from '../../src/http/history-reader.js';
+import type { CycleRow, HistoryReader, LatestRow, ProcessSnapshot, Series, UserRange } from '../../src/http/history-reader.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import type { Readiness, ServiceStatus, StatusSnapshot } from '../../src/http/service-status.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from '../../src/http/settings.js';
@@ -19,107 +10,92 @@ import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from '../../src/http/setting
 /** "Now" in every route test: 2026-12-04T12:00:00Z. */
 export const NOW_SEC = Date.UTC(2026, 11, 4, 12, 0, 0) / 1000;
 
-const base: Omit<HostLatest, 'name'> = {
+const base: Omit<LatestRow, 'host'> = {
   address: '10.0.0.1',
   transport: 'ssh',
   tags: ['web'],
-  atSec: NOW_SEC - 60,
+  at: NOW_SEC - 60,
   status: 'ok',
   phase: null,
   error: null,
   durationMs: 420,
-  lastOkAtSec: NOW_SEC - 60,
-  osPretty: 'Debian GNU/Linux 12',
+  hostname: 'web01.example.net',
+  os: 'Debian GNU/Linux 12',
   uptimeSec: 86400,
   cpuCores: 4,
   cpuPct: 12.5,
-  memPct: 40.1,
-  swapPct: 0,
   load1m: 0.5,
-  load5m: 0.4,
-  load15m: 0.3,
   memTotalKb: 8_000_000,
   memAvailableKb: 4_800_000,
-  fullestDisk: { mount: '/var', usedPct: 71.2 },
+  memPct: 40,
+  swapPct: 0,
 };
 
 /** The fleet the fake knows: one host ok, one down. */
-export const FAKE_HOSTS: readonly HostLatest[] = [
-  { ...base, name: 'web01' },
-  {
-    ...base,
-    name: 'db01',
-    tags: ['db'],
-    status: 'unreachable',
-    phase: 'connect',
-    error: 'connect ECONNREFUSED 10.0.0.2:22',
-    lastOkAtSec: NOW_SEC - 3600,
-    cpuPct: null,
-    memPct: null,
-  },
+export const FAKE_HOSTS: readonly LatestRow[] = [
+  { ...base, host: 'web01' },
+  { ...base, host: 'db01', tags: ['db'], status: 'unreachable', phase: 'connect', error: 'connect ECONNREFUSED 10.0.0.2:22', hostname: null, cpuPct: null, memPct: null },
 ];
 
-// An in-memory HistoryReader that records the queries it was asked.
+// The calls a FakeHistoryReader received, by method.
+export type FakeCall = { method: string; args: unknown[] };
+
+// An in-memory HistoryReader that records the calls it was asked.
 export class FakeHistoryReader implements HistoryReader {
-  readonly queries: unknown[] = [];
-  /** Set to make every call throw (a broken store). */
+  readonly calls: FakeCall[] = [];
+  /** Set to make every call throw (a broken store, or the store's own QueryError). */
   failWith: Error | null = null;
 
-  hostExists(name: string): boolean {
+  hasHost(host: string): boolean {
     this.fail();
-    return FAKE_HOSTS.some((h) => h.name === name);
+    return FAKE_HOSTS.some((h) => h.host === host);
   }
 
-  latest(): readonly HostLatest[] {
+  latest(): readonly LatestRow[] {
     this.fail();
     return FAKE_HOSTS;
   }
 
-  series(query: SeriesQuery): SeriesResult {
-    this.fail();
-    this.queries.push(query);
-    const timesSec = [query.fromSec, query.fromSec + query.stepSec];
+  series(host: string, metrics: readonly string[], from: number, to: number, stepSec?: number): Series | null {
+    this.record('series', host, metrics, from, to, stepSec);
+    if (!this.hasHost(host)) return null;
+    const step = stepSec ?? 300;
+    const gap = Object.fromEntries(metrics.map((m) => [m, null]));
     return {
-      host: query.host,
-      fromSec: query.fromSec,
-      toSec: query.toSec,
-      stepSec: query.stepSec,
-      source: query.stepSec >= 3600 ? 'hourly' : 'raw',
-      timesSec,
-      values: Object.fromEntries(query.metrics.map((m) => [m, [1.5, null]])),
-      failures: [{ atSec: timesSec[1] ?? 0, status: 'timeout', error: 'no answer in 30 s' }],
+      host,
+      from,
+      to,
+      stepSec: step,
+      source: step >= 3600 ? 'hourly' : 'raw',
+      metrics: metrics as Series['metrics'],
+      points: [
+        { t: from, polls: 1, ok: 1, status: 'ok', values: Object.fromEntries(metrics.map((m) => [m, { avg: 1.5, max: 2 }])) },
+        { t: from + step, polls: 1, ok: 0, status: 'timeout', values: gap },
+      ],
     };
   }
 
-  users(query: UsersQuery): UsersResult {
-    this.fail();
-    this.queries.push(query);
-    return {
-      ...query,
-      source: 'raw',
-      timesSec: [query.fromSec],
-      users: [{ user: 'postgres', cpuPct: [35.5], rssKb: [1_200_000] }],
-    };
+  users(host: string, from: number, to: number): readonly UserRange[] | null {
+    this.record('users', host, from, to);
+    if (!this.hasHost(host)) return null;
+    return [{ user: 'postgres', polls: 12, cpuPctAvg: 35.5, cpuPctMax: 80, rssKbAvg: 1_200_000, rssKbMax: 1_300_000 }];
   }
 
-  processesAt(query: { host: string; atSec: number }): ProcessSnapshot | null {
-    this.fail();
-    this.queries.push(query);
-    if (query.atSec < NOW_SEC - 7 * 86400) return null;
+  processes(host: string, at: number): ProcessSnapshot | null {
+    this.record('processes', host, at);
+    if (!this.hasHost(host) || at < NOW_SEC - 7 * 86400) return null;
     return {
-      host: query.host,
-      atSec: query.atSec - (query.atSec % 300),
+      at: at - (at % 300),
       status: 'ok',
       processes: [{ pid: 4242, user: 'www-data', cpuPct: 88.1, rssKb: 512_000, name: '<img src=x onerror=alert(1)>' }],
       sessions: [{ user: 'alice', terminal: 'pts/0', from: '192.0.2.7' }],
     };
   }
 
-  cycles(query: { fromSec: number; toSec: number; limit: number }): readonly CycleSummary[] {
-    this.fail();
-    this.queries.push(query);
-    const cycle: CycleSummary = {
-      startedAtSec: query.toSec - 300,
+  cycles(from: number, to: number): readonly CycleRow[] {
+    this.record('cycles', from, to);
+    const cycle: CycleRow = {
+      startedAt: to - 600,
       durationMs: 5120,
       hostsTotal: 2,
       hostsOk: 1,
@@ -129,7 +105,17 @@ export class FakeHistoryReader implements HistoryReader {
       latencyP95Ms: 900,
       reconnects: 0,
     };
-    return [cycle, { ...cycle, startedAtSec: query.toSec - 600 }].slice(0, query.limit);
+    return [cycle, { ...cycle, startedAt: to - 300 }];
+  }
+
+  /** The arguments of the last call of `method`. */
+  last(method: string): unknown[] | undefined {
+    return this.calls.filter((c) => c.method === method).at(-1)?.args;
+  }
+
+  private record(method: string, ...args: unknown[]): void {
+    this.fail();
+    this.calls.push({ method, args });
   }
 
   private fail(): void {

@@ -236,7 +236,7 @@ describe('real HTTPS on 127.0.0.1, driven by curl', () => {
     assert.match(base, /^https:\/\/127\.0\.0\.1:\d+$/);
     const res = await request('/api/v1/hosts', '-H', `Authorization: Bearer ${TOKEN}`);
     assert.equal(res.statusCode, 200);
-    assert.deepEqual((JSON.parse(res.body) as { hosts: { name: string }[] }).hosts.map((h) => h.name), ['web01', 'db01']);
+    assert.deepEqual((JSON.parse(res.body) as { hosts: { host: string }[] }).hosts.map((h) => h.host), ['web01', 'db01']);
   });
 
   it('no token or a wrong one: 401, WWW-Authenticate, nothing leaks', { skip: skip ?? false }, async () => {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
 import { SERIES_METRICS, type HistoryReader, type SeriesMetric } from '../history-reader.js';
-import { iso, parseSteppedRange, parseTime } from '../time-range.js';
+import { iso, parseRange, parseSteppedRange, parseTime } from '../time-range.js';
 import { getRoute } from './read-only.js';
 import { HOST_PARAMS, METRICS, query, STEP, TIME } from './schemas.js';
 
@@ -13,12 +13,9 @@ type HostParams = { name: string };
 
 /** Registers the host routes. */
 export function hostRoutes(app: FastifyInstance, reader: HistoryReader, nowSec: () => number): void {
-  const knownHost = async (name: string): Promise<string> => {
-    if (!(await reader.hostExists(name))) throw new ApiError(404, `no host named ${JSON.stringify(name)} in the history`);
-    return name;
-  };
+  const unknownHost = (name: string): ApiError => new ApiError(404, `no host named ${JSON.stringify(name)} in the history`);
 
-  getRoute(app, '/api/v1/hosts', { querystring: query({}) }, async () => ({ hosts: await reader.latest() }));
+  getRoute(app, '/api/v1/hosts', { querystring: query({}) }, async () => ({ hosts: reader.latest() }));
 
   getRoute<{ Params: HostParams; Querystring: { metrics?: string; from?: string; to?: string; step?: string } }>(
     app,
@@ -26,20 +23,22 @@ export function hostRoutes(app: FastifyInstance, reader: HistoryReader, nowSec: 
     { params: HOST_PARAMS, querystring: query({ metrics: METRICS, from: TIME, to: TIME, step: STEP }) },
     async (request) => {
       const metrics = parseMetrics(request.query.metrics);
-      const range = parseSteppedRange(request.query, nowSec());
-      const host = await knownHost(request.params.name);
-      return reader.series({ host, metrics, ...range });
+      const { fromSec, toSec, stepSec } = parseSteppedRange(request.query, nowSec());
+      const series = reader.series(request.params.name, metrics, fromSec, toSec, stepSec);
+      if (series === null) throw unknownHost(request.params.name);
+      return series;
     },
   );
 
-  getRoute<{ Params: HostParams; Querystring: { from?: string; to?: string; step?: string } }>(
+  getRoute<{ Params: HostParams; Querystring: { from?: string; to?: string } }>(
     app,
     '/api/v1/hosts/:name/users',
-    { params: HOST_PARAMS, querystring: query({ from: TIME, to: TIME, step: STEP }) },
+    { params: HOST_PARAMS, querystring: query({ from: TIME, to: TIME }) },
     async (request) => {
-      const range = parseSteppedRange(request.query, nowSec());
-      const host = await knownHost(request.params.name);
-      return reader.users({ host, ...range });
+      const { fromSec, toSec } = parseRange(request.query, nowSec());
+      const users = reader.users(request.params.name, fromSec, toSec);
+      if (users === null) throw unknownHost(request.params.name);
+      return { host: request.params.name, from: fromSec, to: toSec, users };
     },
   );
 
@@ -48,11 +47,12 @@ export function hostRoutes(app: FastifyInstance, reader: HistoryReader, nowSec: 
     '/api/v1/hosts/:name/processes',
     { params: HOST_PARAMS, querystring: query({ at: TIME }) },
     async (request) => {
-      const atSec = request.query.at === undefined ? nowSec() : parseTime(request.query.at, 'at');
-      const host = await knownHost(request.params.name);
-      const snapshot = await reader.processesAt({ host, atSec });
-      if (snapshot === null) throw new ApiError(404, `no poll of ${JSON.stringify(host)} is recorded at or before ${iso(atSec)}`);
-      return snapshot;
+      const host = request.params.name;
+      const at = request.query.at === undefined ? nowSec() : parseTime(request.query.at, 'at');
+      if (!reader.hasHost(host)) throw unknownHost(host);
+      const snapshot = reader.processes(host, at);
+      if (snapshot === null) throw new ApiError(404, `no poll of ${JSON.stringify(host)} is recorded (asked for the one nearest ${iso(at)})`);
+      return { host, ...snapshot };
     },
   );
 }

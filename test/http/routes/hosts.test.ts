@@ -14,7 +14,7 @@ describe('GET /api/v1/hosts (fake HistoryReader)', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     assert.equal(res.headers['cache-control'], 'no-store');
-    const body = res.json() as { hosts: { name: string; status: string; error: string | null }[] };
+    const body = res.json() as { hosts: { host: string; status: string; error: string | null }[] };
     assert.deepEqual(body.hosts, JSON.parse(JSON.stringify(FAKE_HOSTS)));
     assert.equal(body.hosts[1]?.status, 'unreachable');
   });
@@ -26,23 +26,22 @@ describe('GET /api/v1/hosts (fake HistoryReader)', () => {
 
 describe('GET /api/v1/hosts/:name/series (fake HistoryReader)', () => {
   it('passes the parsed range, step and metrics to the store (ISO and epoch times alike)', async () => {
-    const res = await get('/api/v1/hosts/web01/series?metrics=cpu_pct,load_1m,cpu_pct&from=2026-12-03T12:00:00Z&to=1796385600&step=5m');
+    const res = await get(`/api/v1/hosts/web01/series?metrics=cpu_pct,load_1m,cpu_pct&from=2026-12-03T12:00:00Z&to=${NOW_SEC}&step=5m`);
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(reader.queries.at(-1), { host: 'web01', metrics: ['cpu_pct', 'load_1m'], fromSec: NOW_SEC - 86400, toSec: NOW_SEC, stepSec: 300 });
-    const body = res.json() as { values: Record<string, unknown[]>; timesSec: number[]; failures: unknown[] };
-    assert.deepEqual(Object.keys(body.values), ['cpu_pct', 'load_1m']);
-    assert.deepEqual(body.values.cpu_pct, [1.5, null], 'a gap stays null');
-    assert.equal(body.failures.length, 1);
+    assert.deepEqual(reader.last('series'), ['web01', ['cpu_pct', 'load_1m'], NOW_SEC - 86400, NOW_SEC, 300]);
+    const body = res.json() as { metrics: string[]; points: { t: number; status: string; values: Record<string, unknown> }[] };
+    assert.deepEqual(body.metrics, ['cpu_pct', 'load_1m']);
+    assert.deepEqual(body.points[1], { t: NOW_SEC - 86400 + 300, polls: 1, ok: 0, status: 'timeout', values: { cpu_pct: null, load_1m: null } }, 'a failed poll is a gap with its status');
   });
 
-  it('defaults to the last 24 h, cpu and memory, about 1,000 points', async () => {
+  it('defaults to the last 24 h, cpu and memory, and the store\'s own step', async () => {
     assert.equal((await get('/api/v1/hosts/web01/series')).statusCode, 200);
-    assert.deepEqual(reader.queries.at(-1), { host: 'web01', metrics: ['cpu_pct', 'mem_pct'], fromSec: NOW_SEC - 86400, toSec: NOW_SEC, stepSec: 87 });
+    assert.deepEqual(reader.last('series'), ['web01', ['cpu_pct', 'mem_pct'], NOW_SEC - 86400, NOW_SEC, undefined]);
   });
 
   it('a time without a zone is UTC; an offset is applied', async () => {
     await get('/api/v1/hosts/web01/series?from=2026-12-04 10:00&to=2026-12-04T13:00:00%2B02:00');
-    assert.deepEqual(reader.queries.at(-1), { host: 'web01', metrics: ['cpu_pct', 'mem_pct'], fromSec: NOW_SEC - 7200, toSec: NOW_SEC - 3600, stepSec: 60 });
+    assert.deepEqual(reader.last('series'), ['web01', ['cpu_pct', 'mem_pct'], NOW_SEC - 7200, NOW_SEC - 3600, undefined]);
   });
 
   it('404 for a host the history does not know', async () => {
@@ -64,44 +63,59 @@ describe('GET /api/v1/hosts/:name/series (fake HistoryReader)', () => {
   ];
   for (const [query, detail] of bad) {
     it(`400 with the reason for ${query}`, async () => {
+      const before = reader.calls.length;
       assertApiError(await get(`/api/v1/hosts/web01/series${query.replaceAll(' ', '%20')}`), 400, 'bad_request', detail);
+      assert.equal(reader.calls.length, before, 'the store is not asked');
     });
   }
 
   it('400 for a name servers.csv could not hold, before the store is asked', async () => {
     assertApiError(await get('/api/v1/hosts/web%2001/series'), 400, 'bad_request', /^path parameter "name" must be a server name as in servers\.csv .* \(got "web 01"\)$/);
   });
+
+  it('a refusal by the store itself (QueryError) is a 400 with its reason', async () => {
+    reader.failWith = Object.assign(new Error('the range holds more than 20000 steps of 60 s: ask for a larger step'), { name: 'QueryError' });
+    try {
+      assertApiError(await get('/api/v1/hosts/web01/series'), 400, 'bad_request', 'the range holds more than 20000 steps of 60 s: ask for a larger step');
+    } finally {
+      reader.failWith = null;
+    }
+  });
 });
 
 describe('GET /api/v1/hosts/:name/users (fake HistoryReader)', () => {
-  it('passes the range and returns per-user series', async () => {
-    const res = await get('/api/v1/hosts/db01/users?from=1764763200&to=1764849600&step=1h');
+  it('passes the range and returns each user\'s totals', async () => {
+    const res = await get(`/api/v1/hosts/db01/users?from=${NOW_SEC - 3600}&to=${NOW_SEC}`);
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(reader.queries.at(-1), { host: 'db01', fromSec: 1764763200, toSec: 1764849600, stepSec: 3600 });
-    assert.equal((res.json() as { users: { user: string }[] }).users[0]?.user, 'postgres');
+    assert.deepEqual(reader.last('users'), ['db01', NOW_SEC - 3600, NOW_SEC]);
+    const body = res.json() as { host: string; from: number; to: number; users: { user: string }[] };
+    assert.deepEqual([body.host, body.from, body.to, body.users[0]?.user], ['db01', NOW_SEC - 3600, NOW_SEC, 'postgres']);
   });
 
   it('400 for a bad range, 404 for an unknown host', async () => {
-    assertApiError(await get('/api/v1/hosts/db01/users?from=1764849600&to=1764763200'), 400, 'bad_request', /^the range is empty/);
+    assertApiError(await get(`/api/v1/hosts/db01/users?from=${NOW_SEC}&to=${NOW_SEC - 1}`), 400, 'bad_request', /^the range is empty/);
     assertApiError(await get('/api/v1/hosts/db02/users'), 404, 'not_found', 'no host named "db02" in the history');
+    assertApiError(await get('/api/v1/hosts/db01/users?step=1h'), 400, 'bad_request', 'unknown query parameter "step"');
   });
 });
 
 describe('GET /api/v1/hosts/:name/processes (fake HistoryReader)', () => {
-  it('returns the poll at or before `at` (default now), host text as data', async () => {
+  it('returns the poll nearest `at` (default now), host text as data', async () => {
     const res = await get('/api/v1/hosts/web01/processes?at=2026-12-04T11:58:20Z');
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(reader.queries.at(-1), { host: 'web01', atSec: NOW_SEC - 100 });
-    const body = res.json() as { atSec: number; processes: { name: string }[] };
-    assert.equal(body.atSec, NOW_SEC - 300);
+    assert.deepEqual(reader.last('processes'), ['web01', NOW_SEC - 100]);
+    const body = res.json() as { host: string; at: number; processes: { name: string }[]; sessions: { user: string }[] };
+    assert.equal(body.host, 'web01');
+    assert.equal(body.at, NOW_SEC - 300);
     assert.equal(body.processes[0]?.name, '<img src=x onerror=alert(1)>');
+    assert.equal(body.sessions[0]?.user, 'alice');
     await get('/api/v1/hosts/web01/processes');
-    assert.deepEqual(reader.queries.at(-1), { host: 'web01', atSec: NOW_SEC });
+    assert.deepEqual(reader.last('processes'), ['web01', NOW_SEC]);
   });
 
-  it('404 when nothing is recorded then, 404 for an unknown host, 400 for a bad time', async () => {
-    assertApiError(await get('/api/v1/hosts/web01/processes?at=2020-01-01'), 404, 'not_found', 'no poll of "web01" is recorded at or before 2020-01-01T00:00:00Z');
-    assertApiError(await get('/api/v1/hosts/nosuch/processes'), 404, 'not_found', /no host named "nosuch"/);
+  it('404 when nothing is recorded, 404 for an unknown host, 400 for a bad time', async () => {
+    assertApiError(await get('/api/v1/hosts/web01/processes?at=2020-01-01'), 404, 'not_found', 'no poll of "web01" is recorded (asked for the one nearest 2020-01-01T00:00:00Z)');
+    assertApiError(await get('/api/v1/hosts/nosuch/processes'), 404, 'not_found', 'no host named "nosuch" in the history');
     assertApiError(await get('/api/v1/hosts/web01/processes?at=noon'), 400, 'bad_request', /^query parameter "at" must be an ISO 8601 time/);
   });
 });
