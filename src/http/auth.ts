@@ -36,7 +36,9 @@ export function loadCredentials(settings: HttpSettings, env: NodeJS.ProcessEnv):
     const value = env[settings.tokenEnv];
     if (value !== undefined && value.trim() !== '') {
       token = value.trim();
-      if (token.length < MIN_TOKEN_LENGTH) {
+      if (/\s/.test(token)) {
+        problems.push(`environment variable ${settings.tokenEnv}: the access token must be one word, without spaces (e.g. openssl rand -hex 32)`);
+      } else if (token.length < MIN_TOKEN_LENGTH) {
         problems.push(`environment variable ${settings.tokenEnv}: the access token must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`);
       }
     }

@@ -84,6 +84,9 @@ describe('access token', () => {
     assert.deepEqual(startProblems(() => fakeServer({}, { FLEETPOLL_HTTP_TOKEN: 'short' })), [
       'environment variable FLEETPOLL_HTTP_TOKEN: the access token must be at least 16 characters (e.g. openssl rand -hex 32)',
     ]);
+    assert.deepEqual(startProblems(() => fakeServer({}, { FLEETPOLL_HTTP_TOKEN: 'two words but long enough' })), [
+      'environment variable FLEETPOLL_HTTP_TOKEN: the access token must be one word, without spaces (e.g. openssl rand -hex 32)',
+    ]);
   });
 });
 
