@@ -220,6 +220,11 @@ const COMMANDS = {
         .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
         .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
   },
+  http: {
+    positional: '<action>',
+    describe: 'the HTTP service: "hash-password" reads a password and prints its hash for http.users',
+    builder: (y: Argv) => y.positional('action', { choices: ['hash-password'], describe: 'hash-password: type the password (or pipe it on stdin)' }),
+  },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
     // Its options are declared in report/command.ts, loaded by `fleetpoll report` only (main): a poll
@@ -248,7 +253,8 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]')
       .command(['poll', '$0'], COMMANDS.poll.describe, COMMANDS.poll.builder)
       .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
-      .command('report', COMMANDS.report.describe, COMMANDS.report.builder);
+      .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
+      .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder);
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
@@ -273,6 +279,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'alerts': {
       const { alertsCommand } = await import('./alerts/commands.js');
       return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
+    }
+    case 'http': {
+      const { hashPasswordCommand } = await import('./http/hash-password-command.js');
+      return hashPasswordCommand({ stdin: process.stdin, ...streams });
     }
     case 'report': {
       const { reportCommand } = await import('./report/command.js');

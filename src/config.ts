@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
 import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
@@ -59,6 +60,8 @@ export interface Config {
   readonly alerts: AlertSettings;
   /** The weekly report and the rotation of the history files. */
   readonly report: ReportSettings;
+  /** Where `fleetpoll serve` listens and who may ask (checked for exposure when the server starts). */
+  readonly http: HttpSettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -120,8 +123,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report']);
+// Sections owned by later stages (alerts, report, http); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http']);
 
 type Raw = { value: unknown; source: string };
 
@@ -260,6 +263,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     smtp: parseSmtpSettings(settingsFile?.sections.smtp, settingsFile, env, problems, { fileBase, cwd }),
     alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
+    http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);
