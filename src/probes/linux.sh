@@ -509,15 +509,15 @@ function add(   id, k, d, t, j, c) {
 		if (d > cpud || (d == cpud && rss >= cpur)) {
 			keep("cpu", n, cpubest)
 			if (cpubest["n"] >= topn) {
-				cpud = D[cpubest[topn]]
-				cpur = R[cpubest[topn]]
+				cpud = D[cpubest[1]]
+				cpur = R[cpubest[1]]
 			}
 		}
 		if (rss > memr || (rss == memr && d >= memd)) {
 			keep("mem", n, membest)
 			if (membest["n"] >= topn) {
-				memr = R[membest[topn]]
-				memd = D[membest[topn]]
+				memr = R[membest[1]]
+				memd = D[membest[1]]
 			}
 		}
 	}
@@ -532,17 +532,46 @@ function before(by, i, j) {
 	if (D[i] != D[j]) return D[i] > D[j]
 	return P[i] + 0 < P[j] + 0
 }
-# Keeps process i in best, the first topn processes in the `by` order, sorted; best["n"]
-# is how many it holds.
-function keep(by, i, best,   j) {
-	if (best["n"] < topn) j = ++best["n"]
-	else if (before(by, i, best[topn])) j = topn
-	else return
-	while (j > 1 && before(by, i, best[j - 1])) {
-		best[j] = best[j - 1]
-		j--
+# Keeps process i in best if it is among the first topn in the `by` order: best is a heap
+# of process indexes with the one that sorts last at its root (the one to turn away
+# next); best["n"] is how many it holds. O(log topn) for each process let in.
+function keep(by, i, best,   m, c, p) {
+	m = best["n"]
+	if (m < topn) {
+		c = ++best["n"]
+		while (c > 1 && before(by, best[p = int(c / 2)], i)) {
+			best[c] = best[p]
+			c = p
+		}
+		best[c] = i
+		return
 	}
-	best[j] = i
+	if (!before(by, i, best[1])) return
+	sink(by, i, best, m)
+}
+# Puts i at the root of the heap best[1..m] and moves it down to its place.
+function sink(by, i, best, m,   c, p) {
+	c = 1
+	while ((p = 2 * c) <= m) {
+		if (p < m && before(by, best[p], best[p + 1])) p++
+		if (!before(by, i, best[p])) break
+		best[c] = best[p]
+		c = p
+	}
+	best[c] = i
+}
+# Appends the processes of the heap best to order[], first in the `by` order first,
+# skipping those listed already.
+function list(by, best,   m, k, sorted) {
+	for (m = best["n"]; m >= 1; m--) {
+		sorted[m] = best[1]
+		sink(by, best[m], best, m - 1)
+	}
+	for (k = 1; k <= best["n"]; k++) {
+		if (sorted[k] in listed) continue
+		listed[sorted[k]] = 1
+		order[++shown] = sorted[k]
+	}
 }
 END {
 	add()
@@ -554,11 +583,8 @@ END {
 		printf "cpu\t%d\t%.1f\n", ncpu, busy
 	}
 
-	for (k = 1; k <= cpubest["n"]; k++) {
-		listed[cpubest[k]] = 1
-		order[++shown] = cpubest[k]
-	}
-	for (k = 1; k <= membest["n"]; k++) if (!(membest[k] in listed)) order[++shown] = membest[k]
+	list("cpu", cpubest)
+	list("mem", membest)
 
 	# comm is cut at 15 bytes; argv[0] usually has the whole name. Only listed processes
 	# are looked up, by one grep: argv[0] ends at the first NUL of cmdline, newlines in
