@@ -288,8 +288,8 @@ END {
 # passes on the records of the sections below, and works out CPU, processes and users
 # from the two readings. All arrive on its stdin as one stream, cut into parts by marker
 # lines longer than a comm (15 bytes), so a process name can never fake a marker. The
-# pid files go through grep, not awk's getline: mawk and BusyBox-less awks abort on a read
-# error, which a process that ends between open and read causes.
+# pid files go through grep, not awk's getline: mawk and the one-true-awk abort on a read
+# error, and a process that ends between open and read causes one (ESRCH).
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
 	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
@@ -309,8 +309,8 @@ END {
 	trap - HUP INT TERM PIPE
 	printf '==fleetpoll:stat2==\n'
 	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
-	# Name (escaped: whole lines), real uid and resident memory of each process; grep
-	# stops at the third match of a file, so it reads about half of each.
+	# Name (escaped: whole lines), real uid and resident memory of each process. Name is
+	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
 	printf '==fleetpoll:status==\n'
 	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" '
