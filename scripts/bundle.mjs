@@ -122,7 +122,9 @@ const { outputFiles } = await build({
   // Node 20 has the regexp v flag; rewritten as `new RegExp(...)` (esbuild's default for node20),
   // string-width's emoji pattern was parsed again on every start, ~14 ms, instead of coming from the code cache.
   supported: { 'regexp-set-notation': true },
-  external: ['cpu-features'],
+  // better-sqlite3 finds its native addon from its own package directory (the `bindings` lookup), so it stays
+  // an ordinary require, like cpu-features.
+  external: ['cpu-features', 'better-sqlite3'],
   // Modules find the probe scripts (and yargs its own files) relative to import.meta.url, which a
   // CommonJS bundle lacks: it becomes the bundle's own URL, and the scripts are copied next to it.
   define: { 'import.meta.url': 'importMetaUrl' },

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
+import { parseHistorySettings, type HistorySettings } from './history/settings.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
@@ -60,6 +61,8 @@ export interface Config {
   readonly alerts: AlertSettings;
   /** The weekly report and the rotation of the history files. */
   readonly report: ReportSettings;
+  /** The SQLite history store `poll` records into. */
+  readonly history: HistorySettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -120,7 +123,7 @@ const FIELDS: readonly Field[] = [
 ];
 
 // Sections owned by later stages (alerts, report); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report']);
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'history']);
 
 type Raw = { value: unknown; source: string };
 
@@ -257,6 +260,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     smtp: parseSmtpSettings(settingsFile?.sections.smtp, settingsFile, env, problems, { fileBase, cwd }),
     alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
+    history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);
