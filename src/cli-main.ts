@@ -9,6 +9,7 @@ import { defaultUser, type InventoryIssue } from './inventory.js';
 import { openRunLog } from './log.js';
 import type { PollResult, PollStatus } from './model.js';
 import { reportCommand, reportOptions, type ReportArgs } from './report/command.js';
+import { historyOptions, type HistoryArgs } from './history/options.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
@@ -204,6 +205,11 @@ const COMMANDS = {
         .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
         .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
   },
+  history: {
+    positional: '<action>',
+    describe: 'the history store (history.sqlite): "import" back-fills it from the CSV files, "stats" says what it holds',
+    builder: (y: Argv) => historyOptions(y),
+  },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
     builder: (y: Argv) => reportOptions(y),
@@ -230,7 +236,8 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]')
       .command(['poll', '$0'], COMMANDS.poll.describe, COMMANDS.poll.builder)
       .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
-      .command('report', COMMANDS.report.describe, COMMANDS.report.builder);
+      .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
+      .command(`history ${COMMANDS.history.positional}`, COMMANDS.history.describe, COMMANDS.history.builder);
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
@@ -257,6 +264,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'report':
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    case 'history': {
+      const { historyCommand } = await import('./history/command.js');
+      return historyCommand(args as unknown as HistoryArgs, process.env, process.cwd(), streams);
+    }
     default:
       return pollCommand(args as unknown as PollArgs);
   }

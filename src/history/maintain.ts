@@ -12,7 +12,7 @@ export interface Retention {
 // Bounds of one step. A store far behind (after an import, or a long stop) catches up over several cycles.
 export const STEP_LIMITS = {
   /** Completed hours rolled up per step. */
-  hours: 6,
+  hours: 2,
   /** Hosts pruned per step, at least; more on a large fleet so each host is visited about every 12 steps (an hour at 5 min). */
   minHostsPruned: 50,
   stepsPerRound: 12,

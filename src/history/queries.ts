@@ -3,6 +3,9 @@
 // sample of every host, per-user totals, the processes and sessions of the poll nearest a time, the cycles.
 // Every statement is fixed text prepared once; input only ever arrives as bound parameters.
 import type Database from 'better-sqlite3';
+import type { Proc, Session } from '../model.js';
+import { byCpu } from '../process-rank.js';
+import { decodeProcesses, decodeSessions } from './details.js';
 import { Maintenance } from './maintain.js';
 
 // The metrics a series can show, each with its avg and max per bucket.
@@ -75,8 +78,9 @@ export interface UserRange {
 export interface ProcessSnapshot {
   readonly at: number;
   readonly status: string;
-  readonly processes: readonly { pid: number; user: string; cpuPct: number; rssKb: number; name: string }[];
-  readonly sessions: readonly { user: string; terminal: string; from: string }[];
+  /** Busiest first. */
+  readonly processes: readonly Proc[];
+  readonly sessions: readonly Session[];
 }
 
 // One recorded cycle.
@@ -98,17 +102,24 @@ const DEFAULT_POINTS = 500;
 const MAX_POINTS = 20_000;
 const NICE_STEPS = [300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 7 * 86_400];
 
-const METRIC_VALUES = `s.cpu_pct AS cpu_pct,
-  CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END AS mem_pct,
-  CASE WHEN s.swap_total_kb > 0 THEN (s.swap_total_kb - s.swap_free_kb) * 100.0 / s.swap_total_kb END AS swap_pct,
-  s.load_1m AS load_1m, s.load_5m AS load_5m, s.load_15m AS load_15m, s.mem_total_kb - s.mem_available_kb AS mem_used_kb`;
-// Column k*2 (avg) and k*2+1 (max) of a bucket row are SERIES_METRICS[k]; both statements return rows in that shape.
-const RAW_BUCKETS = `SELECT at / ? * ? AS t, count(*) AS polls, sum(status = 'ok') AS ok, max(CASE WHEN status <> 'ok' THEN status END) AS failure,
-  ${SERIES_METRICS.map((m) => `avg(${m}), max(${m})`).join(', ')}
-  FROM (SELECT s.at AS at, s.status AS status, ${METRIC_VALUES} FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?)
-  GROUP BY t ORDER BY t`;
-const HOURLY_ROWS = `SELECT hour AS t, polls, ok, last_failure AS failure, ${SERIES_METRICS.map((m) => `${m}_avg, ${m}_max`).join(', ')}
-  FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ? ORDER BY hour`;
+// What each metric is, over a sample row `s`; NULL for a failed poll or a missing reading.
+const METRIC_SQL: Readonly<Record<SeriesMetric, string>> = {
+  cpu_pct: 's.cpu_pct',
+  mem_pct: 'CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END',
+  swap_pct: 'CASE WHEN s.swap_total_kb > 0 THEN (s.swap_total_kb - s.swap_free_kb) * 100.0 / s.swap_total_kb END',
+  load_1m: 's.load_1m',
+  load_5m: 's.load_5m',
+  load_15m: 's.load_15m',
+  mem_used_kb: 's.mem_total_kb - s.mem_available_kb',
+};
+// Bucketed in SQL, one fixed statement per metric (only the asked-for metrics run; rows reach JS already
+// reduced to one per bucket, which is where the time goes): (t, polls, ok, failure) and (t, weight, avg, max).
+const RAW_STATUS = `SELECT at / ? * ? AS t, count(*), sum(status = 'ok'), max(CASE WHEN status <> 'ok' THEN status END)
+  FROM samples WHERE host_id = ? AND at >= ? AND at < ? GROUP BY t`;
+const rawMetric = (m: SeriesMetric): string => `SELECT t, count(v), avg(v), max(v)
+  FROM (SELECT s.at / ? * ? AS t, ${METRIC_SQL[m]} AS v FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?) GROUP BY t`;
+const HOURLY_STATUS = 'SELECT hour, polls, ok, last_failure FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?';
+const hourlyMetric = (m: SeriesMetric): string => `SELECT hour, ok, ${m}_avg, ${m}_max FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ? AND ${m}_avg IS NOT NULL`;
 
 /** The default step for a range: a round step giving about DEFAULT_POINTS points. */
 export function defaultStep(from: number, to: number): number {
@@ -125,8 +136,10 @@ export class HistoryQueries {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
-      rawBuckets: p(RAW_BUCKETS).raw(),
-      hourlyRows: p(HOURLY_ROWS).raw(),
+      rawStatus: p(RAW_STATUS).raw(),
+      hourlyStatus: p(HOURLY_STATUS).raw(),
+      rawMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(rawMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
+      hourlyMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(hourlyMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
       latest: p(`SELECT h.name, h.address, h.transport, h.tags, s.at, s.status, s.phase, s.error, s.duration_ms, s.hostname,
           coalesce(nullif(s.os_pretty, ''), s.os_family), s.uptime_s, s.cpu_cores, s.cpu_pct, s.load_1m, s.mem_total_kb, s.mem_available_kb,
           CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END,
@@ -138,8 +151,8 @@ export class HistoryQueries {
         WHERE host_id = ? AND hour >= ? AND hour < ? GROUP BY user`).raw(),
       sampleAtOrBefore: p('SELECT at, status FROM samples WHERE host_id = ? AND at <= ? ORDER BY at DESC LIMIT 1'),
       sampleAfter: p('SELECT at, status FROM samples WHERE host_id = ? AND at > ? ORDER BY at LIMIT 1'),
-      processes: p('SELECT pid, user, cpu_pct AS cpuPct, rss_kb AS rssKb, name FROM processes WHERE host_id = ? AND at = ? ORDER BY cpu_pct DESC, rss_kb DESC'),
-      sessions: p('SELECT user, terminal, from_addr AS "from" FROM sessions WHERE host_id = ? AND at = ? ORDER BY seq'),
+      processes: p('SELECT list FROM processes WHERE host_id = ? AND at = ?').pluck(),
+      sessions: p('SELECT list FROM sessions WHERE host_id = ? AND at = ?').pluck(),
       cycles: p(`SELECT started_at AS startedAt, duration_ms AS durationMs, hosts_total AS hostsTotal, hosts_ok AS hostsOk, hosts_failed AS hostsFailed,
           coverage_pct AS coveragePct, latency_p50_ms AS latencyP50Ms, latency_p95_ms AS latencyP95Ms, reconnects
         FROM cycles WHERE started_at >= ? AND started_at < ? ORDER BY started_at`),
@@ -168,18 +181,24 @@ export class HistoryQueries {
     const hostId = this.s.hostId.get(host) as number | undefined;
     if (hostId === undefined) return null;
 
-    let rows: unknown[][];
+    const series = new Buckets(wanted, from, to, step);
+    const raw = (rawFrom: number, rawTo: number, rawStep: number): void => {
+      if (rawTo <= rawFrom) return;
+      series.addStatus(this.s.rawStatus.all(rawStep, rawStep, hostId, rawFrom, rawTo) as StatusRow[]);
+      wanted.forEach((m, j) => series.addMetric(j, this.s.rawMetric[m].all(rawStep, rawStep, hostId, rawFrom, rawTo) as MetricRow[]));
+    };
     if (!hourly) {
-      rows = this.s.rawBuckets.all(step, step, hostId, from, to) as unknown[][];
+      raw(from, to, step);
     } else {
       // Completed, rolled-up hours from the rollup; the rest (the current hour, a backlog) from raw samples, by hour.
       const split = Math.max(from, Math.min(to, this.maintenance.rolledUpTo() ?? from));
-      rows = [
-        ...(this.s.hourlyRows.all(hostId, from, split) as unknown[][]),
-        ...(this.s.rawBuckets.all(HOUR, HOUR, hostId, split, to) as unknown[][]),
-      ];
+      if (split > from) {
+        series.addStatus(this.s.hourlyStatus.all(hostId, from, split) as StatusRow[]);
+        wanted.forEach((m, j) => series.addMetric(j, this.s.hourlyMetric[m].all(hostId, from, split) as MetricRow[]));
+      }
+      raw(split, to, HOUR);
     }
-    return { host, from, to, stepSec: step, source: hourly ? 'hourly' : 'raw', metrics: wanted, points: buckets(rows, wanted, from, to, step) };
+    return { host, from, to, stepSec: step, source: hourly ? 'hourly' : 'raw', metrics: wanted, points: series.points() };
   }
 
   /** The latest sample of every host, by name; failed hosts keep their status, phase and error. */
@@ -248,8 +267,8 @@ export class HistoryQueries {
     return {
       at: nearest.at,
       status: nearest.status,
-      processes: this.s.processes.all(hostId, nearest.at) as ProcessSnapshot['processes'],
-      sessions: this.s.sessions.all(hostId, nearest.at) as ProcessSnapshot['sessions'],
+      processes: decodeProcesses(this.s.processes.get(hostId, nearest.at) as string | undefined).sort(byCpu),
+      sessions: decodeSessions(this.s.sessions.get(hostId, nearest.at) as string | undefined),
     };
   }
 
@@ -274,46 +293,79 @@ function checkMetrics(metrics: readonly string[]): SeriesMetric[] {
   return [...new Set(metrics)] as SeriesMetric[];
 }
 
-// Bucket rows (t, polls, ok, failure, avg0, max0, avg1, max1, ...) -> one point per step of [from, to), gaps included.
-// Rows finer than the step (hours into a day) are merged: avg weighted by successful polls, max of max.
-function buckets(rows: readonly unknown[][], metrics: readonly SeriesMetric[], from: number, to: number, step: number): SeriesPoint[] {
-  const index = metrics.map((m) => SERIES_METRICS.indexOf(m));
-  const first = Math.floor(from / step) * step;
-  const count = Math.ceil((to - first) / step);
-  const acc = Array.from({ length: count }, (_, i) => ({
-    t: first + i * step,
-    polls: 0,
-    ok: 0,
-    failure: null as string | null,
-    sums: new Float64Array(metrics.length),
-    weights: new Float64Array(metrics.length),
-    max: new Float64Array(metrics.length).fill(-Infinity),
-  }));
-  for (const row of rows) {
-    const b = acc[Math.floor(((row[0] as number) - first) / step)];
-    if (b === undefined) continue;
-    const ok = row[2] as number;
-    b.polls += row[1] as number;
-    b.ok += ok;
-    if (row[3] !== null) b.failure = row[3] as string;
-    index.forEach((k, j) => {
-      const avg = row[4 + k * 2] as number | null;
-      const max = row[5 + k * 2] as number | null;
-      if (avg === null || max === null) return;
-      const weight = Math.max(ok, 1);
-      (b.sums[j] as number) += avg * weight;
-      (b.weights[j] as number) += weight;
-      if (max > (b.max[j] as number)) b.max[j] = max;
-    });
+// (t, polls, ok, failure) and (t, weight, avg, max) rows of buckets finer than or equal to the step.
+type StatusRow = [number, number, number, string | null];
+type MetricRow = [number, number, number | null, number | null];
+
+// One point per step of [from, to), gaps included; finer rows (hours into a day) merge: polls add up, the
+// average is weighted by the polls that gave a value, the max is the max of the maxima.
+class Buckets {
+  private readonly first: number;
+  private readonly polls: Float64Array;
+  private readonly ok: Float64Array;
+  private readonly failure: (string | null)[];
+  private readonly sums: Float64Array[];
+  private readonly weights: Float64Array[];
+  private readonly maxima: Float64Array[];
+
+  constructor(
+    private readonly metrics: readonly SeriesMetric[],
+    from: number,
+    to: number,
+    private readonly step: number,
+  ) {
+    this.first = Math.floor(from / step) * step;
+    const count = Math.ceil((to - this.first) / step);
+    this.polls = new Float64Array(count);
+    this.ok = new Float64Array(count);
+    this.failure = new Array<string | null>(count).fill(null);
+    this.sums = metrics.map(() => new Float64Array(count));
+    this.weights = metrics.map(() => new Float64Array(count));
+    this.maxima = metrics.map(() => new Float64Array(count).fill(-Infinity));
   }
-  return acc.map((b) => {
-    const values: Record<string, { avg: number; max: number } | null> = {};
-    metrics.forEach((m, j) => {
-      const w = b.weights[j] as number;
-      values[m] = w > 0 ? { avg: (b.sums[j] as number) / w, max: b.max[j] as number } : null;
-    });
-    return { t: b.t, polls: b.polls, ok: b.ok, status: b.polls === 0 ? null : b.ok > 0 ? 'ok' : b.failure, values };
-  });
+
+  private index(t: number): number {
+    const i = Math.floor((t - this.first) / this.step);
+    return i >= 0 && i < this.polls.length ? i : -1;
+  }
+
+  addStatus(rows: readonly StatusRow[]): void {
+    for (const [t, polls, ok, failure] of rows) {
+      const i = this.index(t);
+      if (i < 0) continue;
+      this.polls[i] = (this.polls[i] as number) + polls;
+      this.ok[i] = (this.ok[i] as number) + ok;
+      if (failure !== null) this.failure[i] = failure;
+    }
+  }
+
+  addMetric(j: number, rows: readonly MetricRow[]): void {
+    const sums = this.sums[j] as Float64Array;
+    const weights = this.weights[j] as Float64Array;
+    const maxima = this.maxima[j] as Float64Array;
+    for (const [t, weight, avg, max] of rows) {
+      const i = this.index(t);
+      if (i < 0 || avg === null || max === null || weight <= 0) continue;
+      sums[i] = (sums[i] as number) + avg * weight;
+      weights[i] = (weights[i] as number) + weight;
+      if (max > (maxima[i] as number)) maxima[i] = max;
+    }
+  }
+
+  points(): SeriesPoint[] {
+    const out: SeriesPoint[] = [];
+    for (let i = 0; i < this.polls.length; i += 1) {
+      const values: Record<string, { avg: number; max: number } | null> = {};
+      this.metrics.forEach((m, j) => {
+        const w = (this.weights[j] as Float64Array)[i] as number;
+        values[m] = w > 0 ? { avg: ((this.sums[j] as Float64Array)[i] as number) / w, max: (this.maxima[j] as Float64Array)[i] as number } : null;
+      });
+      const polls = this.polls[i] as number;
+      const ok = this.ok[i] as number;
+      out.push({ t: this.first + i * this.step, polls, ok, status: polls === 0 ? null : ok > 0 ? 'ok' : this.failure[i] ?? null, values });
+    }
+    return out;
+  }
 }
 
 function parseTags(text: string): string[] {

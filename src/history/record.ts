@@ -2,6 +2,7 @@
 // phase) and its disks, per-user totals, top processes and sessions, in one transaction of prepared statements.
 import type Database from 'better-sqlite3';
 import type { PollResult } from '../model.js';
+import { encodeProcesses, encodeSessions } from './details.js';
 
 // The cycle being recorded: what run-poll (or serve) knows besides the results.
 export interface CycleInfo {
@@ -60,8 +61,8 @@ export class Recorder {
     );
     this.insertDisk = db.prepare('INSERT OR IGNORE INTO disks (host_id, at, mount, fs_type, total_kb, used_kb, available_kb) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.insertUser = db.prepare('INSERT OR IGNORE INTO users (host_id, at, user, cpu_pct, rss_kb, process_count) VALUES (?, ?, ?, ?, ?, ?)');
-    this.insertProcess = db.prepare('INSERT OR IGNORE INTO processes (host_id, at, pid, user, cpu_pct, rss_kb, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.insertSession = db.prepare('INSERT OR IGNORE INTO sessions (host_id, at, seq, user, terminal, from_addr) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertProcess = db.prepare('INSERT OR IGNORE INTO processes (host_id, at, list) VALUES (?, ?, ?)');
+    this.insertSession = db.prepare('INSERT OR IGNORE INTO sessions (host_id, at, list) VALUES (?, ?, ?)');
     this.recordAll = db.transaction((results: readonly PollResult[], cycle: CycleInfo) => this.write(results, cycle));
   }
 
@@ -96,8 +97,8 @@ export class Recorder {
       samples += 1;
       for (const d of s.disks) this.insertDisk.run(hostId, at, d.mount, d.fsType, d.totalKb, d.usedKb, d.availableKb);
       for (const u of s.users) this.insertUser.run(hostId, at, u.user, u.cpuPct, u.rssKb, u.processCount);
-      for (const p of s.procs) this.insertProcess.run(hostId, at, p.pid, p.user, p.cpuPct, p.rssKb, p.name);
-      s.sessions.forEach((x, seq) => this.insertSession.run(hostId, at, seq, x.user, x.terminal, x.from));
+      if (s.procs.length > 0) this.insertProcess.run(hostId, at, encodeProcesses(s.procs));
+      if (s.sessions.length > 0) this.insertSession.run(hostId, at, encodeSessions(s.sessions));
     }
     durations.sort((a, b) => a - b);
     const total = results.length;

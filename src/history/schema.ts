@@ -2,6 +2,9 @@
 // user_version i to i + 1. A released migration is never edited; a change is a new one at the end.
 // Times are integer epoch seconds UTC; sizes in kB as the probe reports them; percentages as given.
 // Samples and their details are clustered by (host_id, at), so one host's range is one B-tree walk.
+// A poll's top processes and its sessions are one row each (a JSON array of arrays): they are only ever
+// read back whole for one poll, and a row per process was two thirds of a cycle's inserts (bench/history.ts).
+// Those two are rowid tables: their rows are large, and a WITHOUT ROWID table stores large rows badly.
 
 // One schema step, applied in a transaction.
 export interface Migration {
@@ -80,24 +83,17 @@ CREATE TABLE users (
 CREATE TABLE processes (
   host_id INTEGER NOT NULL,
   at INTEGER NOT NULL,
-  pid INTEGER NOT NULL,
-  user TEXT NOT NULL,
-  cpu_pct REAL NOT NULL,
-  rss_kb INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  PRIMARY KEY (host_id, at, pid),
+  list TEXT NOT NULL,
+  PRIMARY KEY (host_id, at),
   FOREIGN KEY (host_id, at) REFERENCES samples(host_id, at) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 CREATE TABLE sessions (
   host_id INTEGER NOT NULL,
   at INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  user TEXT NOT NULL,
-  terminal TEXT NOT NULL,
-  from_addr TEXT NOT NULL,
-  PRIMARY KEY (host_id, at, seq),
+  list TEXT NOT NULL,
+  PRIMARY KEY (host_id, at),
   FOREIGN KEY (host_id, at) REFERENCES samples(host_id, at) ON DELETE CASCADE
-) WITHOUT ROWID;
+);
 `;
 
 // v2: hourly rollups (avg, min, max) of the host metrics, disk used % and per-user totals, and the
