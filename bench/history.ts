@@ -2,14 +2,16 @@
 //   (1) recording one 1,000-host cycle (samples, disks, users, top processes, sessions): CPU ms, target ≤ 100;
 //       and the rollup/retention step that follows it;
 //   (2) store size per host-day, from a day of full cycles recorded through record.ts (SIZE_HOSTS hosts);
-//   (3) HOSTS hosts × DAYS days of 5-minute samples loaded through a bulk path (host metrics and two disks;
-//       no processes, to keep the load minutes, not hours), rolled up, then: a DAYS-day series of one host
-//       (p95, target ≤ 20 ms) and the latest of all hosts (p95, target ≤ 50 ms).
+//   (3) HOSTS hosts × DAYS days of 5-minute samples loaded through a bulk path (host metrics and one disk an hour;
+//       no users or processes, to keep the load minutes, not hours), rolled up, then: a DAYS-day series of one host
+//       (p95, target ≤ 20 ms) and the latest of all hosts (p95, target ≤ 50 ms);
+//   (4) the weekly report's daily figures taken from that store instead of the report's rollup files.
 // Run with `npm run bench:history`. Env: HOSTS (1000), DAYS (30), SIZE_HOSTS (100), RUNS (50), BENCH_DIR (kept if given).
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PollResult, Sample } from '../src/model.js';
+import { decodeProcesses, encodeProcesses } from '../src/history/details.js';
 import { HistoryStore } from '../src/history/store.js';
 
 const settings = {
@@ -20,6 +22,8 @@ const settings = {
 };
 const TARGETS = { recordCpuMs: 100, seriesP95Ms: 20, latestP95Ms: 50 };
 const POLL_SEC = 300;
+// The bulk load writes one disk reading an hour (enough for the disk rollup the report estimate reads).
+const DISK_EVERY = 12;
 const DAY = 86_400;
 const retention = { rawDays: 35, hourlyDays: 400 };
 
@@ -193,9 +197,8 @@ function main(): void {
               insertSample.run(id, at, 'timeout', 'exec', 'no answer', null, null, null, null, null, null);
               continue;
             }
-            insertSample.run(id, at, 'ok', null, null, hostName(i), rnd() * 100, rnd() * 8, rnd() * 8, rnd() * 8, Math.round(rnd() * 16_000_000));
-            insertDisk.run(id, at, '/', Math.round(rnd() * 90_000_000));
-            insertDisk.run(id, at, '/var', Math.round(rnd() * 90_000_000));
+            insertSample.run(id, at, 'ok', null, null, hostName(i), round1(rnd() * 100), rnd() * 8, rnd() * 8, rnd() * 8, Math.round(rnd() * 16_000_000));
+            if (k % DISK_EVERY === 0) insertDisk.run(id, at, '/', Math.round(rnd() * 90_000_000));
           }
         })();
       }
@@ -203,7 +206,7 @@ function main(): void {
     const rollupMs = wallMs(() => store.maintainer().rollupRange(start, end));
     db.prepare("INSERT OR REPLACE INTO maintenance (key, value) VALUES ('rolled_up_to', ?)").run(end);
     db.pragma('wal_checkpoint(TRUNCATE)');
-    say(`(3) loaded ${settings.hosts} hosts x ${perHost} samples (+2 disks each) in ${(loadMs / 1000).toFixed(0)} s, rolled up in ${(rollupMs / 1000).toFixed(0)} s: ${mb(fileSize(file))}`);
+    say(`(3) loaded ${settings.hosts} hosts x ${perHost} samples (+1 disk reading an hour) in ${(loadMs / 1000).toFixed(0)} s, rolled up in ${(rollupMs / 1000).toFixed(0)} s: ${mb(fileSize(file))}`);
 
     const queries = store.read();
     const series: number[] = [];
@@ -212,10 +215,15 @@ function main(): void {
     const seriesCpu: number[] = [];
     const latestCpu: number[] = [];
     let points = 0;
+    let source = '';
     for (let r = 0; r < settings.runs; r += 1) {
       const host = hostName(Math.floor(rnd() * settings.hosts));
       const before = process.cpuUsage();
-      series.push(wallMs(() => (points = queries.series(host, ['cpu_pct', 'mem_pct'], start, end)?.points.length ?? 0)));
+      series.push(wallMs(() => {
+        const got = queries.series(host, ['cpu_pct', 'mem_pct'], start, end);
+        points = got?.points.length ?? 0;
+        source = got?.source ?? '';
+      }));
       const used = process.cpuUsage(before);
       seriesCpu.push((used.user + used.system) / 1000);
     }
@@ -230,9 +238,48 @@ function main(): void {
       const used = process.cpuUsage(before);
       latestCpu.push((used.user + used.system) / 1000);
     }
-    say(`    ${settings.days}-day series of one host (cpu_pct, mem_pct; default step, ${points} points from hourly rollups): p50 ${percentile(series, 0.5).toFixed(1)} ms, p95 ${percentile(series, 0.95).toFixed(1)} ms (target ≤ ${TARGETS.seriesP95Ms}); CPU p95 ${percentile(seriesCpu, 0.95).toFixed(1)} ms`);
+    say(`    ${settings.days}-day series of one host (cpu_pct, mem_pct; default step, ${points} points from ${source === 'hourly' ? 'hourly rollups' : 'raw samples'}): p50 ${percentile(series, 0.5).toFixed(1)} ms, p95 ${percentile(series, 0.95).toFixed(1)} ms (target ≤ ${TARGETS.seriesP95Ms}); CPU p95 ${percentile(seriesCpu, 0.95).toFixed(1)} ms`);
     say(`    the same at a 5-minute step (${perHost} raw samples): p50 ${percentile(seriesRaw, 0.5).toFixed(1)} ms, p95 ${percentile(seriesRaw, 0.95).toFixed(1)} ms`);
     say(`    latest of all ${hosts} hosts: p50 ${percentile(latest, 0.5).toFixed(1)} ms, p95 ${percentile(latest, 0.95).toFixed(1)} ms (target ≤ ${TARGETS.latestP95Ms}); CPU p95 ${percentile(latestCpu, 0.95).toFixed(1)} ms`);
+
+    // (4) The weekly report's daily figures from the store ("One store of record"): per server and day, from the
+    // hourly rollups (avg weighted by polls, peak), host metrics and disk used %; the top processes of a week
+    // would come from the raw per-poll lists, whose decoding is timed on generated lists and scaled.
+    const weekFrom = end - 7 * DAY;
+    const daily = db.prepare(`SELECT h.name, r.hour / ${DAY} AS day, sum(r.polls), sum(r.ok),
+        sum(r.cpu_pct_avg * r.ok) / sum(r.ok), max(r.cpu_pct_max), sum(r.mem_pct_avg * r.ok) / sum(r.ok), max(r.mem_pct_max),
+        sum(r.mem_used_kb_avg * r.ok) / sum(r.ok), sum(r.swap_pct_avg * r.ok) / sum(r.ok)
+      FROM hosts h CROSS JOIN hourly r WHERE r.host_id = h.id AND r.hour >= ? AND r.hour < ? GROUP BY h.id, day`).raw();
+    const dailyDisks = db.prepare(`SELECT h.name, d.mount, d.hour / ${DAY} AS day, avg(d.used_pct_avg), max(d.used_pct_max)
+      FROM hosts h CROSS JOIN hourly_disks d WHERE d.host_id = h.id AND d.hour >= ? AND d.hour < ? GROUP BY h.id, d.mount, day`).raw();
+    const dailyCpu: number[] = [];
+    const dailyWall: number[] = [];
+    let dayRows = 0;
+    for (let r = 0; r < 5; r += 1) {
+      const before = process.cpuUsage();
+      dailyWall.push(wallMs(() => (dayRows = daily.all(weekFrom, end).length + dailyDisks.all(weekFrom, end).length)));
+      const used = process.cpuUsage(before);
+      dailyCpu.push((used.user + used.system) / 1000);
+    }
+    const lists = Array.from({ length: 5000 }, (_, i) => encodeProcesses(fakeSample(i, rnd).procs));
+    const foldCpu = cpuMs(() => {
+      const byName = new Map<string, { cpu: number; peak: number }>();
+      for (const list of lists) {
+        for (const p of decodeProcesses(list)) {
+          const t = byName.get(p.name);
+          if (t === undefined) byName.set(p.name, { cpu: p.cpuPct, peak: p.cpuPct });
+          else {
+            t.cpu += p.cpuPct;
+            if (p.cpuPct > t.peak) t.peak = p.cpuPct;
+          }
+        }
+      }
+    });
+    const weekPolls = settings.hosts * 7 * (DAY / POLL_SEC);
+    say(`(4) report's daily figures for ${settings.hosts} servers x 7 days from the hourly rollups (${dayRows} server-day rows, host metrics + disk used %): ` +
+      `median ${percentile(dailyWall, 0.5).toFixed(0)} ms wall, ${percentile(dailyCpu, 0.5).toFixed(0)} ms CPU`);
+    say(`    top processes of the week from the raw per-poll lists: ${(foldCpu / lists.length * 1000).toFixed(1)} us CPU per poll decoded and folded ` +
+      `x ${weekPolls} polls ≈ ${((foldCpu / lists.length) * weekPolls / 1000).toFixed(1)} s CPU (plus reading ~${mb(weekPolls * (lists[0]?.length ?? 0))} of lists)`);
     store.close();
   }
   if (process.env.BENCH_DIR === undefined) rmSync(dir, { recursive: true, force: true });
