@@ -177,7 +177,7 @@ function main(): void {
     const end = Math.floor(Date.UTC(2026, 11, 1) / 1000);
     const start = end - settings.days * DAY;
     const perHost = (settings.days * DAY) / POLL_SEC;
-    const insertHost = db.prepare("INSERT INTO hosts (name, address, transport, tags, latest_at) VALUES (?, '', 'ssh', '[\"bench\"]', ?)");
+    const insertHost = db.prepare("INSERT INTO hosts (name, address, transport, tags) VALUES (?, '', 'ssh', '[\"bench\"]')");
     const insertSample = db.prepare(`INSERT INTO samples (host_id, at, status, phase, error, duration_ms, attempts, hostname, os_family, os_version, os_pretty,
       uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
       VALUES (?, ?, ?, ?, ?, 100, 1, ?, 'linux', '6.1.0-18-amd64', 'Debian GNU/Linux 12 (bookworm)', 1000000, 8, ?, ?, ?, ?, 16000000, ?, 1000000, 2000000, 1500000)`);
@@ -190,7 +190,7 @@ function main(): void {
       for (let i = 0; i < settings.hosts; i += 1) {
         // Host by host: each one's rows are appended at the end of its range of the B-tree.
         db.transaction(() => {
-          const id = Number(insertHost.run(hostName(i), end - POLL_SEC).lastInsertRowid);
+          const id = Number(insertHost.run(hostName(i)).lastInsertRowid);
           for (let k = 0; k < perHost; k += 1) {
             const at = start + k * POLL_SEC;
             if (rnd() < 0.01) {

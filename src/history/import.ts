@@ -123,7 +123,6 @@ interface Sink<K extends SourceKind> {
 class Importer {
   cyclesAdded = 0;
   private readonly hostIds = new Map<string, number>();
-  private readonly latest = new Map<number, number>();
   private readonly cycles = new Map<number, { total: number; ok: number; durations: number[] }>();
   private readonly dayEpoch = new Map<string, number>();
   private pending = 0;
@@ -137,7 +136,6 @@ class Importer {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       host: p('INSERT INTO hosts (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id').pluck(),
-      latest: p('UPDATE hosts SET latest_at = max(coalesce(latest_at, 0), ?) WHERE id = ?'),
       sample: p(`INSERT OR IGNORE INTO samples (host_id, at, status, phase, error, duration_ms, attempts, hostname, os_family, os_version, os_pretty,
           uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
@@ -167,14 +165,13 @@ class Importer {
     return this.minAt === Infinity ? null : { from: this.minAt, to: this.maxAt };
   }
 
-  /** Writes the cycles and the hosts' latest times gathered from log.csv. */
+  /** Writes the cycles gathered from log.csv. */
   finish(): void {
     this.db.transaction(() => {
       for (const [at, c] of this.cycles) {
         c.durations.sort((a, b) => a - b);
         this.cyclesAdded += this.s.cycle.run(at, c.total, c.ok, c.total - c.ok, (c.ok / c.total) * 100, quantile(c.durations, 0.5), quantile(c.durations, 0.95)).changes;
       }
-      for (const [id, at] of this.latest) this.s.latest.run(at, id);
     })();
   }
 
@@ -249,7 +246,6 @@ class Importer {
         ).changes;
         sink.added += inserted;
         this.wrote();
-        if ((this.latest.get(hostId) ?? -1) < when) this.latest.set(hostId, when);
         if (inserted === 0) return;
         let cycle = this.cycles.get(when);
         if (cycle === undefined) this.cycles.set(when, (cycle = { total: 0, ok: 0, durations: [] }));

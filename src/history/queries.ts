@@ -144,7 +144,7 @@ export class HistoryQueries {
           coalesce(nullif(s.os_pretty, ''), s.os_family), s.uptime_s, s.cpu_cores, s.cpu_pct, s.load_1m, s.mem_total_kb, s.mem_available_kb,
           CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END,
           CASE WHEN s.swap_total_kb > 0 THEN (s.swap_total_kb - s.swap_free_kb) * 100.0 / s.swap_total_kb END
-        FROM hosts h JOIN samples s ON s.host_id = h.id AND s.at = h.latest_at ORDER BY h.name`).raw(),
+        FROM hosts h JOIN samples s ON s.host_id = h.id AND s.at = (SELECT max(at) FROM samples WHERE host_id = h.id) ORDER BY h.name`).raw(),
       rawUsers: p(`SELECT user, count(*), sum(cpu_pct), max(cpu_pct), sum(rss_kb), max(rss_kb) FROM users
         WHERE host_id = ? AND at >= ? AND at < ? GROUP BY user`).raw(),
       hourlyUsers: p(`SELECT user, sum(polls), sum(cpu_pct_avg * polls), max(cpu_pct_max), sum(rss_kb_avg * polls), max(rss_kb_max) FROM hourly_users

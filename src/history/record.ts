@@ -34,7 +34,11 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 
 // Prepared once per store handle and reused for every cycle (serve records every few minutes).
 export class Recorder {
-  private readonly upsertHost: Database.Statement;
+  private readonly allHosts: Database.Statement;
+  private readonly insertHost: Database.Statement;
+  private readonly updateHost: Database.Statement;
+  // name -> id and what the store has for it; read once, so an unchanged host costs no statement.
+  private hosts: Map<string, { id: number; identity: string }> | null = null;
   private readonly insertCycle: Database.Statement;
   private readonly insertSample: Database.Statement;
   private readonly insertDisk: Database.Statement;
@@ -44,12 +48,9 @@ export class Recorder {
   private readonly recordAll: (results: readonly PollResult[], cycle: CycleInfo) => RecordOutcome;
 
   constructor(private readonly db: Database.Database) {
-    this.upsertHost = db.prepare(
-      `INSERT INTO hosts (name, address, transport, tags, latest_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET address = excluded.address, transport = excluded.transport, tags = excluded.tags,
-         latest_at = max(coalesce(latest_at, 0), excluded.latest_at)
-       RETURNING id`,
-    );
+    this.allHosts = db.prepare('SELECT id, name, address, transport, tags FROM hosts').raw();
+    this.insertHost = db.prepare('INSERT INTO hosts (name, address, transport, tags) VALUES (?, ?, ?, ?) RETURNING id').pluck();
+    this.updateHost = db.prepare('UPDATE hosts SET address = ?, transport = ?, tags = ? WHERE id = ?');
     this.insertCycle = db.prepare(
       `INSERT OR REPLACE INTO cycles (started_at, duration_ms, hosts_total, hosts_ok, hosts_failed, coverage_pct, latency_p50_ms, latency_p95_ms, reconnects)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -71,6 +72,25 @@ export class Recorder {
     return this.recordAll(results, cycle);
   }
 
+  private hostId(name: string, address: string, transport: string, tags: string): number {
+    if (this.hosts === null) {
+      this.hosts = new Map();
+      for (const [id, n, a, t, g] of this.allHosts.all() as [number, string, string, string, string][]) this.hosts.set(n, { id, identity: `${a}\n${t}\n${g}` });
+    }
+    const identity = `${address}\n${transport}\n${tags}`;
+    const known = this.hosts.get(name);
+    if (known === undefined) {
+      const id = this.insertHost.get(name, address, transport, tags) as number;
+      this.hosts.set(name, { id, identity });
+      return id;
+    }
+    if (known.identity !== identity) {
+      this.updateHost.run(address, transport, tags, known.id);
+      known.identity = identity;
+    }
+    return known.id;
+  }
+
   private write(results: readonly PollResult[], cycle: CycleInfo): RecordOutcome {
     const at = epochSeconds(cycle.startedAt);
     let ok = 0;
@@ -78,17 +98,18 @@ export class Recorder {
     const durations: number[] = [];
     for (const result of results) {
       const { host } = result;
-      durations.push(result.durationMs);
-      const hostId = (this.upsertHost.get(host.name, host.address, host.transport, JSON.stringify(host.tags), at) as { id: number }).id;
+      const durationMs = Math.round(result.durationMs);
+      durations.push(durationMs);
+      const hostId = this.hostId(host.name, host.address, host.transport, JSON.stringify(host.tags));
       if (result.status !== 'ok') {
-        samples += this.insertSample.run(hostId, at, result.status, result.phase, result.error, result.durationMs, result.attempts,
+        samples += this.insertSample.run(hostId, at, result.status, result.phase, result.error, durationMs, result.attempts,
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).changes;
         continue;
       }
       ok += 1;
       const s = result.sample;
       const { mem, load } = s;
-      const inserted = this.insertSample.run(hostId, at, 'ok', null, null, result.durationMs, result.attempts,
+      const inserted = this.insertSample.run(hostId, at, 'ok', null, null, durationMs, result.attempts,
         s.hostname, s.osFamily, s.osVersion, s.osPretty, s.uptimeSec, s.cpuCores, s.cpuBusyPct,
         load?.m1 ?? null, load?.m5 ?? null, load?.m15 ?? null,
         mem.totalKb, mem.availableKb, mem.freeKb, mem.swapTotalKb, mem.swapFreeKb).changes;

@@ -20,8 +20,7 @@ CREATE TABLE hosts (
   name TEXT NOT NULL UNIQUE,
   address TEXT NOT NULL DEFAULT '',
   transport TEXT NOT NULL DEFAULT '',
-  tags TEXT NOT NULL DEFAULT '[]',
-  latest_at INTEGER
+  tags TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE cycles (
   started_at INTEGER PRIMARY KEY,

@@ -35,7 +35,7 @@ describe('history migrations', () => {
     const file = join(dir, 'v1.sqlite');
     const v1 = new Database(file);
     assert.deepEqual(migrate(v1, MIGRATIONS, 1), { from: 0, to: 1 });
-    v1.prepare("INSERT INTO hosts (name, latest_at) VALUES ('web1', 1000)").run();
+    v1.prepare("INSERT INTO hosts (name) VALUES ('web1')").run();
     v1.prepare("INSERT INTO samples (host_id, at, status, cpu_pct) VALUES (1, 1000, 'ok', 12.5)").run();
     assert.equal(userVersion(v1), 1);
     assert.ok(!tables(v1).includes('hourly'));

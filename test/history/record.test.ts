@@ -33,7 +33,7 @@ describe('history record', () => {
       );
       assert.deepEqual(web1, {
         host: 'web1', address: 'web1.example.net', transport: 'ssh', tags: ['prod', 'web'], at: T0, status: 'ok', phase: null, error: null,
-        durationMs: 1234.4, hostname: 'web1', os: 'Debian GNU/Linux 12 (bookworm)', uptimeSec: 3 * 86400 + 43200, cpuCores: 4, cpuPct: 37.26, load1m: 2,
+        durationMs: 1234, hostname: 'web1', os: 'Debian GNU/Linux 12 (bookworm)', uptimeSec: 3 * 86400 + 43200, cpuCores: 4, cpuPct: 37.26, load1m: 2,
         memTotalKb: 8 * GIB_KB, memAvailableKb: 6 * GIB_KB, memPct: 25, swapPct: 25,
       });
       // Every Sample field is in the row.
@@ -69,7 +69,7 @@ describe('history record', () => {
         { user: 'postgres', polls: 1, cpuPctAvg: 3.1, cpuPctMax: 3.1, rssKbAvg: 2 * GIB_KB, rssKbMax: 2 * GIB_KB },
       ]);
       assert.deepEqual(q.cycles(T0, T0 + 1), [
-        { startedAt: T0, durationMs: 2500, hostsTotal: 2, hostsOk: 1, hostsFailed: 1, coveragePct: 50, latencyP50Ms: 1234.4, latencyP95Ms: 10000, reconnects: 3 },
+        { startedAt: T0, durationMs: 2500, hostsTotal: 2, hostsOk: 1, hostsFailed: 1, coveragePct: 50, latencyP50Ms: 1234, latencyP95Ms: 10000, reconnects: 3 },
       ]);
 
       // The same second again (a second poll within it): nothing added, the first kept whole.
