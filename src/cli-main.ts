@@ -10,6 +10,7 @@ import { openRunLog } from './log.js';
 import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line.js';
 import type { PollResult, PollStatus } from './model.js';
 import type { ReportArgs } from './report/command.js';
+import { historyOptions, type HistoryArgs } from './history/options.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
@@ -220,6 +221,11 @@ const COMMANDS = {
         .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
         .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
   },
+  history: {
+    positional: '<action>',
+    describe: 'the history store (history.sqlite): "import" back-fills it from the CSV files, "stats" says what it holds',
+    builder: (y: Argv) => historyOptions(y),
+  },
   http: {
     positional: '<action>',
     describe: 'the HTTP service: "hash-password" reads a password and prints its hash for http.users',
@@ -254,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
       .command(['poll', '$0'], COMMANDS.poll.describe, COMMANDS.poll.builder)
       .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
       .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
+      .command(`history ${COMMANDS.history.positional}`, COMMANDS.history.describe, COMMANDS.history.builder)
       .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder);
   } else {
     const command = COMMANDS[named];
@@ -287,6 +294,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'report': {
       const { reportCommand } = await import('./report/command.js');
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    }
+    case 'history': {
+      const { historyCommand } = await import('./history/command.js');
+      return historyCommand(args as unknown as HistoryArgs, process.env, process.cwd(), streams);
     }
     default:
       return pollCommand(args as unknown as PollArgs);

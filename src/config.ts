@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
 import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import { parseHistorySettings, type HistorySettings } from './history/settings.js';
 import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
@@ -62,6 +63,8 @@ export interface Config {
   readonly report: ReportSettings;
   /** Where `fleetpoll serve` listens and who may ask (checked for exposure when the server starts). */
   readonly http: HttpSettings;
+  /** The SQLite history store `poll` records into. */
+  readonly history: HistorySettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -123,8 +126,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report, http); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http']);
+// Sections owned by later stages (alerts, report, http, history); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history']);
 
 type Raw = { value: unknown; source: string };
 
@@ -264,6 +267,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
     http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
+    history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);

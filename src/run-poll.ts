@@ -8,6 +8,7 @@ import type { Host, OsKind, PollResult } from './model.js';
 import { pollFleet } from './fleet/poll.js';
 import { buildTransports } from './fleet/transports.js';
 import { reportingStarts } from './fleet/report-starts.js';
+import { recordPollIntoHistory } from './history/poll-hook.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
@@ -113,6 +114,8 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       carryOver: unpolled(enabled, hosts),
     });
     for (const warning of stored.warnings) log.warn(warning);
+    // After the CSV files, inside the lock; a store problem is a warning naming the file, never the poll.
+    const historyWarnings = recordPollIntoHistory(config, results, cycleStart, Math.round(performance.now() - started), log);
     // The report's daily rollup reads what was just appended (bounded; never fails the poll).
     await catchUpAfterWrite(config.dataDir, log);
     const durationMs = Math.round(performance.now() - started);
@@ -127,7 +130,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
       results,
       inventoryIssues: inventory.issues,
       written: stored.written,
-      warnings: [...stored.warnings, ...alerts.warnings],
+      warnings: [...stored.warnings, ...historyWarnings, ...alerts.warnings],
       alerts,
     };
   } finally {
