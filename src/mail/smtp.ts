@@ -34,6 +34,8 @@ export interface MailMessage {
   readonly text: string;
   readonly html: string;
   readonly attachments?: readonly MailAttachment[];
+  /** The Message-ID header (with its angle brackets); default: one nodemailer makes up. */
+  readonly messageId?: string;
 }
 
 // A file attached to a message.
@@ -210,6 +212,7 @@ export async function sendMail(
       text: message.text,
       html: message.html,
       attachments: message.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+      messageId: message.messageId,
       signal,
     });
     // A belt to the abort signal: whatever nodemailer does, this call ends on time.
