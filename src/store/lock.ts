@@ -13,7 +13,8 @@ export const LOCK_FILE_NAME = '.fleetpoll.lock';
 // A lock written by another machine (shared data dir) is taken over only after this long without refresh.
 export const DEFAULT_FOREIGN_LOCK_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 
-// A lock file is empty for a moment between its exclusive create and its write; give that time to finish.
+// An empty or garbled lock: an older fleetpoll (or a filesystem without hard links) between its exclusive
+// create and its write; give that time to finish.
 const DEFAULT_UNREADABLE_GRACE_MS = 5_000;
 const UNREADABLE_POLL_MS = 50;
 // A recovery guard is judged by its writer's liveness like the lock; only a guard written on another machine
