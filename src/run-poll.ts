@@ -11,6 +11,8 @@ import { reportingStarts } from './fleet/report-starts.js';
 import { recordPollIntoHistory } from './history/poll-hook.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
+import { ROLLUP_DIR } from './report/rollup-store.js';
+import { clearLeftovers } from './store/leftovers.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
 import { writeCycle } from './store/write-cycle.js';
 
@@ -81,6 +83,13 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
   if (lock.kind === 'held') return { kind: 'locked', holder: lock.holder, description: describeLockHolder(lock) };
   if (lock.recoveredStale !== null) log.warn('recovered a stale lock left by a killed run', { pid: lock.recoveredStale.pid });
   try {
+    // Before the monthly rotation renames log.csv: an unfinished cycle is rolled back in the file it was written to.
+    try {
+      for (const message of await clearLeftovers(config.dataDir, [ROLLUP_DIR, 'reports'])) log.warn(message);
+    } catch (error) {
+      // writeCycle tries the roll-back again and fails the poll with the path if it still cannot.
+      log.warn(`could not clear what a killed run left in ${config.dataDir}: ${(error as Error).message}`);
+    }
     const cycleStart = new Date();
     const started = performance.now();
     log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
