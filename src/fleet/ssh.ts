@@ -301,7 +301,7 @@ function execProbe(
     if (channelOpenMs !== null) {
       openTimer = setTimeout(() => {
         openTimer = null;
-        if (channel === null) settle(failure('timeout', 'exec', `the connection did not open a channel within ${channelOpenMs / 1000} s`, beforeChannel()));
+        if (channel === null) settle(failure('timeout', 'exec', `the connection did not open a channel and start the probe within ${channelOpenMs / 1000} s`, beforeChannel()));
       }, channelOpenMs);
     }
     const started = (error: Error | undefined, stream: ssh2.ClientChannel): void => {

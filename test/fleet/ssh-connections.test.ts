@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { KnownHosts } from '../../src/fleet/known-hosts.js';
+import { ConnectionPool } from '../../src/fleet/ssh-connections.js';
 import { pollFleet } from '../../src/fleet/poll.js';
 import { DEFAULT_WARM_SETTINGS, knownHostsPolicy, SshTransport, type WarmSettings } from '../../src/fleet/ssh.js';
-import type { RunOutcome } from '../../src/fleet/transport.js';
+import { failure, type RunOutcome } from '../../src/fleet/transport.js';
 import type { Host } from '../../src/model.js';
 import { silentLog } from '../../src/log.js';
 import { configProblems } from '../helpers/config.js';
@@ -28,6 +29,7 @@ const A = {
   forget: '127.88.0.5',
   serial: '127.88.0.6',
   killMid: '127.88.0.7',
+  frozen: '127.88.0.8',
 };
 // A canned protocol answer: what the transport does is under test, not the probe.
 const CANNED = "printf 'fleetpoll-probe\\t1\\nhost\\tcanned\\nend\\n'\n";
@@ -107,7 +109,7 @@ describe('warm SSH connections against a real sshd', { skip: skip ?? false }, ()
     scratch = mkdtempSync(join(tmpdir(), 'fleetpoll-warm-kh-'));
     main = await startSshd({ addresses: [A.many, A.age, A.forget, A.serial], port, keys });
     const lines = [...main.knownHostsLines()];
-    for (const address of [A.kill, A.rekey, A.killMid]) {
+    for (const address of [A.kill, A.rekey, A.killMid, A.frozen]) {
       const one = await startSshd({ addresses: [address], port, keys });
       extra.push(one);
       lines.push(...one.knownHostsLines());
@@ -209,7 +211,7 @@ describe('warm SSH connections against a real sshd', { skip: skip ?? false }, ()
   });
 
   it('a host key changed between runs is host_key_mismatch, and stays so while the host is in backoff', async () => {
-    const transport = await warmTransport();
+    const transport = await warmTransport({ backoffBaseMs: 60_000 });
     const h = host('rekey', A.rekey);
     try {
       expectOk(await runOnce(transport, h));
@@ -227,11 +229,42 @@ describe('warm SSH connections against a real sshd', { skip: skip ?? false }, ()
         assert.match(outcome.error, /changed|does not match|mismatch/i);
       }
       // Within the backoff the host is not dialled again, and its row still says what is wrong.
-      await new Promise((r) => setTimeout(r, 2500));
-      const again = await transport.run(h, { script: CANNED, signal: AbortSignal.timeout(15_000), maxOutputBytes: 1024 });
+      const connections = connectionsTo(rekeyed, A.rekey).length;
+      const again = await runOnce(transport, h);
       assert.equal(again.ok, false);
-      if (!again.ok) assert.equal(again.status, 'host_key_mismatch');
+      if (!again.ok) {
+        assert.equal(again.status, 'host_key_mismatch');
+        assert.match(again.error, /^reconnect after failure at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, next try at .*: /);
+      }
+      assert.equal(connectionsTo(rekeyed, A.rekey).length, connections, 'not dialled during the backoff');
+      assert.equal(transport.connectionStats().inBackoff, 1);
     } finally {
+      await transport.close();
+    }
+  });
+
+  it('keepalives notice a peer that stopped answering between runs; the next run reconnects', async () => {
+    const sshd = extra[3] as Sshd;
+    const transport = await warmTransport({ keepaliveMs: 300, keepaliveCountMax: 2 });
+    const h = host('frozen', A.frozen);
+    let frozen: number[] = [];
+    try {
+      expectOk(await runOnce(transport, h));
+      // The connection's sshd processes stop (a hung host, a cable pulled): TCP stays up, nothing answers.
+      frozen = connectionTree(sshd.pid);
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      await until('missed keepalives dropped the connection', () => transport.connectionStats().open === 0);
+      assert.equal(transport.connectionStats().dropped, 1);
+      expectOk(await runOnce(transport, h));
+      assert.equal(transport.connectionStats().reconnects, 1);
+    } finally {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
       await transport.close();
     }
   });
@@ -299,6 +332,35 @@ describe('warm SSH connections against a real sshd', { skip: skip ?? false }, ()
     } finally {
       await transport.close();
     }
+  });
+});
+
+describe('connection pool backoff (fake open(), fake clock)', () => {
+  it('after failures in a row, waits min(base x 2^(n-1), cap) before dialling again; rows in between say when', async () => {
+    let nowMs = Date.UTC(2026, 0, 1, 12, 0, 0);
+    const pool = new ConnectionPool({ ...DEFAULT_WARM_SETTINGS, backoffBaseMs: 5000, backoffCapMs: 20_000 }, silentLog, () => nowMs);
+    let dials = 0;
+    const refused = (): Promise<RunOutcome> => {
+      dials += 1;
+      return Promise.resolve(failure('unreachable', 'connect', 'connection refused on port 22 (no sshd listening?)'));
+    };
+    const run = (): Promise<RunOutcome> => pool.run('h', 'id', new AbortController().signal, refused, () => Promise.reject(new Error('no exec without a connection')));
+    const gaps: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const dialled = await run();
+      assert.equal(dialled.ok, false);
+      const between = await run();
+      assert.equal(between.ok, false);
+      if (between.ok) return;
+      const m = /^reconnect after failure at (\S+ \S+), next try at (\S+ \S+): connection refused/.exec(between.error);
+      assert.ok(m !== null, between.error);
+      assert.equal(between.status, 'unreachable');
+      gaps.push((Date.parse(`${m[2]}Z`) - Date.parse(`${m[1]}Z`)) / 1000);
+      assert.equal(pool.stats().inBackoff, 1);
+      nowMs += gaps[i]! * 1000;
+    }
+    assert.deepEqual(gaps, [5, 10, 20, 20]);
+    assert.equal(dials, 4, 'one dial per backoff window');
   });
 });
 
