@@ -1,11 +1,10 @@
-// SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes on stdin to `sh -s`
+// SSH transport: ssh2 with known_hosts verification; the probe goes on stdin to `sh -s`
 // (or, on os=windows hosts, to a fixed PowerShell bootstrap). Waits on the network (DNS, TCP, the
 // server's banner, the probe) hold no CPU slot; key exchange and authentication do. One connection
 // per host per run, or, in warm mode (`serve`), one kept between runs (ssh-connections.ts).
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
-import { NodeSSH } from 'node-ssh';
-import type ssh2 from 'ssh2';
+import ssh2 from 'ssh2';
 import type { Host, Phase } from '../model.js';
 import type { Log } from '../log.js';
 import { formatBytes, OutputCollector, StderrTail } from './output.js';
@@ -181,14 +180,15 @@ export class SshTransport implements Transport {
       sock.destroy();
       return failure('timeout', 'handshake', grant.error);
     }
-    const ssh = new NodeSSH();
+    const client = new ssh2.Client();
     let hostKeyRefusal: string | null = null;
     relay.onAbort(() => {
       sock.destroy();
-      ssh.connection?.end();
+      client.end();
     });
+    const ready = awaitReady(client);
     try {
-      const connecting = ssh.connect({
+      client.connect({
         sock,
         host: address,
         port: host.port,
@@ -216,31 +216,26 @@ export class SshTransport implements Transport {
           );
         },
         authHandler: auth as unknown as ssh2.AuthenticationType[],
-      } as unknown as Parameters<NodeSSH['connect']>[0]);
-      // Errors after 'ready' have no listener in node-ssh; without ours they would crash the process.
-      ssh.connection?.on('error', () => {});
-      await connecting;
+      } as ssh2.ConnectConfig);
+      await ready.settled;
       run.cpu?.release();
     } catch (error) {
       run.cpu?.release();
-      ssh.connection?.on('error', () => {});
       sock.destroy();
       if (hostKeyRefusal !== null) return failure('host_key_mismatch', 'handshake', hostKeyRefusal, false, error);
       if (run.signal.aborted) return failure('timeout', state.phase, timeoutText(state.phase));
       return translateConnectError(error, state.phase);
     }
 
-    const connection = ssh.connection;
-    if (connection === null) {
+    // 'ready' and the end of the connection can arrive together, before this code resumes.
+    ready.detach();
+    if (ready.closed()) {
       sock.destroy();
       return failure('unreachable', 'handshake', 'connection closed right after authentication');
     }
-    // node-ssh's 'close' listener rejects its connect promise, long settled by now, with an error it
-    // builds (stack trace included) at every close; ours, added by execProbe, is the one that counts.
-    connection.removeAllListeners('close');
     relay.onAbort(null);
     state.phase = 'exec';
-    return { client: connection, sock };
+    return { client, sock };
   }
 
   async close(): Promise<void> {
@@ -391,6 +386,52 @@ function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed
     sock.once('error', onError);
     relay.onAbort(() => done('aborted'));
   });
+}
+
+// Settles when ssh2 is ready to exec, or rejects with the error (or the close) that came first.
+// The 'error' listener stays for the connection's life: ssh2 emits errors after 'ready' too (a
+// reset, a missed keepalive), and an EventEmitter with no 'error' listener throws them. The 'end'
+// and 'close' listeners go with detach(): the connection's user adds its own, and a close after
+// 'ready' must not build an Error (stack trace included) for every host.
+function awaitReady(client: ssh2.Client): { settled: Promise<void>; closed: () => boolean; detach: () => void } {
+  let closed = false;
+  let done = false;
+  let rejectReady: (error: Error) => void = () => {};
+  const onEnd = (): void => {
+    closed = true;
+  };
+  const onClose = (): void => {
+    closed = true;
+    if (done) return;
+    done = true;
+    // A close before 'ready' with no error (the peer hung up): ETIMEDOUT, as node-ssh reported it, keeps it retryable in the handshake.
+    rejectReady(Object.assign(new Error('No response from server'), { code: 'ETIMEDOUT' }));
+  };
+  const settled = new Promise<void>((resolveReady, reject) => {
+    rejectReady = reject;
+    client.once('ready', () => {
+      if (done) return;
+      done = true;
+      resolveReady();
+    });
+  });
+  // A rejection nobody awaits (connect() threw first) must not become an unhandled one.
+  settled.catch(() => {});
+  client.on('error', (error: Error) => {
+    if (done) return;
+    done = true;
+    rejectReady(error);
+  });
+  client.on('end', onEnd);
+  client.on('close', onClose);
+  return {
+    settled,
+    closed: () => closed,
+    detach: () => {
+      client.off('end', onEnd);
+      client.off('close', onClose);
+    },
+  };
 }
 
 function abortable<T>(promise: Promise<T>, relay: AbortRelay): Promise<T> {
