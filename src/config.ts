@@ -7,6 +7,7 @@ import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, t
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
+import { parseServeSettings, type ServeSettings } from './serve/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
 
@@ -59,6 +60,8 @@ export interface Config {
   readonly alerts: AlertSettings;
   /** The weekly report and the rotation of the history files. */
   readonly report: ReportSettings;
+  /** `fleetpoll serve`: the interval and the spread of hosts over it. */
+  readonly serve: ServeSettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -121,7 +124,7 @@ const FIELDS: readonly Field[] = [
 ];
 
 // Sections owned by later stages (alerts, report); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report']);
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'serve']);
 
 type Raw = { value: unknown; source: string };
 
@@ -260,6 +263,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     smtp: parseSmtpSettings(settingsFile?.sections.smtp, settingsFile, env, problems, { fileBase, cwd }),
     alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
+    serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);
