@@ -26,10 +26,10 @@ export interface AfterCycle {
   readonly skippedTicks: number;
 }
 
-/** The next cycle after one that started at `tickMs` and ended at `endMs`. */
+/** The next cycle after one that started at `tickMs` (a tick, or the service's start) and ended at `endMs`. */
 export function afterCycle(tickMs: number, endMs: number, intervalMs: number): AfterCycle {
-  const next = Math.max(tickMs + intervalMs, nextTickMs(endMs, intervalMs));
-  return { nextTickMs: next, skippedTicks: Math.max(0, Math.round((next - tickMs) / intervalMs) - 1) };
+  // Ticks in (tickMs, endMs] came while the cycle ran; the next one is the first after its end.
+  return { nextTickMs: nextTickMs(endMs, intervalMs), skippedTicks: Math.max(0, Math.floor(endMs / intervalMs) - Math.floor(tickMs / intervalMs)) };
 }
 
 /** How long a host waits after its cycle's start before it connects (0 when it is already late). */
