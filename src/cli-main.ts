@@ -10,6 +10,7 @@ import { openRunLog } from './log.js';
 import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line.js';
 import type { PollResult, PollStatus } from './model.js';
 import type { ReportArgs } from './report/command.js';
+import { historyOptions, type HistoryArgs } from './history/options.js';
 import type { ServeArgs } from './serve/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
@@ -221,6 +222,16 @@ const COMMANDS = {
         .option('to', { type: 'array', string: true, describe: 'test: send to these addresses instead of the alert recipients' })
         .option('json', { type: 'boolean', default: false, describe: 'status: print JSON on stdout' }),
   },
+  history: {
+    positional: '<action>',
+    describe: 'the history store (history.sqlite): "import" back-fills it from the CSV files, "stats" says what it holds',
+    builder: (y: Argv) => historyOptions(y),
+  },
+  http: {
+    positional: '<action>',
+    describe: 'the HTTP service: "hash-password" reads a password and prints its hash for http.users',
+    builder: (y: Argv) => y.positional('action', { choices: ['hash-password'], describe: 'hash-password: type the password (or pipe it on stdin)' }),
+  },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
     // Its options are declared in report/command.ts, loaded by `fleetpoll report` only (main): a poll
@@ -255,6 +266,8 @@ export async function main(argv: string[]): Promise<number> {
       .command(['poll', '$0'], COMMANDS.poll.describe, COMMANDS.poll.builder)
       .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
       .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
+      .command(`history ${COMMANDS.history.positional}`, COMMANDS.history.describe, COMMANDS.history.builder)
+      .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder)
       .command('serve', COMMANDS.serve.describe, COMMANDS.serve.builder);
   } else {
     const command = COMMANDS[named];
@@ -282,6 +295,10 @@ export async function main(argv: string[]): Promise<number> {
       const { alertsCommand } = await import('./alerts/commands.js');
       return alertsCommand(args as unknown as AlertsArgs, process.env, process.cwd(), streams);
     }
+    case 'http': {
+      const { hashPasswordCommand } = await import('./http/hash-password-command.js');
+      return hashPasswordCommand({ stdin: process.stdin, ...streams });
+    }
     case 'report': {
       const { reportCommand } = await import('./report/command.js');
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
@@ -289,6 +306,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { serveCommand } = await import('./serve/command.js');
       return serveCommand(args as unknown as ServeArgs, process.env, process.cwd(), streams);
+    }
+    case 'history': {
+      const { historyCommand } = await import('./history/command.js');
+      return historyCommand(args as unknown as HistoryArgs, process.env, process.cwd(), streams);
     }
     default:
       return pollCommand(args as unknown as PollArgs);

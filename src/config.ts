@@ -4,6 +4,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
 import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import { parseHistorySettings, type HistorySettings } from './history/settings.js';
+import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
@@ -60,6 +62,10 @@ export interface Config {
   readonly alerts: AlertSettings;
   /** The weekly report and the rotation of the history files. */
   readonly report: ReportSettings;
+  /** Where `fleetpoll serve` listens and who may ask (checked for exposure when the server starts). */
+  readonly http: HttpSettings;
+  /** The SQLite history store `poll` records into. */
+  readonly history: HistorySettings;
   /** `fleetpoll serve`: the interval and the spread of hosts over it. */
   readonly serve: ServeSettings;
 }
@@ -123,8 +129,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'serve']);
+// Sections owned by later stages (alerts, report, http, history, serve); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve']);
 
 type Raw = { value: unknown; source: string };
 
@@ -263,6 +269,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     smtp: parseSmtpSettings(settingsFile?.sections.smtp, settingsFile, env, problems, { fileBase, cwd }),
     alerts: parseAlertSettings(settingsFile?.sections.alerts, settingsFile, problems),
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
+    http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
+    history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
     serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {

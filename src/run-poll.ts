@@ -11,8 +11,11 @@ import { pollFleet, type PollOptions } from './fleet/poll.js';
 import { buildTransports, type CycleTransports } from './fleet/transports.js';
 import { reportingStarts } from './fleet/report-starts.js';
 import type { Transport } from './fleet/transport.js';
+import { recordPollIntoHistory } from './history/poll-hook.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
+import { ROLLUP_DIR } from './report/rollup-store.js';
+import { clearLeftovers } from './store/leftovers.js';
 import { acquireRunLock, describeLockHolder, type LockInfo } from './store/lock.js';
 import { writeCycle } from './store/write-cycle.js';
 
@@ -187,6 +190,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
   if (lock.kind === 'held') return { kind: 'locked', holder: lock.holder, description: describeLockHolder(lock) };
   if (lock.recoveredStale !== null) log.warn('recovered a stale lock left by a killed run', { pid: lock.recoveredStale.pid });
   try {
+    await clearKilledRunLeftovers(config, log);
     const built = await buildTransports(config, hosts, request.env, log);
     request.onCycleStart?.(hosts);
     const transports: CycleTransports =
@@ -199,10 +203,23 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
         await closeTransports(built.transports);
       }
     };
-    const { notStarted: _notStarted, ...outcome } = await runCycle({ config, inventory: loaded.value, hosts, transports, fanOut, env: request.env, log, onResult: request.onResult });
+    // A poll opens the store for its one cycle; a problem with it is a warning naming the file, never the poll.
+    const record: CycleRecorder = (results, cycleStart, durationMs) => recordPollIntoHistory(config, results, cycleStart, durationMs, log);
+    const { notStarted: _notStarted, ...outcome } = await runCycle({ config, inventory: loaded.value, hosts, transports, fanOut, env: request.env, log, onResult: request.onResult, record });
     return outcome;
   } finally {
     await lock.lock.release();
+  }
+}
+
+/** Clears what a killed run left in the data dir (temp files, an unfinished cycle); right after taking the run lock. */
+export async function clearKilledRunLeftovers(config: Config, log: Log): Promise<void> {
+  // Before the monthly rotation renames log.csv: an unfinished cycle is rolled back in the file it was written to.
+  try {
+    for (const message of await clearLeftovers(config.dataDir, [ROLLUP_DIR, 'reports'])) log.warn(message);
+  } catch (error) {
+    // writeCycle tries the roll-back again and fails the poll with the path if it still cannot.
+    log.warn(`could not clear what a killed run left in ${config.dataDir}: ${(error as Error).message}`);
   }
 }
 

@@ -1,5 +1,7 @@
 // The mail queue: notifications wait in the state file, per recipient, until an SMTP server
-// accepted them (at-least-once: a crash between acceptance and saving the state re-sends).
+// accepted them (at-least-once: only a kill between the server's acceptance and the save that
+// follows each digest re-sends it, with the same Message-ID, so a mail client shows it once).
+import { createHash } from 'node:crypto';
 import type { SendOutcome } from '../mail/smtp.js';
 import { alertKey, type Notification, type QueuedNotification } from './types.js';
 import { compareCodeUnits } from '../server-names.js';
@@ -72,11 +74,13 @@ export function planDigests(queue: readonly QueuedNotification[]): DigestGroup[]
 /**
  * Sends every digest and returns the queue that remains: recipients the server accepted (or
  * refused outright while accepting others) are done; everything of a failed send stays,
- * with the error and one more attempt counted.
+ * with the error and one more attempt counted. `record` is awaited after each accepted digest
+ * with the queue that remains, so a run killed after one digest never sends that one again.
  */
 export async function deliverQueue(
   queue: readonly QueuedNotification[],
   send: (group: DigestGroup) => Promise<SendOutcome>,
+  record: (remaining: QueuedNotification[]) => Promise<void> = () => Promise.resolve(),
 ): Promise<DeliveryReport> {
   let remaining = [...queue];
   const sent: DeliveryReport['sent'] = [];
@@ -90,12 +94,23 @@ export async function deliverQueue(
       remaining = remaining
         .map((q) => (ids.has(q.notification.id) ? { ...q, recipients: q.recipients.filter((r) => !done.has(r.toLowerCase())) } : q))
         .filter((q) => q.recipients.length > 0);
+      await record(remaining);
     } else {
       failed.push({ group, outcome });
       remaining = remaining.map((q) => (ids.has(q.notification.id) ? { ...q, attempts: q.attempts + 1, lastError: outcome.reason } : q));
     }
   }
   return { queue: remaining, sent, failed };
+}
+
+// A Message-ID that depends only on what a digest holds and whom it goes to: the same digest sent again
+// (after a run killed before it recorded the server's acceptance) is the same message to mail clients.
+export function digestMessageId(group: DigestGroup, poller: string): string {
+  const ids = group.notifications.map((n) => n.id).sort(compareCodeUnits);
+  const to = group.recipients.map((r) => r.toLowerCase()).sort(compareCodeUnits);
+  const hash = createHash('sha256').update(JSON.stringify([ids, to])).digest('hex').slice(0, 32);
+  const domain = poller.replace(/[^A-Za-z0-9.-]/g, '') || 'fleetpoll.invalid';
+  return `<fleetpoll-digest-${hash}@${domain}>`;
 }
 
 function dedupe(addresses: readonly string[]): string[] {

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { sendMail, type MailMessage, type SendOutcome, type SmtpSettings } from '../mail/smtp.js';
 import type { Host, PollResult } from '../model.js';
-import { deliverQueue, enqueue, type DigestGroup } from './deliver.js';
+import { deliverQueue, digestMessageId, enqueue, type DigestGroup } from './deliver.js';
 import { buildDigest } from './digest.js';
 import { evaluate } from './evaluate.js';
 import { hostRules, type HostRules } from './settings.js';
@@ -125,10 +125,16 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
       const deadline = AbortSignal.timeout(smtp.timeoutMs);
       const send = request.send ?? sendMail;
       const poller = hostname();
-      const report = await deliverQueue(state.queue, (group: DigestGroup) => {
-        const digest = buildDigest(group.notifications, { subjectPrefix: config.alerts.subjectPrefix, poller, now: request.now });
-        return send(smtp, { to: group.recipients, ...digest }, alog, { env: request.env, signal: deadline });
-      });
+      const saved = state;
+      const report = await deliverQueue(
+        state.queue,
+        (group: DigestGroup) => {
+          const digest = buildDigest(group.notifications, { subjectPrefix: config.alerts.subjectPrefix, poller, now: request.now });
+          return send(smtp, { to: group.recipients, ...digest, messageId: digestMessageId(group, poller) }, alog, { env: request.env, signal: deadline });
+        },
+        // After each accepted digest: a kill before the next one never re-sends this one.
+        (remaining) => saveState(file, { ...saved, queue: remaining }),
+      );
       mailsSent = report.sent.length;
       for (const s of report.sent) {
         if (s.outcome.rejected.length > 0) warnings.push(`alert mail: the server refused ${s.outcome.rejected.join(', ')} (not retried)`);

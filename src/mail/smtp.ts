@@ -34,6 +34,8 @@ export interface MailMessage {
   readonly text: string;
   readonly html: string;
   readonly attachments?: readonly MailAttachment[];
+  /** The Message-ID header (with its angle brackets); default: one nodemailer makes up. */
+  readonly messageId?: string;
 }
 
 // A file attached to a message.
@@ -210,11 +212,12 @@ export async function sendMail(
       text: message.text,
       html: message.html,
       attachments: message.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+      messageId: message.messageId,
       signal,
     });
     // A belt to the abort signal: whatever nodemailer does, this call ends on time.
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${settings.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), settings.timeoutMs + ABORT_GRACE_MS);
+      timer = setTimeout(() => reject(Object.assign(new Error(silence(settings, 'timeoutSeconds')), { code: 'ETIMEDOUT' })), settings.timeoutMs + ABORT_GRACE_MS);
     });
     sending.catch(() => undefined);
     const info = await Promise.race([sending, expired]);
@@ -227,13 +230,24 @@ export async function sendMail(
     const e = error as { code?: unknown; responseCode?: unknown; message?: unknown; name?: unknown };
     const code = typeof e.code === 'string' ? e.code : null;
     const responseCode = typeof e.responseCode === 'number' ? e.responseCode : null;
-    const aborted = code === 'EABORT' || e.name === 'AbortError';
-    const why = aborted && deadline.aborted ? `no answer within ${settings.timeoutMs / 1000} s (smtp.timeoutSeconds)` : String(e.message ?? error);
-    return fail(why, aborted && deadline.aborted ? 'ETIMEDOUT' : code, responseCode);
+    // Whichever deadline ran out (ours, or the caller's, which is the same smtp.timeoutSeconds for alerts),
+    // nodemailer only says "Message sending aborted.": name the server and the setting instead.
+    const aborted = (code === 'EABORT' || e.name === 'AbortError') && signal.aborted;
+    // The greeting wait names its own setting only when it is the shorter bound.
+    const greeting = code === 'ETIMEDOUT' && /greeting/i.test(String(e.message ?? '')) && settings.connectTimeoutMs < settings.timeoutMs;
+    const silent = aborted || (code === 'ETIMEDOUT' && !greeting);
+    const why = silent ? silence(settings, 'timeoutSeconds') : greeting ? silence(settings, 'connectTimeoutSeconds') : String(e.message ?? error);
+    return fail(why, silent || greeting ? 'ETIMEDOUT' : code, responseCode);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     transporter?.close();
   }
+}
+
+// The error for a server that accepted the connection and then said nothing in time.
+function silence(settings: SmtpSettings, setting: 'timeoutSeconds' | 'connectTimeoutSeconds'): string {
+  const ms = setting === 'timeoutSeconds' ? settings.timeoutMs : settings.connectTimeoutMs;
+  return `${settings.host}:${settings.port} did not answer within ${ms / 1000} s (smtp.${setting})`;
 }
 
 function addressText(a: string | { address: string }): string {

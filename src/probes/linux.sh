@@ -66,77 +66,10 @@ else
 	fi
 fi
 
-# The window starts now, so the two readings start FP_WINDOW apart however long the
-# first one takes. Each reading is one cat of /proc/stat, every /proc/<pid>/stat and
-# /proc/stat again: on a busy host the pid files take a while, and the two host
-# counters let the awk below place each process in time. Processes that vanish
-# meanwhile only make cat complain on the discarded stderr.
-sleep "$FP_WINDOW" </dev/null >/dev/null 2>&1 &
-fp_sleep=$!
-trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
-fp_stat1=$(cat /proc/stat /proc/[0-9]*/stat /proc/stat 2>/dev/null)
-
-# Everything below up to the second reading runs inside the window, so a slow network
-# mount lengthens the window instead of adding to it.
-
-set --
-for fp_f in /proc/sys/kernel/hostname /proc/sys/kernel/osrelease /proc/uptime /proc/loadavg /proc/meminfo; do
-	[ -r "$fp_f" ] && set -- "$@" "$fp_f"
-done
-for fp_f in /etc/os-release /usr/lib/os-release; do
-	if [ -r "$fp_f" ]; then
-		set -- "$@" "$fp_f"
-		break
-	fi
-done
-awk '
-BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
-	pretty = "Linux"
-}
-function clean(s) { gsub(ctl, "?", s); return s }
-# os-release values are shell-quoted: strip the quotes and backslash escapes.
-function unquote(v,   q, out, i, c) {
-	q = substr(v, 1, 1)
-	if ((q == "\"" || q == "\047") && length(v) >= 2 && substr(v, length(v), 1) == q) v = substr(v, 2, length(v) - 2)
-	out = ""
-	for (i = 1; i <= length(v); i++) {
-		c = substr(v, i, 1)
-		if (c == "\\" && q != "\047" && i < length(v)) { i++; c = substr(v, i, 1) }
-		out = out c
-	}
-	return out
-}
-FILENAME == "/proc/sys/kernel/hostname" && FNR == 1 { host = $0 }
-FILENAME == "/proc/sys/kernel/osrelease" && FNR == 1 { kernel = $0 }
-FILENAME == "/proc/uptime" && FNR == 1 { uptime = int($1) }
-FILENAME == "/proc/loadavg" && FNR == 1 { load = $1 "\t" $2 "\t" $3 }
-FILENAME == "/proc/meminfo" { mem[$1] = $2 }
-FILENAME ~ /os-release$/ && /^PRETTY_NAME=/ { pretty = unquote(substr($0, 13)) }
-END {
-	if (host != "") printf "host\t%s\n", clean(host)
-	printf "os\tlinux\t%s\t%s\n", clean(kernel), clean(pretty)
-	if (uptime != "") printf "uptime\t%.0f\n", uptime
-	if (load ~ /^[0-9.]+\t[0-9.]+\t[0-9.]+$/) printf "load\t%s\n", load
-	if ("MemTotal:" in mem) {
-		total = mem["MemTotal:"] + 0
-		free = mem["MemFree:"] + 0
-		# MemAvailable appeared in Linux 3.14; older kernels get the classic estimate.
-		if ("MemAvailable:" in mem) avail = mem["MemAvailable:"] + 0
-		else avail = free + mem["Buffers:"] + mem["Cached:"]
-		if (avail > total) avail = total
-		if (free > total) free = total
-		swap = mem["SwapTotal:"] + 0
-		swapfree = mem["SwapFree:"] + 0
-		if (swapfree > swap) swapfree = swap
-		printf "mem\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", total, avail, free, swap, swapfree
-	}
-}' "$@" </dev/null
-
-if command -v who >/dev/null 2>&1; then
-	who </dev/null 2>/dev/null | awk '
+# Logged-in users, from who in its coreutils or BusyBox format.
+fp_sessions() {
+	if command -v who >/dev/null 2>&1; then
+		who </dev/null 2>/dev/null | awk '
 BEGIN {
 	ctl = ""
 	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
@@ -153,14 +86,24 @@ NF >= 2 {
 	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
 	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
 }'
-else
-	fp_warn 'who is not available; sessions not collected'
-fi
+	else
+		fp_warn 'who is not available; sessions not collected'
+	fi
+}
 
-# Filesystems, in three steps: the awk keeps real filesystems from /proc/mounts as
-# "L|T<TAB>type<TAB>source<TAB>mount", T for those whose df can hang (network, FUSE);
-# the shell drops bind-mounted files; a second awk counts each source once.
-fp_mounts=$(awk '
+# Runs df on one mount under a deadline, and reports how it went in a line before df's output.
+fp_bounded_df() {
+	fp_out=$(timeout -s KILL "$FP_DF_TIMEOUT" df -kP -- "$1" </dev/null 2>/dev/null)
+	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
+}
+
+# Filesystems, as disk and warn records.
+fp_disks() {
+
+	# Filesystems, in three steps: the awk keeps real filesystems from /proc/mounts as
+	# "L|T<TAB>type<TAB>source<TAB>mount", T for those whose df can hang (network, FUSE);
+	# the shell drops bind-mounted files; a second awk counts each source once.
+	fp_mounts=$(awk '
 BEGIN {
 	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
 		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
@@ -212,23 +155,23 @@ END {
 	}
 }' /proc/mounts </dev/null)
 
-fp_keep=
-fp_ifs=$IFS
-IFS=$fp_nl
-set -f
-for fp_line in $fp_mounts; do
-	# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own; stat
-	# only local mount points, since on a hung network mount stat would hang too.
-	case $fp_line in
-	L*) [ -d "${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}" ] || continue ;;
-	esac
-	fp_keep=$fp_keep$fp_line$fp_nl
-done
-IFS=$fp_ifs
-set +f
+	fp_keep=
+	fp_ifs=$IFS
+	IFS=$fp_nl
+	set -f
+	for fp_line in $fp_mounts; do
+		# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own; stat
+		# only local mount points, since on a hung network mount stat would hang too.
+		case $fp_line in
+		L*) [ -d "${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}" ] || continue ;;
+		esac
+		fp_keep=$fp_keep$fp_line$fp_nl
+	done
+	IFS=$fp_ifs
+	set +f
 
-# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
-fp_mounts=$(printf '%s' "$fp_keep" | awk '
+	# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
+	fp_mounts=$(printf '%s' "$fp_keep" | awk '
 /^W\t/ { print; next }
 {
 	n++
@@ -246,56 +189,51 @@ END {
 	for (i = 1; i <= n; i++) if (src[i] == "none" || best[src[i]] == i) print head[i] "\t" mnt[i]
 }')
 
-# Runs df on one mount under a deadline, and reports how it went in a line before df's output.
-fp_bounded_df() {
-	fp_out=$(timeout -s KILL "$FP_DF_TIMEOUT" df -kP -- "$1" </dev/null 2>/dev/null)
-	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
-}
 
-# With a mount that can hang, every df gets a deadline: BusyBox df stats each mount
-# listed before its argument in /proc/mounts, so a hung NFS server stalls it even for
-# a local disk. Without such mounts one plain df call covers them all.
-fp_slow=no
-case $fp_mounts in
-T"$fp_tab"* | *"$fp_nl"T"$fp_tab"*) fp_slow=yes ;;
-esac
-fp_timeout=no
-if [ "$fp_slow" = yes ] && command -v timeout >/dev/null 2>&1; then
-	# BusyBox before 1.30 only knew `timeout -t SECS`; that dialect is not supported.
-	timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
-fi
+	# With a mount that can hang, every df gets a deadline: BusyBox df stats each mount
+	# listed before its argument in /proc/mounts, so a hung NFS server stalls it even for
+	# a local disk. Without such mounts one plain df call covers them all.
+	fp_slow=no
+	case $fp_mounts in
+	T"$fp_tab"* | *"$fp_nl"T"$fp_tab"*) fp_slow=yes ;;
+	esac
+	fp_timeout=no
+	if [ "$fp_slow" = yes ] && command -v timeout >/dev/null 2>&1; then
+		# BusyBox before 1.30 only knew `timeout -t SECS`; that dialect is not supported.
+		timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
+	fi
 
-{
-	printf '%s\n==fleetpoll:df==\n' "$fp_mounts"
-	set --
-	fp_seen_slow=no
-	fp_ifs=$IFS
-	IFS=$fp_nl
-	set -f
-	for fp_line in $fp_mounts; do
-		fp_m=${fp_line#?"$fp_tab"*"$fp_tab"}
-		case $fp_line in
-		L*) ;;
-		T*) fp_seen_slow=yes ;;
-		*) continue ;;
-		esac
-		if [ "$fp_slow" = no ]; then
-			set -- "$@" "$fp_m"
-		elif [ "$fp_timeout" = yes ]; then
-			# stderr: the shell reports "Killed" when timeout fires.
-			fp_bounded_df "$fp_m" 2>/dev/null &
-		elif [ "$fp_seen_slow" = no ]; then
-			# Listed before any mount that can hang: even BusyBox df will not stat one.
-			set -- "$@" "$fp_m"
-		else
-			printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
-		fi
-	done
-	IFS=$fp_ifs
-	set +f
-	[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
-	wait
-} | awk -v secs="$FP_DF_TIMEOUT" '
+	{
+		printf '%s\n==fleetpoll:df==\n' "$fp_mounts"
+		set --
+		fp_seen_slow=no
+		fp_ifs=$IFS
+		IFS=$fp_nl
+		set -f
+		for fp_line in $fp_mounts; do
+			fp_m=${fp_line#?"$fp_tab"*"$fp_tab"}
+			case $fp_line in
+			L*) ;;
+			T*) fp_seen_slow=yes ;;
+			*) continue ;;
+			esac
+			if [ "$fp_slow" = no ]; then
+				set -- "$@" "$fp_m"
+			elif [ "$fp_timeout" = yes ]; then
+				# stderr: the shell reports "Killed" when timeout fires.
+				fp_bounded_df "$fp_m" 2>/dev/null &
+			elif [ "$fp_seen_slow" = no ]; then
+				# Listed before any mount that can hang: even BusyBox df will not stat one.
+				set -- "$@" "$fp_m"
+			else
+				printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
+			fi
+		done
+		IFS=$fp_ifs
+		set +f
+		[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
+		wait
+	} | awk -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
 	ctl = ""
 	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
@@ -344,99 +282,249 @@ END {
 		else print "warn\tdf reported nothing for " m
 	}
 }'
+}
 
-wait "$fp_sleep"
-trap - HUP INT TERM PIPE
-
-# Second reading, then per-process details. Everything is one stream for one awk, cut
-# into sections by marker lines longer than a comm (15 bytes), so a process name with
-# a newline in it can never fake a marker.
+# Everything between the header and `end` comes from one awk: it prints the host's facts,
+# passes on the records of the sections below, and works out CPU, processes and users
+# from the two readings. All arrive on its stdin as one stream, cut into parts by marker
+# lines longer than a comm (15 bytes), so a process name can never fake a marker. The
+# pid files go through grep, not awk's getline: mawk and the one-true-awk abort on a read
+# error, and a process that ends between open and read causes one (ESRCH).
 {
-	printf '==fleetpoll:passwd==\n'
-	cat /etc/passwd 2>/dev/null
-	printf '==fleetpoll:stat1==\n%s\n==fleetpoll:stat2==\n' "$fp_stat1"
-	cat /proc/stat /proc/[0-9]*/stat /proc/stat 2>/dev/null
+	# The window starts now, so the two readings start FP_WINDOW apart however long the
+	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
+	# again: on a busy host the pid files take a while, and the two host counters let the
+	# awk place each process in time.
+	sleep "$FP_WINDOW" </dev/null >/dev/null 2>&1 &
+	fp_sleep=$!
+	trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
+	printf '==fleetpoll:stat1==\n'
+	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
+	# Everything below up to the second reading runs inside the window, so a slow network
+	# mount lengthens the window instead of adding to it.
+	printf '==fleetpoll:records==\n'
+	fp_sessions
+	fp_disks
+	wait "$fp_sleep"
+	trap - HUP INT TERM PIPE
+	printf '==fleetpoll:stat2==\n'
+	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
+	# Name (escaped: whole lines), real uid and resident memory of each process. Name is
+	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
 	printf '==fleetpoll:status==\n'
-	# Name in status escapes newlines (unlike comm in stat), so its lines are whole.
-	# Fixed strings keep BusyBox grep fast; awk below matches the exact keys.
-	grep -h -F -e Name: -e Pid: -e Uid: -e VmRSS: /proc/[0-9]*/status 2>/dev/null
+	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" '
 BEGIN {
 	ctl = ""
 	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
 	ctl = "[" ctl sprintf("%c", 127) "]"
 	PF_KTHREAD = 2097152
+	topn += 0
+	marker["==fleetpoll:stat1=="] = 1
+	marker["==fleetpoll:records=="] = 0
+	marker["==fleetpoll:stat2=="] = 2
+	marker["==fleetpoll:status=="] = 3
+
+	# How many fields this awk splits a stat line with a one-word comm into: its own.
+	# If that cannot be known, no stat line is used at all.
+	f = "/proc/self/stat"
+	statfields = 1000000
+	if ((getline < f) > 0 && NF >= 20 && $2 ~ /^\(.*\)$/) statfields = NF
+	close(f)
+
+	f = "/proc/sys/kernel/hostname"
+	if ((getline line < f) > 0) host = line
+	close(f)
+	f = "/proc/sys/kernel/osrelease"
+	if ((getline line < f) > 0) kernel = line
+	close(f)
+	f = "/proc/uptime"
+	if ((getline < f) > 0) uptime = int($1)
+	close(f)
+	f = "/proc/loadavg"
+	if ((getline < f) > 0) load = $1 "\t" $2 "\t" $3
+	close(f)
+	f = "/proc/meminfo"
+	while ((getline < f) > 0) mem[$1] = $2
+	close(f)
+	pretty = "Linux"
+	# The first of the two that can be read is the one.
+	for (k = 1; k <= 2; k++) {
+		f = k == 1 ? "/etc/os-release" : "/usr/lib/os-release"
+		while ((r = (getline line < f)) > 0) if (line ~ /^PRETTY_NAME=/) pretty = unquote(substr(line, 13))
+		close(f)
+		if (r == 0) break
+	}
+
+	if (host != "") printf "host\t%s\n", clean(host)
+	printf "os\tlinux\t%s\t%s\n", clean(kernel), clean(pretty)
+	if (uptime != "") printf "uptime\t%.0f\n", uptime
+	if (load ~ /^[0-9.]+\t[0-9.]+\t[0-9.]+$/) printf "load\t%s\n", load
+	if ("MemTotal:" in mem) {
+		memtotal = mem["MemTotal:"] + 0
+		free = mem["MemFree:"] + 0
+		# MemAvailable appeared in Linux 3.14; older kernels get the classic estimate.
+		if ("MemAvailable:" in mem) avail = mem["MemAvailable:"] + 0
+		else avail = free + mem["Buffers:"] + mem["Cached:"]
+		if (avail > memtotal) avail = memtotal
+		if (free > memtotal) free = memtotal
+		swap = mem["SwapTotal:"] + 0
+		swapfree = mem["SwapFree:"] + 0
+		if (swapfree > swap) swapfree = swap
+		printf "mem\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", memtotal, avail, free, swap, swapfree
+	}
+
+	f = "/etc/passwd"
+	while ((getline line < f) > 0) {
+		split(line, pw, ":")
+		if (!(pw[3] in username)) username[pw[3]] = pw[1]
+	}
+	close(f)
+	# What it takes to enter the lists once they are full: most processes are turned
+	# away by comparing two numbers, and only those let in are kept in arrays.
+	cpud = cpur = memd = memr = -1
+	cpubest["n"] = membest["n"] = 0
 }
-function clean(s) { gsub(ctl, "?", s); return s }
-$0 == "==fleetpoll:passwd==" { sec = "passwd"; next }
-$0 == "==fleetpoll:stat1==" { sec = "s1"; buf = ""; next }
-$0 == "==fleetpoll:stat2==" { sec = "s2"; buf = ""; next }
-$0 == "==fleetpoll:status==" { sec = "status"; next }
-sec == "passwd" {
-	split($0, pw, ":")
-	if (!(pw[3] in username)) username[pw[3]] = pw[1]
+# Status lines, "/proc/<pid>/status:<Key>:<TAB>value", three per process: the most lines.
+sec == 3 {
+	i = index($0, ":")
+	k = substr($0, i + 1, 3)
+	if (k == "Uid") uid = $2
+	else if (k == "VmR") rss = $2 + 0
+	else if (k == "Nam" && substr($0, i + 1, 6) == "Name:\t") {
+		add()
+		dir = substr($0, 1, i - 8)
+		name = substr($0, i + 7)
+		uid = ""
+		rss = 0
+	}
 	next
 }
-sec == "s1" || sec == "s2" {
-	if (buf == "" && $1 == "cpu") {
-		# Total excludes guest and guest_nice: the kernel already counts them in user and nice.
-		t = 0
-		for (i = 2; i <= 9 && i <= NF; i++) t += $i
-		# The first /proc/stat of a reading ("a") comes before its pid files, the second ("b") after.
-		half = ((sec "a") in total) ? "b" : "a"
-		total[sec half] = t
-		if (half == "a") idle[sec] = $5 + $6
+sec == 1 || sec == 2 {
+	c1 = substr($0, 1, 1)
+	if (c1 == "=" && ($0 in marker)) {
+		section(marker[$0])
 		next
 	}
-	if (buf == "" && $1 ~ /^cpu[0-9]+$/) {
-		if (sec == "s2" && !("s2b" in total)) ncpu++
-		next
-	}
-	if (buf == "" && $0 !~ /^[0-9]+ \(/) next
-	# comm may hold a newline, which splits a stat record over lines: join until complete.
-	buf = buf == "" ? $0 : buf "?" $0
-	if (length(buf) > 4096) { buf = ""; next }
-	# comm may hold spaces and ")", so the fixed fields start after the LAST ")".
-	if (!match(buf, /\)[^)]*$/)) next
-	if (split(substr(buf, RSTART + 1), f, " ") < 13) next
-	id = substr(buf, 1, index(buf, " (") - 1)
-	buf = ""
-	if (sec == "s1") {
-		ticks1[id] = f[12] + f[13]
-		at1[id] = ++count1
+	if (buf == "" && c1 >= "0" && c1 <= "9") {
+		# A stat line. comm may hold blanks, ")" and newlines, but the kernel always prints
+		# the same number of fields after it: its fields are those of a line with a
+		# one-word comm, shifted right by c.
+		if ((c = NF - statfields) < 0) {
+			# A newline in comm splits the line: join the parts.
+			buf = $0
+			next
+		}
+	} else if (buf != "") {
+		$0 = buf "?" $0
+		buf = ""
+		if ((c = NF - statfields) < 0) {
+			if (length($0) < 4096) buf = $0
+			next
+		}
 	} else {
-		ticks2[id] = f[12] + f[13]
-		at2[id] = ++count2
-		kthread[id] = int(f[7] / PF_KTHREAD) % 2
+		if (substr($0, 1, 4) == "cpu ") {
+			# Total excludes guest and guest_nice: the kernel already counts them in user and nice.
+			t = 0
+			for (i = 2; i <= 9 && i <= NF; i++) t += $i
+			# The first /proc/stat of a reading ("a") comes before its pid files, the second ("b") after.
+			if ((sec "a") in total) total[sec "b"] = t
+			else {
+				total[sec "a"] = t
+				idle[sec] = $5 + $6
+			}
+		} else if (sec == 2 && substr($0, 1, 3) == "cpu" && !("2b" in total)) ncpu++
+		next
+	}
+	if (sec == 1) {
+		at1[$1] = ++count1
+		ticks1[count1] = $(14 + c) + $(15 + c)
+	} else {
+		at2[$1] = ++count2
+		ticks2[count2] = $(14 + c) + $(15 + c)
+		if (int($(9 + c) / PF_KTHREAD) % 2) kthread[$1] = 1
 	}
 	next
 }
-sec == "status" {
-	if ($1 == "Name:") { add(); name = substr($0, 7); pid = ""; uid = ""; rss = 0 }
-	else if ($1 == "Pid:") pid = $2
-	else if ($1 == "Uid:") uid = $2
-	else if ($1 == "VmRSS:") rss = $2 + 0
+$0 in marker {
+	section(marker[$0])
 	next
 }
-# Counts a process seen in both second readings. Kernel threads have no memory and no
-# user of their own: they are counted apart, not listed.
-function add() {
-	if (pid == "" || !(pid in ticks2)) return
-	if (kthread[pid]) { kthreads++; return }
-	n++
-	P[n] = pid
-	U[n] = (uid in username) ? username[uid] : uid
-	R[n] = rss
-	N[n] = name
-	# Absent from the first reading means started within the window: all its ticks are new.
-	D[n] = (pid in ticks1 && ticks1[pid] <= ticks2[pid]) ? ticks2[pid] - ticks1[pid] : ticks2[pid]
-	# Host ticks that passed between the two reads of this pid file, taking each reading
-	# to go through its files at an even pace.
-	T[n] = hostticks("s2", at2[pid] / (count2 + 1)) - hostticks("s1", (pid in at1) ? at1[pid] / (count1 + 1) : 0.5)
+# Records from the sections: every line of theirs starts with its record type.
+{ print }
+function clean(s) { gsub(ctl, "?", s); return s }
+function section(m) {
+	sec = m
+	buf = ""
+	if (sec != 3) return
+	if (ncpu < 1) ncpu = 1
+	# Host ticks that passed between the two reads of a pid file, taking each reading to go
+	# through its files at an even pace.
+	s1a = total["1a"]
+	s1span = ("1b" in total) ? total["1b"] - s1a : 0
+	s2a = total["2a"]
+	s2span = ("2b" in total) ? total["2b"] - s2a : 0
 }
-function hostticks(reading, progress) {
-	if (!((reading "b") in total)) return total[reading "a"]
-	return total[reading "a"] + (total[reading "b"] - total[reading "a"]) * progress
+# os-release values are shell-quoted: strip the quotes and backslash escapes.
+function unquote(v,   q, out, i, c) {
+	q = substr(v, 1, 1)
+	if ((q == "\"" || q == "\047") && length(v) >= 2 && substr(v, length(v), 1) == q) v = substr(v, 2, length(v) - 2)
+	out = ""
+	for (i = 1; i <= length(v); i++) {
+		c = substr(v, i, 1)
+		if (c == "\\" && q != "\047" && i < length(v)) { i++; c = substr(v, i, 1) }
+		out = out c
+	}
+	return out
+}
+# Counts the process whose status was just read, if the second reading saw it: its CPU
+# share, its place in the lists and its user. Kernel threads have no memory and no user
+# of their own: they are counted apart, not listed. Users are added up by uid.
+function add(   id, k, d, t, j, c) {
+	if (dir == "") return
+	id = substr(dir, 7)
+	if (!((k = at2[id]) > 0)) return
+	if (id in kthread) {
+		kthreads++
+		return
+	}
+	n++
+	# Absent from the first reading means started within the window: all its ticks are new.
+	d = ticks2[k]
+	t = s2a + s2span * (k / (count2 + 1))
+	if ((j = at1[id]) > 0) {
+		if (ticks1[j] <= d) d -= ticks1[j]
+		t -= s1a + s1span * (j / (count1 + 1))
+	} else t -= s1a + s1span * 0.5
+	# Percent of one core over the window, as top shows it.
+	c = t > 0 ? d * ncpu * 100 / t : 0
+
+	if (d > cpud || (d == cpud && rss >= cpur) || rss > memr || (rss == memr && d >= memd)) {
+		P[n] = id
+		U[n] = uid
+		N[n] = name
+		D[n] = d
+		R[n] = rss
+		C[n] = c
+		if (d > cpud || (d == cpud && rss >= cpur)) {
+			keep("cpu", n, cpubest)
+			if (cpubest["n"] >= topn) {
+				cpud = D[cpubest[1]]
+				cpur = R[cpubest[1]]
+			}
+		}
+		if (rss > memr || (rss == memr && d >= memd)) {
+			keep("mem", n, membest)
+			if (membest["n"] >= topn) {
+				memr = R[membest[1]]
+				memd = D[membest[1]]
+			}
+		}
+	}
+
+	if (ucount[uid]++ == 0) uids[++nuids] = uid
+	ucpu[uid] += c
+	urss[uid] += rss
 }
 function before(by, i, j) {
 	if (by == "cpu" && D[i] != D[j]) return D[i] > D[j]
@@ -444,78 +532,112 @@ function before(by, i, j) {
 	if (D[i] != D[j]) return D[i] > D[j]
 	return P[i] + 0 < P[j] + 0
 }
-# Heap of process indexes with the one that sorts first at the root.
-function sift(by, idx, i, m,   c, t) {
-	while ((c = 2 * i) <= m) {
-		if (c < m && before(by, idx[c + 1], idx[c])) c++
-		if (!before(by, idx[c], idx[i])) return
-		t = idx[i]; idx[i] = idx[c]; idx[c] = t
-		i = c
+# Keeps process i in best if it is among the first topn in the `by` order: best is a heap
+# of process indexes with the one that sorts last at its root (the one to turn away
+# next); best["n"] is how many it holds. O(log topn) for each process let in.
+function keep(by, i, best,   m, c, p) {
+	m = best["n"]
+	if (m < topn) {
+		c = ++best["n"]
+		while (c > 1 && before(by, best[p = int(c / 2)], i)) {
+			best[c] = best[p]
+			c = p
+		}
+		best[c] = i
+		return
 	}
+	if (!before(by, i, best[1])) return
+	sink(by, i, best, m)
 }
-# Lists the first topn processes in the `by` order: O(n + topn log n), not a full sort.
-function pick(by,   idx, i, m, k) {
-	for (i = 1; i <= n; i++) idx[i] = i
-	m = n
-	for (i = int(m / 2); i >= 1; i--) sift(by, idx, i, m)
-	for (k = 0; k < topn && m > 0; k++) {
-		if (!(idx[1] in listed)) { listed[idx[1]] = 1; order[++shown] = idx[1] }
-		idx[1] = idx[m]
-		m--
-		sift(by, idx, 1, m)
+# Puts i at the root of the heap best[1..m] and moves it down to its place.
+function sink(by, i, best, m,   c, p) {
+	c = 1
+	while ((p = 2 * c) <= m) {
+		if (p < m && before(by, best[p], best[p + 1])) p++
+		if (!before(by, i, best[p])) break
+		best[c] = best[p]
+		c = p
+	}
+	best[c] = i
+}
+# Appends the processes of the heap best to order[], first in the `by` order first,
+# skipping those listed already.
+function list(by, best,   m, k, sorted) {
+	for (m = best["n"]; m >= 1; m--) {
+		sorted[m] = best[1]
+		sink(by, best[m], best, m - 1)
+	}
+	for (k = 1; k <= best["n"]; k++) {
+		if (sorted[k] in listed) continue
+		listed[sorted[k]] = 1
+		order[++shown] = sorted[k]
 	}
 }
 END {
 	add()
-	if (ncpu < 1) ncpu = 1
-	dtotal = total["s2a"] - total["s1a"]
-	if (("s1a" in total) && ("s2a" in total)) {
-		busy = dtotal > 0 ? 100 * (1 - (idle["s2"] - idle["s1"]) / dtotal) : 0
+	dtotal = total["2a"] - total["1a"]
+	if (("1a" in total) && ("2a" in total)) {
+		busy = dtotal > 0 ? 100 * (1 - (idle["2"] - idle["1"]) / dtotal) : 0
 		if (busy < 0) busy = 0
 		if (busy > 100) busy = 100
 		printf "cpu\t%d\t%.1f\n", ncpu, busy
 	}
-	# Per process: percent of one core over the window, as top shows it.
-	for (i = 1; i <= n; i++) C[i] = T[i] > 0 ? D[i] * ncpu * 100 / T[i] : 0
 
-	pick("cpu")
-	pick("mem")
+	list("cpu", cpubest)
+	list("mem", membest)
 
 	# comm is cut at 15 bytes; argv[0] usually has the whole name. Only listed processes
-	# are looked up, in one shell.
+	# are looked up, by one grep: argv[0] ends at the first NUL of cmdline, newlines in
+	# it shown as "?". BusyBox awk strings end at a NUL themselves (and nul is empty
+	# there), so its first line is argv[0] up to a newline.
 	cmd = ""
 	for (k = 1; k <= shown; k++) {
 		i = order[k]
-		if (length(N[i]) >= 15 && P[i] ~ /^[0-9]+$/) cmd = cmd " " P[i]
+		if (length(N[i]) >= 15 && P[i] ~ /^[0-9]+$/) cmd = cmd " /proc/" P[i] "/cmdline"
 	}
 	if (cmd != "") {
-		cmd = "for p in" cmd "; do printf \"%s\\t\" $p; tr \047\\000\\n\047 \047\\n?\047 </proc/$p/cmdline 2>/dev/null | head -n 1; echo; done"
+		nul = sprintf("%c", 0)
+		cmd = "grep -H -a \"\"" cmd " </dev/null 2>/dev/null"
 		while ((cmd | getline line) > 0) {
-			t = index(line, "\t")
-			if (t < 2) continue
-			arg0 = substr(line, t + 1)
-			sub(/.*\//, "", arg0)
-			argv0[substr(line, 1, t - 1)] = arg0
+			t = index(line, "/cmdline:")
+			if (t < 7) continue
+			p = substr(line, 7, t - 7)
+			if (p in done) continue
+			line = substr(line, t + 9)
+			if (length(nul) == 1 && (j = index(line, nul)) > 0) {
+				done[p] = 1
+				line = substr(line, 1, j - 1)
+			} else if (length(nul) != 1) done[p] = 1
+			# (BusyBox awk makes argv0[p] before it tests `p in argv0` in one expression.)
+			if (p in argv0) line = argv0[p] "?" line
+			argv0[p] = line
 		}
 		close(cmd)
 	}
 	for (k = 1; k <= shown; k++) {
 		i = order[k]
 		name = N[i]
-		if (length(name) >= 15 && (P[i] in argv0) && index(argv0[P[i]], name) == 1) name = substr(argv0[P[i]], 1, 255)
-		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(U[i]), C[i], R[i], clean(name)
+		if (length(name) >= 15 && (P[i] in argv0)) {
+			arg0 = argv0[P[i]]
+			sub(/.*\//, "", arg0)
+			if (index(arg0, name) == 1) name = substr(arg0, 1, 255)
+		}
+		u = (U[i] in username) ? username[U[i]] : U[i]
+		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(u), C[i], R[i], clean(name)
 	}
 
-	for (i = 1; i <= n; i++) {
-		u = U[i]
-		if (!(u in ucount)) users[++nusers] = u
-		ucount[u]++
-		ucpu[u] += C[i]
-		urss[u] += R[i]
+	# Per user, in the order of their first process; two uids of one name count as one user.
+	for (k = 1; k <= nuids; k++) {
+		v = uids[k]
+		u = (v in username) ? username[v] : v
+		if (!(u in tcount)) names[++nnames] = u
+		tcount[u] += ucount[v]
+		tcpu[u] += ucpu[v]
+		trss[u] += urss[v]
 	}
-	for (k = 1; k <= nusers; k++) {
-		u = users[k]
-		printf "user\t%s\t%.1f\t%.0f\t%d\n", clean(u), ucpu[u], urss[u], ucount[u]
+	for (k = 1; k <= nnames; k++) {
+		u = names[k]
+		printf "user\t%s\t%.1f\t%.0f\t%d\n", clean(u), tcpu[u], trss[u], tcount[u]
 	}
 	# Not in the suggested record set: processes counted and kernel threads left out.
 	printf "tasks\t%d\t%d\n", n, kthreads

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, type Config } from '../config.js';
 import type { Log } from '../log.js';
 import type { Host } from '../model.js';
-import { runCycle, type CycleOutcome, type CycleRecorder } from '../run-poll.js';
+import { clearKilledRunLeftovers, runCycle, type CycleOutcome, type CycleRecorder } from '../run-poll.js';
 import { StoreError } from '../store/errors.js';
 import { acquireRunLock, describeLockHolder, type RunLock } from '../store/lock.js';
 import { spreadFanOut } from './fan-out.js';
@@ -53,6 +53,7 @@ export async function serve(options: ServeOptions): Promise<ServeOutcome> {
   const state = new ServiceState(intervalSeconds(options, options.initial.config), options.initial.inventory.enabled.length);
   state.warm = () => transports.stats();
   try {
+    await clearKilledRunLeftovers(options.initial.config, log);
     await options.onStarted?.(state);
     await loop(options, lock.lock, transports, state);
     return { kind: 'stopped', cycles: state.cycles, signal: signals.stoppedBy };

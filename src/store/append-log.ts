@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { CRLF, encodeRecords, fileHead, headerLine, type CsvDialect } from './csv.js';
+import { encodeRecords, fileHead, headerLine, type CsvDialect } from './csv.js';
 import { fileStamp } from './format.js';
 import type { Row } from './rows.js';
 import { exists, openIfExists } from './files.js';
@@ -32,16 +32,28 @@ export interface AppendOutcome {
   readonly warnings: readonly string[];
 }
 
+// A file made ready for an append: rotated if it had other columns, its torn tail removed; what the
+// append must write before the rows (BOM + header for a new file) and how to open it.
+export interface PreparedAppend {
+  readonly path: string;
+  readonly prefix: string;
+  /** 'a' to append, 'w' to start over (a file cut inside its header). */
+  readonly flags: 'a' | 'w';
+  readonly created: boolean;
+  readonly rotatedTo: string | null;
+  readonly warnings: readonly string[];
+}
+
 type FileState =
   | { kind: 'missing' }
   | { kind: 'empty' }
   /** Only a prefix of our own head: a crash while the file was being created. */
   | { kind: 'torn-head' }
   | { kind: 'other-columns' }
-  | { kind: 'ours'; headEnd: number; lastByte: number };
+  | { kind: 'ours'; headEnd: number; size: number; lastByte: number };
 
 // Appends rows with a single write; writes BOM + header when the file is new or empty,
-// rotates a file whose header differs, and closes a half-written last row left by a crash.
+// rotates a file whose header differs, and removes a half-written last row left by a crash.
 // The caller must hold the run lock: only one process may append to a data dir.
 export async function appendRows(
   filePath: string,
@@ -60,6 +72,12 @@ export async function appendEncoded(
   body: string,
   options: AppendOptions,
 ): Promise<AppendOutcome> {
+  return writePrepared(await prepareAppend(filePath, columns, options), body);
+}
+
+// First half of an append: inspects the file, rotates one with other columns, and cuts a torn last record
+// back to the last whole one, so that the file ends on a record boundary before anything is added.
+export async function prepareAppend(filePath: string, columns: readonly string[], options: AppendOptions): Promise<PreparedAppend> {
   const { dialect } = options;
   const warnings: string[] = [];
   let rotatedTo: string | null = null;
@@ -74,26 +92,24 @@ export async function appendEncoded(
     state = { kind: 'missing' };
   }
 
-  let prefix: string;
-  let flags: string;
   switch (state.kind) {
     case 'missing':
     case 'empty':
-      prefix = fileHead(columns, dialect);
-      flags = 'a';
-      break;
+      return { path: filePath, prefix: fileHead(columns, dialect), flags: 'a', created: true, rotatedTo, warnings };
     case 'torn-head':
       // Nothing but a partial header: no data to keep, so start the file over.
-      prefix = fileHead(columns, dialect);
-      flags = 'w';
-      break;
-    case 'ours':
-      prefix = await tailRepair(filePath, state, dialect);
-      flags = 'a';
-      break;
+      return { path: filePath, prefix: fileHead(columns, dialect), flags: 'w', created: true, rotatedTo, warnings };
+    case 'ours': {
+      const repair = await repairTail(filePath, state, dialect);
+      if (repair.warning !== null) warnings.push(repair.warning);
+      return { path: filePath, prefix: repair.prefix, flags: 'a', created: false, rotatedTo, warnings };
+    }
   }
+}
 
-  const created = state.kind !== 'ours';
+// Second half of an append: the prefix and the rows in one write, then fsync.
+export async function writePrepared(prepared: PreparedAppend, body: string): Promise<AppendOutcome> {
+  const { path: filePath, prefix, flags, created, rotatedTo, warnings } = prepared;
   if (prefix === '' && body === '') {
     return { path: filePath, wrote: false, created: false, rotatedTo, warnings };
   }
@@ -121,71 +137,87 @@ async function inspect(filePath: string, columns: readonly string[], dialect: Cs
     if (line !== headerLine(columns, dialect)) return { kind: 'other-columns' };
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
-    return { kind: 'ours', headEnd: newline + 1, lastByte: last[0] ?? LF };
+    return { kind: 'ours', headEnd: newline + 1, size, lastByte: last[0] ?? LF };
   } finally {
     await handle.close();
   }
 }
 
-// Our appends always end with CRLF, so any other last byte means a crash cut a write short.
-// The half row is kept (the file is never rewritten) but closed, so new rows start on their own line.
-async function tailRepair(
+// Our appends always end with CRLF, so any other last byte means a crash cut a write short. A record cut
+// anywhere but between its CR and LF is incomplete (a field may be cut in the middle, fields may be
+// missing): it is removed, never closed into a malformed row. Only a record whose CR made it gets its LF.
+async function repairTail(
   filePath: string,
-  state: { headEnd: number; lastByte: number },
+  state: { headEnd: number; size: number; lastByte: number },
   dialect: CsvDialect,
-): Promise<string> {
-  // A '\n' inside a quoted cell at the exact cut point is possible but vanishingly rare;
-  // checking for it would mean scanning the whole history on every cycle.
-  if (state.lastByte === LF) return '';
-  const insideQuotes = await endsInsideQuotes(filePath, state.headEnd, dialect.delimiter.charCodeAt(0));
-  // An unclosed quoted cell would swallow every following row, so close it first.
-  if (insideQuotes) return `"${CRLF}`;
-  return state.lastByte === CR ? '\n' : CRLF;
+): Promise<{ prefix: string; warning: string | null }> {
+  // A '\n' inside a quoted cell at the exact cut point is possible but rare; a cycle journal
+  // (cycle-journal.ts) rolls back our own interrupted appends, so this path sees only other crashes.
+  if (state.lastByte === LF) return { prefix: '', warning: null };
+  const tail = await lastRecordEnd(filePath, state.headEnd, dialect.delimiter.charCodeAt(0));
+  if (state.lastByte === CR && tail.endsOutsideQuotes) return { prefix: '\n', warning: null };
+  await truncateFile(filePath, tail.boundary);
+  const removed = state.size - tail.boundary;
+  return {
+    prefix: '',
+    warning:
+      `${path.basename(filePath)} ended in a torn row (${removed} byte(s) from byte ${tail.boundary}, cut by a crash or a kill ` +
+      `while it was written): removed it, the file now ends with its last whole row`,
+  };
 }
 
-// RFC 4180 quote state at end of file, scanning from a record boundary. Only runs after a crash.
-async function endsInsideQuotes(filePath: string, from: number, delimiter: number): Promise<boolean> {
-  let inQuotes = false;
-  // In quotes and the previous chunk ended on '"': escape ("") or close, decided by the next byte.
-  let pendingQuote = false;
-  let previous = LF;
+// The offset just after the last record delimiter outside quotes (RFC 4180), scanning from a record
+// boundary, and whether the file ends outside a quoted field. Only runs after a crash.
+export async function lastRecordEnd(
+  filePath: string,
+  from: number,
+  delimiter: number,
+): Promise<{ boundary: number; endsOutsideQuotes: boolean }> {
+  // Outside a field's quotes; inside them; or just after a quote inside them (a close, or half of "").
+  let state: 'outside' | 'quoted' | 'quote-in-quoted' = 'outside';
+  // A quote opens a quoted field only at the start of a field.
+  let fieldStart = true;
+  let boundary = from;
+  let offset = from;
   for await (const data of createReadStream(filePath, { start: from })) {
     const chunk = data as Buffer;
-    if (chunk.length === 0) continue;
-    let index = 0;
-    if (pendingQuote) {
-      pendingQuote = false;
-      if (chunk[0] === QUOTE) index = 1;
-      else inQuotes = false;
-      previous = QUOTE;
-    }
-    while (index < chunk.length) {
-      const quote = chunk.indexOf(QUOTE, index);
-      if (quote === -1) {
-        previous = chunk[chunk.length - 1] ?? previous;
-        break;
+    for (let i = 0; i < chunk.length; i += 1) {
+      const byte = chunk[i];
+      if (state === 'quoted') {
+        if (byte === QUOTE) state = 'quote-in-quoted';
+        continue;
       }
-      if (inQuotes) {
-        if (quote + 1 >= chunk.length) {
-          pendingQuote = true;
-        } else if (chunk[quote + 1] === QUOTE) {
-          index = quote + 2;
-          previous = QUOTE;
+      if (state === 'quote-in-quoted') {
+        if (byte === QUOTE) {
+          state = 'quoted';
           continue;
-        } else {
-          inQuotes = false;
         }
-      } else {
-        const before = quote === 0 ? previous : chunk[quote - 1];
-        // Only a quote at the start of a field opens a quoted field.
-        if (before === delimiter || before === LF || before === CR) inQuotes = true;
+        state = 'outside';
+        fieldStart = false;
       }
-      index = quote + 1;
-      previous = QUOTE;
+      if (byte === QUOTE) {
+        if (fieldStart) state = 'quoted';
+        fieldStart = false;
+      } else if (byte === LF) {
+        boundary = offset + i + 1;
+        fieldStart = true;
+      } else {
+        fieldStart = byte === delimiter;
+      }
     }
+    offset += chunk.length;
   }
-  // A final '"' while in quotes closed the field.
-  return pendingQuote ? false : inQuotes;
+  return { boundary, endsOutsideQuotes: state !== 'quoted' };
+}
+
+async function truncateFile(filePath: string, size: number): Promise<void> {
+  const handle = await open(filePath, 'r+');
+  try {
+    await handle.truncate(size);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function rotateOldColumns(filePath: string, now: Date): Promise<string> {

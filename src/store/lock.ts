@@ -1,9 +1,10 @@
 // The run lock of a data dir: one poll at a time writes data/, a second overlapping run is told who holds it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StoreError, errorCode, hasErrorCode } from './errors.js';
+import { tempPathBeside } from './files.js';
 import { formatTime } from './format.js';
 
 // Name of the lock file inside the data dir.
@@ -12,12 +13,19 @@ export const LOCK_FILE_NAME = '.fleetpoll.lock';
 // A lock written by another machine (shared data dir) is taken over only after this long without refresh.
 export const DEFAULT_FOREIGN_LOCK_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 
-// A lock file is empty for a moment between its exclusive create and its write; give that time to finish.
+// An empty or garbled lock: an older fleetpoll (or a filesystem without hard links) between its exclusive
+// create and its write; give that time to finish.
 const DEFAULT_UNREADABLE_GRACE_MS = 5_000;
 const UNREADABLE_POLL_MS = 50;
-// Recovery holds its guard for milliseconds; a guard older than this was left by a killed run.
-const RECOVERY_GUARD_STALE_MS = 10_000;
+// A recovery guard is judged by its writer's liveness like the lock; only a guard written on another machine
+// (a shared data dir), whose process we cannot see, is taken as abandoned after this long. Recovery holds
+// its guard for milliseconds, and acquireRunLock waits longer than this before it gives up.
+const FOREIGN_GUARD_STALE_MS = 3_000;
 const RECOVERY_BUSY_WAIT_MS = 20;
+// How long acquireRunLock keeps trying beyond the longest wait above before it reports the lock contended.
+const GIVE_UP_MARGIN_MS = 2_000;
+// Filesystems without hard links (FAT, some network shares): a lock is then created by an exclusive open.
+const NO_LINK_CODES = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK'];
 
 // What a lock file records about its holder.
 export interface LockInfo {
@@ -34,6 +42,12 @@ export interface LockInfo {
   readonly processStart: number | null;
   /** The kernel's boot id (Linux), so a lock from before a reboot is known as such; null elsewhere. */
   readonly bootId: string | null;
+  /**
+   * The holder's start time as the kernel counts it (Linux: /proc/<pid>/stat field 22, clock ticks since
+   * boot): a live pid that started at another tick is another process that reuses the pid. Null elsewhere
+   * and in a lock an older fleetpoll wrote.
+   */
+  readonly startTicks?: number | null;
 }
 
 // Options for acquireRunLock.
@@ -97,9 +111,10 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
   await storeCall(file, () => mkdir(path.dirname(file), { recursive: true }));
 
   const bootId = await readBootId();
+  const startTicks = await readStartTicks(process.pid);
   let recoveredStale: LockInfo | null = null;
   let lastHolder: LockInfo | null = null;
-  const giveUpAt = Date.now() + graceMs + 2_000;
+  const giveUpAt = Date.now() + Math.max(graceMs, FOREIGN_GUARD_STALE_MS) + GIVE_UP_MARGIN_MS;
   while (Date.now() < giveUpAt) {
     const info: LockInfo = {
       pid: process.pid,
@@ -108,6 +123,7 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       argv: [...(options.argv ?? process.argv)],
       processStart: performance.timeOrigin,
       bootId,
+      startTicks,
     };
     const content = Buffer.from(`${JSON.stringify(info, null, 2)}\n`, 'utf8');
     if (await createExclusive(file, content)) {
@@ -126,10 +142,10 @@ export async function acquireRunLock(dataDir: string, options: LockOptions = {})
       }
     } else {
       lastHolder = holder;
-      const verdict = judge(holder, bootId, ageMs, foreignMaxAgeMs);
+      const verdict = await judge(holder, bootId, ageMs, foreignMaxAgeMs);
       if (verdict !== 'stale') return { kind: 'held', path: file, reason: verdict, holder };
     }
-    if ((await recoverStale(file, seen.raw, holder !== null, graceMs)) === 'removed') recoveredStale = holder;
+    if ((await recoverStale(file, seen.raw, holder !== null, graceMs, bootId)) === 'removed') recoveredStale = holder;
     // Either way, go round again: the next create succeeds or the next read shows the new holder.
   }
   if (lastHolder !== null) return { kind: 'held', path: file, reason: 'contended', holder: lastHolder };
@@ -145,22 +161,54 @@ export function describeLockHolder(held: LockHeld): string {
   return `${held.path} is held by pid ${holder.pid} on ${holder.hostname} since ${since}${command}`;
 }
 
-function judge(
+async function judge(
   holder: LockInfo,
   bootId: string | null,
   ageMs: number,
   foreignMaxAgeMs: number,
-): 'alive' | 'other-host' | 'stale' {
+): Promise<'alive' | 'other-host' | 'stale'> {
   if (holder.hostname !== os.hostname()) {
     // We cannot see the other machine's processes; only a long silence proves it is gone.
     return ageMs > foreignMaxAgeMs ? 'stale' : 'other-host';
   }
-  if (holder.pid === process.pid) return holder.processStart === performance.timeOrigin ? 'alive' : 'stale';
+  return (await writerAlive(holder, bootId)) ? 'alive' : 'stale';
+}
+
+// Whether the process that wrote a lock or a recovery guard on this host still runs: the pid, and for
+// our own pid the process start; a file written before the last boot has no live writer.
+async function writerAlive(writer: ProcessIdentity, bootId: string | null): Promise<boolean> {
+  if (writer.pid === process.pid) return writer.processStart === performance.timeOrigin;
   // Written before a reboot (power loss, a crashed host): its holder is gone, and its pid may well
   // belong to another process by now. A boot id rather than times: a clock stepped by NTP after
   // boot would make a live run's lock look older than the boot.
-  if (holder.bootId !== null && bootId !== null && holder.bootId !== bootId) return 'stale';
-  return isProcessAlive(holder.pid) ? 'alive' : 'stale';
+  if (writer.bootId !== null && bootId !== null && writer.bootId !== bootId) return false;
+  if (!isProcessAlive(writer.pid)) return false;
+  // The pid runs, but it may be another process that got the dead holder's pid: compare kernel start ticks.
+  const recorded = writer.startTicks ?? null;
+  if (recorded === null || writer.bootId === null || writer.bootId !== bootId) return true;
+  const now = await readStartTicks(writer.pid);
+  return now === null || now === recorded;
+}
+
+// Who wrote a lock or a recovery guard.
+interface ProcessIdentity {
+  readonly pid: number;
+  readonly processStart: number | null;
+  readonly bootId: string | null;
+  readonly startTicks?: number | null;
+}
+
+// A process's start in clock ticks since boot (Linux /proc/<pid>/stat field 22); null elsewhere or when gone.
+export async function readStartTicks(pid: number): Promise<number | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 2 (the command name, in parentheses) may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : null;
+  } catch {
+    return null;
+  }
 }
 
 // The id Linux draws at each boot; null where there is none (Windows, macOS).
@@ -186,7 +234,44 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+// Creates `file` with its whole content in one step, or returns false when it exists. The content is written
+// to a temp file first and hard-linked into place, so a run killed at any instant never leaves an empty or
+// half-written lock (an empty file names no holder whose liveness could be checked).
 async function createExclusive(file: string, content: Buffer): Promise<boolean> {
+  // Most attempts meet an existing file (a live holder, a racer's guard): learn that before a synced write.
+  if (await readLock(file) !== null) return false;
+  const temp = tempPathBeside(file);
+  try {
+    await writeSynced(temp, content);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw toStoreError(file, error);
+  }
+  try {
+    await link(temp, file);
+    return true;
+  } catch (error) {
+    if (hasErrorCode(error, 'EEXIST')) return false;
+    if (!hasErrorCode(error, ...NO_LINK_CODES)) throw toStoreError(file, error);
+    return createByExclusiveOpen(file, content);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+async function writeSynced(file: string, content: Buffer): Promise<void> {
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+// Where hard links are not supported: an exclusive open then a write, which a kill can leave empty
+// (such a file is given unreadableGraceMs before it counts as stale).
+async function createByExclusiveOpen(file: string, content: Buffer): Promise<boolean> {
   let handle;
   try {
     handle = await open(file, 'wx');
@@ -226,13 +311,21 @@ async function recoverStale(
   judged: Buffer,
   parseable: boolean,
   graceMs: number,
+  bootId: string | null,
 ): Promise<'removed' | 'changed' | 'busy'> {
   const guard = `${file}.recover`;
   const token = Buffer.from(
-    JSON.stringify({ pid: process.pid, hostname: os.hostname(), nonce: randomBytes(8).toString('hex') }),
+    JSON.stringify({
+      pid: process.pid,
+      hostname: os.hostname(),
+      processStart: performance.timeOrigin,
+      bootId,
+      startTicks: await readStartTicks(process.pid),
+      nonce: randomBytes(8).toString('hex'),
+    }),
   );
   if (!(await createExclusive(guard, token))) {
-    await clearAbandonedGuard(guard);
+    await clearAbandonedGuard(guard, graceMs, bootId);
     return 'busy';
   }
   try {
@@ -247,11 +340,12 @@ async function recoverStale(
   }
 }
 
-// A guard left by a run killed mid-recovery would block recovery forever; it is cleared when old.
-async function clearAbandonedGuard(guard: string): Promise<void> {
+// A guard left by a run killed mid-recovery would block recovery forever. It is cleared as soon as its
+// writer is known dead (same host: pid, process start, boot id), like a lock; a live writer is waited for.
+async function clearAbandonedGuard(guard: string, graceMs: number, bootId: string | null): Promise<void> {
   const seen = await readLock(guard);
   if (seen === null) return;
-  if (Date.now() - seen.mtimeMs <= RECOVERY_GUARD_STALE_MS) {
+  if (!(await guardAbandoned(seen, graceMs, bootId))) {
     await sleep(RECOVERY_BUSY_WAIT_MS);
     return;
   }
@@ -265,6 +359,34 @@ async function clearAbandonedGuard(guard: string): Promise<void> {
   // Another run may have cleared it and taken a new guard in the meantime: then put that back.
   if ((await readFile(aside)).equals(seen.raw)) await unlink(aside);
   else await rename(aside, guard);
+}
+
+async function guardAbandoned(seen: { raw: Buffer; mtimeMs: number }, graceMs: number, bootId: string | null): Promise<boolean> {
+  const writer = parseGuard(seen.raw);
+  const ageMs = Date.now() - seen.mtimeMs;
+  // Empty or garbled: an older fleetpoll killed between its create and its write, or a filesystem without links.
+  if (writer === null) return ageMs > graceMs;
+  if (writer.hostname !== os.hostname()) return ageMs > FOREIGN_GUARD_STALE_MS;
+  return !(await writerAlive(writer, bootId));
+}
+
+function parseGuard(raw: Buffer): (ProcessIdentity & { hostname: string }) | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const { pid, hostname, processStart, bootId, startTicks } = value as Record<string, unknown>;
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0 || typeof hostname !== 'string') return null;
+  return {
+    pid,
+    hostname,
+    processStart: typeof processStart === 'number' && Number.isFinite(processStart) ? processStart : null,
+    bootId: typeof bootId === 'string' && bootId !== '' ? bootId : null,
+    startTicks: ticksOrNull(startTicks),
+  };
 }
 
 async function removeIfSame(file: string, content: Buffer): Promise<boolean> {
@@ -311,7 +433,7 @@ export function parseLockInfo(raw: Buffer | string): LockInfo | null {
     return null;
   }
   if (typeof value !== 'object' || value === null) return null;
-  const { pid, hostname, startedAt, argv, processStart, bootId } = value as Record<string, unknown>;
+  const { pid, hostname, startedAt, argv, processStart, bootId, startTicks } = value as Record<string, unknown>;
   if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return null;
   if (typeof hostname !== 'string' || hostname === '' || typeof startedAt !== 'string') return null;
   const args = Array.isArray(argv) ? argv.filter((arg): arg is string => typeof arg === 'string') : [];
@@ -322,7 +444,12 @@ export function parseLockInfo(raw: Buffer | string): LockInfo | null {
     argv: args,
     processStart: typeof processStart === 'number' && Number.isFinite(processStart) ? processStart : null,
     bootId: typeof bootId === 'string' && bootId !== '' ? bootId : null,
+    startTicks: ticksOrNull(startTicks),
   };
+}
+
+function ticksOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -32,14 +32,34 @@ export async function replaceFileAtomically(
   content: string | Buffer,
   options: ReplaceOptions = {},
 ): Promise<ReplaceOutcome> {
-  const dir = path.dirname(target);
-  const temp = tempPathBeside(target);
-  let tempExists = false;
-  try {
-    // From here on the temp file may exist; any failure removes it.
-    tempExists = true;
-    await writeNewFileSynced(temp, content);
+  return commitReplacement(await prepareReplacement(target, content), options);
+}
 
+// A replacement written and synced but not yet in place: its temp file, beside the target.
+export interface PreparedReplacement {
+  readonly target: string;
+  readonly temp: string;
+}
+
+// First half of replaceFileAtomically: writes and fsyncs the temp file (removed again on failure).
+export async function prepareReplacement(target: string, content: string | Buffer): Promise<PreparedReplacement> {
+  const temp = tempPathBeside(target);
+  try {
+    await writeNewFileSynced(temp, content);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  return { target, temp };
+}
+
+// Second half: renames the temp file onto the target (or the dated fallback). The temp file is gone
+// afterwards whatever happens, so its absence tells that the rename was done or given up.
+export async function commitReplacement(prepared: PreparedReplacement, options: ReplaceOptions = {}): Promise<ReplaceOutcome> {
+  const { target, temp } = prepared;
+  const dir = path.dirname(target);
+  let tempExists = true;
+  try {
     const failure = await renameWithRetry(temp, target, options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS);
     if (failure === null) {
       tempExists = false;
@@ -93,8 +113,8 @@ async function freeDatedName(target: string, now: Date): Promise<string> {
   }
 }
 
-// Makes the rename itself durable; Windows cannot open a directory, which is fine to skip.
-async function syncDirectory(dir: string): Promise<void> {
+// Makes a rename or an unlink durable; Windows cannot open a directory, which is fine to skip.
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {

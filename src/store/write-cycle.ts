@@ -1,16 +1,17 @@
 // One poll's results -> every CSV file of the data dir: four appended histories and the atomic snapshot.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import path from 'node:path';
 import type { PollResult } from '../model.js';
-import { appendEncoded, appendRows } from './append-log.js';
+import { prepareAppend, writePrepared, type PreparedAppend } from './append-log.js';
+import { beginCycle, endCycle, recoverInterruptedCycle, rollBackCycle } from './cycle-journal.js';
 import { DATA_FILES, DISK_COLUMNS, LOG_COLUMNS, PROCESS_COLUMNS, USER_COLUMNS } from './columns.js';
 import { encodeRecords, fileHead, type Delimiter } from './csv.js';
 import { StoreError, errorCode } from './errors.js';
 import { cellFormatter, type CellFormatter, type DecimalSeparator } from './format.js';
 import { compareServerNames } from '../server-names.js';
 import { compareByServer, diskRows, logRow, processRows, userRows, type Row } from './rows.js';
-import { replaceFileAtomically } from './snapshot.js';
+import { commitReplacement, prepareReplacement } from './snapshot.js';
 
 export { StoreError } from './errors.js';
 
@@ -42,6 +43,8 @@ const DETAIL_FILES: readonly { file: string; columns: readonly string[]; rows: R
 
 // Records one poll cycle: appends log.csv, processes.csv, disks.csv, users.csv and replaces
 // recentlog.csv (one row per result, sorted by server). The caller must hold the run lock.
+// A cycle is all or nothing: a run killed at any instant leaves either every file with this cycle's
+// rows or none with any of them (the next run rolls the appends back; see cycle-journal.ts).
 // Throws StoreError (path + OS reason) when the data dir cannot be written.
 export async function writeCycle(
   results: readonly PollResult[],
@@ -56,28 +59,57 @@ export async function writeCycle(
   const warnings: string[] = [];
 
   await storeCall(dataDir, 'create data directory', () => mkdir(dataDir, { recursive: true }));
+  // A run killed while writing its cycle: take its partial rows back out before adding ours.
+  warnings.push(...(await storeCall(dataDir, 'roll back the interrupted cycle in', () => recoverInterruptedCycle(dataDir))));
 
   // log.csv and recentlog.csv hold the same rows: build and encode them once.
   const logRows = sorted.map((result) => logRow(result, cycleStart, fmt));
   const logBody = encodeRecords(logRows, dialect);
-  const logFile = path.join(dataDir, DATA_FILES.log);
-  const logged = await storeCall(logFile, 'append to', () => appendEncoded(logFile, LOG_COLUMNS, logBody, { dialect }));
-  if (logged.wrote) written.push(logFile);
-  warnings.push(...logged.warnings);
-
-  for (const detail of DETAIL_FILES) {
-    const file = path.join(dataDir, detail.file);
-    const rows = sorted.flatMap((result) => detail.rows(result, cycleStart, fmt));
-    const outcome = await storeCall(file, 'append to', () => appendRows(file, detail.columns, rows, { dialect }));
-    if (outcome.wrote) written.push(file);
-    warnings.push(...outcome.warnings);
+  const appends: { file: string; columns: readonly string[]; body: string }[] = [
+    { file: path.join(dataDir, DATA_FILES.log), columns: LOG_COLUMNS, body: logBody },
+    ...DETAIL_FILES.map((detail) => ({
+      file: path.join(dataDir, detail.file),
+      columns: detail.columns,
+      body: encodeRecords(sorted.flatMap((result) => detail.rows(result, cycleStart, fmt)), dialect),
+    })),
+  ];
+  // Rotations and torn tails are dealt with first, so each file ends on a record boundary when its size is journaled.
+  const prepared: PreparedAppend[] = [];
+  for (const append of appends) {
+    const ready = await storeCall(append.file, 'append to', () => prepareAppend(append.file, append.columns, { dialect }));
+    warnings.push(...ready.warnings);
+    prepared.push(ready);
   }
 
   const recent = path.join(dataDir, DATA_FILES.recent);
   const kept = await previousRows(recent, options.carryOver ?? new Set(), options.delimiter);
   const snapshotRows = kept.length === 0 ? null : mergeByServer(logRows, kept);
   const snapshot = fileHead(LOG_COLUMNS, dialect) + (snapshotRows === null ? logBody : encodeRecords(snapshotRows, dialect));
-  const replaced = await storeCall(recent, 'replace', () => replaceFileAtomically(recent, snapshot));
+  const replacement = await storeCall(recent, 'replace', () => prepareReplacement(recent, snapshot));
+
+  let journal;
+  try {
+    journal = await storeCall(dataDir, 'journal the cycle in', () => beginCycle(dataDir, cycleStart, appends.map((a) => a.file), replacement.temp));
+  } catch (error) {
+    await unlink(replacement.temp).catch(() => undefined);
+    throw error;
+  }
+  let replaced;
+  try {
+    for (const [index, ready] of prepared.entries()) {
+      const outcome = await storeCall(ready.path, 'append to', () => writePrepared(ready, appends[index]?.body ?? ''));
+      if (outcome.wrote) written.push(ready.path);
+    }
+    // The commit: from this rename on, the cycle counts as written.
+    replaced = await storeCall(recent, 'replace', () => commitReplacement(replacement));
+  } catch (error) {
+    // Still alive: undo the partial cycle now rather than leave it to the next run.
+    await unlink(replacement.temp).catch(() => undefined);
+    await rollBackCycle(dataDir, journal).catch(() => undefined);
+    await endCycle(dataDir).catch(() => undefined);
+    throw error;
+  }
+  await storeCall(dataDir, 'finish the cycle in', () => endCycle(dataDir));
   written.push(replaced.path);
   if (replaced.warning !== null) warnings.push(replaced.warning);
 

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -84,6 +85,26 @@ describe('fleetpoll poll sends alert digests', () => {
     assert.match(run.stdout, /Warning: alert mail not delivered \(.*ECONNREFUSED.*\); 1 notification\(s\) stay queued for the next run/);
     const status = await runCli(['alerts', 'status'], dir);
     assert.match(status.stdout, /1 notification\(s\) waiting for delivery since .* UTC; last error: .*ECONNREFUSED/);
+  });
+
+  it('keeps the notification queued and names the server and smtp.timeoutSeconds when the mail server never answers', async () => {
+    const sockets: Socket[] = [];
+    const listener = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as AddressInfo).port;
+    try {
+      const settings = settingsFor(port);
+      const dir = workdir({ ...settings, smtp: { ...(settings.smtp as object), timeoutSeconds: 1 } }, ['localhost,,local,,,,linux,,yes,0,off,']);
+      const run = await runCli(['poll'], dir);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /1 waiting for delivery/);
+      const status = await runCli(['alerts', 'status'], dir);
+      assert.match(status.stdout, new RegExp(`1 notification\\(s\\) waiting for delivery since .* UTC; last error: 127\\.0\\.0\\.1:${port} did not answer within 1 s \\(smtp\\.timeoutSeconds\\)\\.`));
+      assert.doesNotMatch(status.stdout, /aborted/i);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('reports bad per-host override values with file and line before polling, and refuses with --strict', async () => {

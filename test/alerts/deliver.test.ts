@@ -1,7 +1,7 @@
 // The mail queue: enqueueing, grouping per recipient, and what a failed or partial send leaves.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deliverQueue, enqueue, planDigests, type DigestGroup } from '../../src/alerts/deliver.js';
+import { deliverQueue, digestMessageId, enqueue, planDigests, type DigestGroup } from '../../src/alerts/deliver.js';
 import type { Notification } from '../../src/alerts/types.js';
 import type { SendOutcome } from '../../src/mail/smtp.js';
 
@@ -88,5 +88,29 @@ describe('deliverQueue', () => {
     const report = await deliverQueue(q, async () => ({ kind: 'sent', messageId: '<x>', accepted: ['ok@example.com'], rejected: ['gone@example.com'], response: '250' }));
     assert.deepEqual(report.queue, []);
     assert.deepEqual(report.sent[0]?.outcome.rejected, ['gone@example.com']);
+  });
+
+  it('records the remaining queue after each accepted digest (fake send), so a kill before the next one never re-sends it', async () => {
+    const q = enqueue([], [n('web1'), n('db1')], (x) => (x.host === 'web1' ? [...OPS, 'web@example.com'] : OPS), NOW);
+    const recorded: string[][] = [];
+    const report = await deliverQueue(
+      q,
+      async (g) => (g.recipients.includes('web@example.com') ? failed : sent(g.recipients)),
+      async (remaining) => void recorded.push(remaining.flatMap((x) => x.recipients.map((r) => `${x.notification.host} ${r}`))),
+    );
+    // ops@ was accepted first and recorded at once; web@ failed and stays (recorded with the final save).
+    assert.deepEqual(recorded, [['web1 web@example.com']]);
+    assert.equal(report.failed.length, 1);
+  });
+});
+
+describe('digestMessageId', () => {
+  it('is the same for the same digest in any order, and differs for other content or recipients', () => {
+    const g = (hosts: string[], to: string[]): DigestGroup => ({ recipients: to, notifications: hosts.map((h) => n(h)) });
+    const id = digestMessageId(g(['a', 'b'], ['ops@example.com', 'web@example.com']), 'poller01');
+    assert.match(id, /^<fleetpoll-digest-[0-9a-f]{32}@poller01>$/);
+    assert.equal(digestMessageId(g(['b', 'a'], ['WEB@example.com', 'ops@example.com']), 'poller01'), id);
+    assert.notEqual(digestMessageId(g(['a'], ['ops@example.com', 'web@example.com']), 'poller01'), id);
+    assert.notEqual(digestMessageId(g(['a', 'b'], ['ops@example.com']), 'poller01'), id);
   });
 });

@@ -68,6 +68,7 @@ describe('runAlerts with a real SMTP server', () => {
       assert.equal(second.queued, 0);
       assert.equal(second.firing, 1);
       assert.equal(mail?.subject, '[fleetpoll] 1 firing — web01 CPU 97%');
+      assert.match(mail?.parsed.messageId ?? '', /^<fleetpoll-digest-[0-9a-f]{32}@.+>$/, 'a Message-ID a re-send after a kill repeats');
       assert.deepEqual(mail?.envelopeTo, ['ops@example.com']);
       assert.match(mail?.text ?? '', /web01 {2}CPU 97\.0% \(warning at 90%\), since 2026-11-22 10:00 UTC/);
       assert.match(mail?.text ?? '', /java \[app\]/, 'the top process is named');

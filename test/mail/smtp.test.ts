@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
@@ -270,8 +271,29 @@ describe('sendMail through a real SMTP server', () => {
       const elapsed = Date.now() - started;
       assert.equal(outcome.kind, 'failed');
       assert.ok(elapsed < 2500, `took ${elapsed} ms`);
+      assert.equal(outcome.kind === 'failed' && outcome.reason, `127.0.0.1:${hung.port} did not answer within 0.5 s (smtp.connectTimeoutSeconds)`);
     } finally {
       await hung.stop();
+    }
+  });
+
+  it('names the server and smtp.timeoutSeconds when a TCP listener accepts and never speaks, whichever deadline aborts', async () => {
+    const sockets: Socket[] = [];
+    const listener = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as AddressInfo).port;
+    try {
+      const s = settings({ port, connectTimeoutMs: 1000, timeoutMs: 1000 });
+      // As run-alerts does: the caller's deadline of the same length, started first, aborts the send.
+      const outer = AbortSignal.timeout(1000);
+      for (const signal of [outer, undefined]) {
+        const outcome = await sendMail(s, MESSAGE, silentLog, { signal });
+        assert.deepEqual(outcome, { kind: 'failed', reason: `127.0.0.1:${port} did not answer within 1 s (smtp.timeoutSeconds)`, code: 'ETIMEDOUT', responseCode: null });
+      }
+      assert.ok(sockets.length >= 2, 'the listener really accepted the connections');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => listener.close(resolve));
     }
   });
 });

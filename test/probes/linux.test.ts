@@ -457,6 +457,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         ['=HYPERLINK("x")', '=HYPERLINK("x")'],
         ['fp) (x\ny', 'fp) (x\\ny'], // status escapes the newline; stat needs rejoining
         ['fleetpoll-long-process-name', 'fleetpoll-long-process-name'], // from argv[0]
+        ['Uid:1 VmRSS:0', 'Uid:1 VmRSS:0'], // status lines are told apart by their key, not by a match anywhere
       ]);
       for (const file of idle.keys()) copyFileSync(sleep, join(dir, 'idle', file), 0);
       // Read from the first ")" instead of the last, this one's stat fields shift by seven
@@ -485,10 +486,47 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       for (const [file, name] of idle) {
         assert.equal(names.filter((listed) => listed === name).length, 1, `${JSON.stringify(file)} should be listed once as ${JSON.stringify(name)}: ${JSON.stringify(names)}`);
       }
+      const keys = sample.procs.find((proc) => proc.name === 'Uid:1 VmRSS:0');
+      assert.ok(keys !== undefined && keys.user !== '1' && keys.rssKb > 0, `status of "Uid:1 VmRSS:0" misread: ${JSON.stringify(keys)}`);
       if (spin) {
         const spinner = sample.procs.find((proc) => proc.name === parens);
         assert.ok(spinner, `the spinning ${JSON.stringify(parens)} is missing: ${JSON.stringify(names)}`);
         assert.ok(spinner.cpuPct >= 80, `${JSON.stringify(parens)} spun at real-time priority but shows ${spinner.cpuPct} %`);
+      }
+    });
+
+    test('a pid file that fails to read costs that process, not the probe', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why = canUnshare(['-m', '--propagation', 'private']);
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // A process that ends between open and read makes the read fail (ESRCH), and mawk
+      // and the one-true-awk abort on a failed getline. Reading a live process's mem at
+      // offset 0 fails the same way (EIO), so it stands in for both of its pid files.
+      const victim = start('sleep', ['600']);
+      try {
+        await waitFor(`pid ${victim.pid} to run sleep`, () => status(victim.pid).get('Name') === 'sleep');
+        const setup = [
+          'mem=/proc/$1/mem; shift',
+          'mount --bind "$mem" "${mem%/mem}/stat" && mount --bind "$mem" "${mem%/mem}/status" || exit 97',
+          'exec env -i "$@"',
+        ].join('\n');
+        const run = await runProbe(shell, 'FP_WINDOW=0.3\nFP_TOPN=999\n', (argv, env) => [
+          'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', String(victim.pid),
+          ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+          ...argv,
+        ]);
+        assert.equal(run.exitCode, 0, run.stderr);
+        assert.equal(run.stderr, '');
+        const sample = parsed(run);
+        assert.ok(!sample.procs.some((proc) => proc.pid === victim.pid), 'the unreadable process is listed');
+        assert.ok(sample.procs.some((proc) => proc.pid === process.pid), `this test's own process is missing: ${sample.procs.length} listed`);
+        assert.equal(sample.users.reduce((sum, entry) => sum + entry.processCount, 0), tasks(run).processes);
+      } finally {
+        stop(victim);
       }
     });
 

@@ -58,14 +58,14 @@ describe('appendRows', () => {
     assert.equal(await readFile(file, 'utf8'), `${head}t1,a,x\r\n`);
   });
 
-  it('starts on a new line after a half-written last row', async () => {
+  it('removes a half-written last row instead of closing it into a malformed row', async () => {
     const file = await freshPath();
     await appendRows(file, columns, [['t1', 'a', 'x']], { dialect: comma });
     await appendFile(file, 't2,b'); // a crash cut the write here
-    await appendRows(file, columns, [['t3', 'c', 'z']], { dialect: comma });
+    const outcome = await appendRows(file, columns, [['t3', 'c', 'z']], { dialect: comma });
     const text = await readFile(file, 'utf8');
-    assert.equal(text, `${head}t1,a,x\r\nt2,b\r\nt3,c,z\r\n`);
-    assert.deepEqual(records(text).at(-1), ['t3', 'c', 'z']);
+    assert.equal(text, `${head}t1,a,x\r\nt3,c,z\r\n`);
+    assert.match(outcome.warnings.join('\n'), /log\.csv ended in a torn row \(4 byte\(s\) from byte \d+, .*\): removed it/);
   });
 
   it('completes a CR-terminated row with just LF', async () => {
@@ -75,28 +75,48 @@ describe('appendRows', () => {
     assert.equal(await readFile(file, 'utf8'), `${head}t1,a,x\r\nt2,b,y\r\n`);
   });
 
-  it('closes a quoted cell cut mid-write so it cannot swallow the new rows', async () => {
+  it('removes a row cut inside a quoted cell, even after line ends inside that cell', async () => {
     const file = await freshPath();
     await appendRows(file, columns, [['t1', 'a', 'he said ""hi"" then\nleft']], { dialect: comma });
-    await appendFile(file, 't2,b,"cut off ""in the'); // open quote, an escaped quote, then the crash
+    const before = await readFile(file, 'utf8');
+    // Open quote, an escaped quote, a CRLF inside the cell (it looks like a record end), then the crash.
+    await appendFile(file, 't2,b,"cut off ""in the\r\nmiddle');
     await appendRows(file, columns, [['t3', 'c', 'z']], { dialect: comma });
-    const rows = records(await readFile(file, 'utf8'));
-    assert.deepEqual(rows, [
+    const text = await readFile(file, 'utf8');
+    assert.equal(text, `${before}t3,c,z\r\n`);
+    assert.deepEqual(records(text), [
       ['time', 'server', 'note'],
       ['t1', 'a', 'he said ""hi"" then\nleft'],
-      ['t2', 'b', 'cut off "in the'],
       ['t3', 'c', 'z'],
     ]);
   });
 
-  it('sees that a quote ending the cut closed its cell', async () => {
+  it('removes a last row whose quoted cell was closed but whose record end was not written', async () => {
     const file = await freshPath();
     await writeFile(file, `${head}t1,a,"closed"`);
     await appendRows(file, columns, [['t2', 'b', 'y']], { dialect: comma });
-    assert.deepEqual(records(await readFile(file, 'utf8')).slice(1), [
-      ['t1', 'a', 'closed'],
-      ['t2', 'b', 'y'],
-    ]);
+    assert.equal(await readFile(file, 'utf8'), `${head}t2,b,y\r\n`);
+  });
+
+  it('removes a row torn at a page boundary (4,096 bytes), keeping every whole row before it', async () => {
+    const file = await freshPath();
+    const rows = Array.from({ length: 200 }, (_, i) => [`2026-12-04 10:00:${String(i % 60).padStart(2, '0')}`, `host${i}`, `note, with "quotes" ${i}`]);
+    await appendRows(file, columns, rows, { dialect: comma });
+    const whole = await readFile(file);
+    // A write() of the next cycle cut at the page boundary after the file's current end.
+    const next = Buffer.from(rows.map((r) => `${r[0]},${r[1]},"${(r[2] ?? '').replace(/"/g, '""')}"\r\n`).join(''));
+    const page = 4096 * Math.ceil((whole.length + 1) / 4096);
+    await appendFile(file, next.subarray(0, page - whole.length));
+    assert.equal((await readFile(file)).length, page);
+    const outcome = await appendRows(file, columns, [['t9', 'z', 'last']], { dialect: comma });
+    const text = await readFile(file, 'utf8');
+    const parsed = records(text);
+    for (const record of parsed) assert.equal(record.length, 3, JSON.stringify(record));
+    assert.deepEqual(parsed.at(-1), ['t9', 'z', 'last']);
+    // Every whole row of the cut write is kept (no journal here: only the torn record goes).
+    const keptOfCut = parsed.length - 1 - 200 - 1;
+    assert.ok(keptOfCut >= 0 && keptOfCut < 200, String(keptOfCut));
+    assert.match(outcome.warnings.join('\n'), /torn row/);
   });
 
   it('rotates a file whose header differs and starts a new one', async () => {
@@ -142,5 +162,24 @@ describe('appendRows', () => {
     assert.equal(outcome.rotatedTo, null);
     assert.equal(await readFile(file, 'utf8'), `${head}t1,a,x\r\n`);
     assert.deepEqual(await readdir(path.dirname(file)), ['log.csv']);
+  });
+
+  it('repairs the smallest files a kill can leave: empty, BOM only, part of the BOM, header only', async () => {
+    for (const [name, content] of [
+      ['empty', ''],
+      ['BOM only', '\uFEFF'],
+      ['two bytes of the BOM', Buffer.from([0xef, 0xbb])],
+      ['header without its line end', head.slice(0, -2)],
+      ['header only', head],
+    ] as const) {
+      const file = await freshPath();
+      await writeFile(file, content);
+      await appendRows(file, columns, [['t1', 'a', 'x']], { dialect: comma });
+      const bytes = await readFile(file);
+      assert.equal(bytes.toString('utf8'), `${head}t1,a,x\r\n`, name);
+      assert.equal(bytes.indexOf(Buffer.from('\uFEFF')), 0, `${name}: one BOM, at byte 0`);
+      assert.equal(bytes.lastIndexOf(Buffer.from('\uFEFF')), 0, `${name}: one BOM, at byte 0`);
+      assert.deepEqual(await readdir(path.dirname(file)), ['log.csv'], name);
+    }
   });
 });

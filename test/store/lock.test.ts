@@ -15,6 +15,7 @@ import {
   lockPath,
   parseLockInfo,
   readBootId,
+  readStartTicks,
   type AcquireResult,
   type LockInfo,
 } from '../../src/store/lock.js';
@@ -133,6 +134,70 @@ describe('acquireRunLock', () => {
     assert.equal(parseLockInfo(await readFile(lockPath(dir)))?.pid, process.pid);
     await result.lock.release();
     assert.deepEqual(await readdir(dir), [], 'no aside file is left behind');
+  });
+
+  it('recovers at once a dead holder’s lock next to a dead recoverer’s .recover guard', async () => {
+    // What a poll killed while it was itself recovering a stale lock leaves behind.
+    const bootId = await readBootId();
+    for (const guard of [
+      { pid: deadPid(), hostname: os.hostname(), processStart: Date.now() - 5_000, bootId, nonce: '00aa' },
+      // An older fleetpoll's guard: no process start, no boot id.
+      { pid: deadPid(), hostname: os.hostname(), nonce: '00bb' },
+    ]) {
+      const dir = await freshDir();
+      const holder = deadPid();
+      await writeLock(dir, { pid: holder, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: Date.now() - 5_000, bootId });
+      await writeFile(`${lockPath(dir)}.recover`, JSON.stringify(guard));
+      const started = Date.now();
+      const result = acquired(await acquireRunLock(dir));
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 1_500, `took ${elapsed} ms: a dead recoverer's guard must not be waited out`);
+      assert.equal(result.recoveredStale?.pid, holder);
+      await result.lock.release();
+      assert.deepEqual(await readdir(dir), [], 'the dead guard, the lock and every temp file are gone');
+    }
+  });
+
+  it('waits for a live recoverer’s guard and then sees its lock', async () => {
+    const dir = await freshDir();
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const pid = sleeper.pid as number;
+      await writeLock(dir, { pid: deadPid(), hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null, bootId: null });
+      const guard = `${lockPath(dir)}.recover`;
+      await writeFile(guard, JSON.stringify({ pid, hostname: os.hostname(), processStart: null, bootId: await readBootId(), startTicks: await readStartTicks(pid), nonce: '01' }));
+      // The live recoverer finishes 300 ms later: it replaced the stale lock with its own.
+      setTimeout(() => {
+        void writeLock(dir, { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null, bootId: null }).then(() => rm(guard));
+      }, 300);
+      const result = await acquireRunLock(dir);
+      assert.ok(result.kind === 'held' && result.reason === 'alive' && result.holder.pid === pid, JSON.stringify(result));
+    } finally {
+      sleeper.kill();
+    }
+  });
+
+  it('recovers a lock whose pid now belongs to another process (the kernel start time differs)', async () => {
+    const bootId = await readBootId();
+    if (process.platform !== 'linux') return;
+    const dir = await freshDir();
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const pid = sleeper.pid as number;
+      const ticks = await readStartTicks(pid);
+      assert.ok(ticks !== null);
+      const info = { pid, hostname: os.hostname(), startedAt: new Date().toISOString(), argv: [], processStart: null, bootId };
+      await writeLock(dir, { ...info, startTicks: ticks });
+      const held = await acquireRunLock(dir);
+      assert.ok(held.kind === 'held' && held.reason === 'alive', 'the same process still holds it');
+      await writeLock(dir, { ...info, startTicks: ticks + 12_345 });
+      const result = acquired(await acquireRunLock(dir));
+      assert.equal(result.recoveredStale?.pid, pid);
+      assert.equal(result.lock.info.startTicks, await readStartTicks(process.pid));
+      await result.lock.release();
+    } finally {
+      sleeper.kill();
+    }
   });
 
   it('recovers a lock carrying our own pid that an earlier process wrote (pid reuse after restart)', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,8 @@ import { parse } from 'csv-parse/sync';
 import type { PollResult } from '../../src/model.js';
 import { DATA_FILES, DISK_COLUMNS, LOG_COLUMNS, PROCESS_COLUMNS, USER_COLUMNS } from '../../src/store/columns.js';
 import { StoreError, writeCycle, type WriteCycleOptions } from '../../src/store/write-cycle.js';
+import { JOURNAL_FILE, beginCycle } from '../../src/store/cycle-journal.js';
+import { prepareReplacement } from '../../src/store/snapshot.js';
 import { GIB_KB, failedResult, okResult } from '../helpers/store-fixtures.js';
 
 const FILES = [DATA_FILES.log, DATA_FILES.recent, DATA_FILES.processes, DATA_FILES.disks, DATA_FILES.users];
@@ -210,5 +212,65 @@ describe('writeCycle', () => {
       assert.equal(error.code, 'EISDIR');
       return true;
     });
+  });
+
+  // What a run killed inside its write phase leaves: the journal, the snapshot's temp file, and appends
+  // that stopped part-way (log.csv in the middle of a row, processes.csv whole, the others untouched).
+  async function killedMidCycle(dataDir: string): Promise<Record<string, number>> {
+    const sizes: Record<string, number> = {};
+    for (const file of FILES) sizes[file] = (await stat(path.join(dataDir, file))).size;
+    const histories = [DATA_FILES.log, DATA_FILES.processes, DATA_FILES.disks, DATA_FILES.users].map((f) => path.join(dataDir, f));
+    const temp = await prepareReplacement(path.join(dataDir, DATA_FILES.recent), 'half a snapshot');
+    await beginCycle(dataDir, cycle2, histories, temp.temp);
+    await appendFile(path.join(dataDir, DATA_FILES.log), '2024-03-05 10:05:00,db1,10.0.0.1,ssh,ok,,,12\r\n2024-03-05 10:05:00,web');
+    await appendFile(path.join(dataDir, DATA_FILES.processes), '2024-03-05 10:05:00,db1,1,root,init,0.0,1.0\r\n');
+    return sizes;
+  }
+
+  it('rolls back every file of a cycle killed while it was written, then writes the next one whole', async () => {
+    const opts = options();
+    await writeCycle(firstCycle, cycle1, opts);
+    const before = await killedMidCycle(opts.dataDir);
+    const cycle3 = new Date('2024-03-05T10:10:00.000Z');
+    const outcome = await writeCycle(secondCycle, cycle3, opts);
+    const messages = outcome.warnings.join('\n');
+    assert.match(messages, /log\.csv: rolled back 1 whole row\(s\) and a torn row \(\d+ bytes\) of the cycle of 2024-03-05 10:05:00 UTC/);
+    assert.match(messages, /processes\.csv: rolled back 1 whole row\(s\) \(/);
+    assert.doesNotMatch(messages, /disks\.csv|users\.csv/);
+    const log = await readBack(opts.dataDir, DATA_FILES.log);
+    assert.deepEqual(
+      log.map((r) => r.time),
+      [...firstCycle.map(() => '2024-03-05 10:00:00'), ...secondCycle.map(() => '2024-03-05 10:10:00')],
+      'cycle 1 and cycle 3 whole, nothing of the killed cycle',
+    );
+    for (const file of FILES) {
+      const rows = await readBack(opts.dataDir, file);
+      assert.ok(rows.every((r) => r.time !== '2024-03-05 10:05:00'), file);
+      assert.ok((await stat(path.join(opts.dataDir, file))).size > (before[file] ?? 0) || file === DATA_FILES.recent, file);
+    }
+    assert.deepEqual((await readdir(opts.dataDir)).sort(), [...FILES].sort(), 'no journal, no temp file');
+  });
+
+  it('keeps a cycle whose snapshot was renamed into place before the kill (only the journal was left)', async () => {
+    const opts = options();
+    await writeCycle(firstCycle, cycle1, opts);
+    const histories = [DATA_FILES.log].map((f) => path.join(opts.dataDir, f));
+    await beginCycle(opts.dataDir, cycle2, histories, path.join(opts.dataDir, '.recentlog.csv.1.000000000000.tmp'));
+    const logBefore = await readFile(path.join(opts.dataDir, DATA_FILES.log), 'utf8');
+    const outcome = await writeCycle(secondCycle, new Date('2024-03-05T10:10:00.000Z'), opts);
+    assert.deepEqual(outcome.warnings, []);
+    assert.ok((await readFile(path.join(opts.dataDir, DATA_FILES.log), 'utf8')).startsWith(logBefore));
+    assert.ok(!(await readdir(opts.dataDir)).includes(JOURNAL_FILE));
+  });
+
+  it('removes a history file the killed cycle created', async () => {
+    const opts = options();
+    await mkdir(opts.dataDir, { recursive: true });
+    const temp = await prepareReplacement(path.join(opts.dataDir, DATA_FILES.recent), 'x');
+    await beginCycle(opts.dataDir, cycle1, [path.join(opts.dataDir, DATA_FILES.log)], temp.temp);
+    await writeFile(path.join(opts.dataDir, DATA_FILES.log), '\uFEFFtime,ser');
+    const outcome = await writeCycle(secondCycle, cycle2, opts);
+    assert.match(outcome.warnings.join('\n'), /log\.csv: removed the file the cycle of 2024-03-05 10:00:00 UTC \(pid \d+\) had created/);
+    assert.equal((await readBack(opts.dataDir, DATA_FILES.log)).length, secondCycle.length);
   });
 });

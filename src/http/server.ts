@@ -1,0 +1,103 @@
+// Builds the Fastify instance of `fleetpoll serve` from the `http` settings: TLS, the exposure
+// rule, authentication, the one error shape and the read-only routes. Nothing listens until
+// `listenHttp`; nothing here polls or writes: handlers read the history and the service status.
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Log } from '../log.js';
+import { createAuthCheck, hasCredentials, HttpStartError, loadCredentials } from './auth.js';
+import { frameworkError, formatSchemaErrors, installErrorHandlers, type SchemaIssue } from './errors.js';
+import { exposureProblems } from './exposure.js';
+import type { HistoryReader } from './history-reader.js';
+import { cycleRoutes } from './routes/cycles.js';
+import { healthRoutes } from './routes/health.js';
+import { hostRoutes } from './routes/hosts.js';
+import { statusRoutes } from './routes/status.js';
+import type { ServiceStatus } from './service-status.js';
+import type { HttpSettings } from './settings.js';
+
+/** Bodies are refused above this (the API is read-only; push ingest sets its own limit per route). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** A request must arrive whole within this (a slow client cannot hold a connection forever). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+// What the server needs: its settings, the environment (for the token), what it reads, and a log.
+export interface HttpServerOptions {
+  readonly settings: HttpSettings;
+  readonly env: NodeJS.ProcessEnv;
+  readonly reader: HistoryReader;
+  readonly status: ServiceStatus;
+  readonly log: Log;
+  /** Epoch seconds now (tests pin it). */
+  readonly nowSec?: () => number;
+}
+
+/** Builds the server, or throws HttpStartError with every reason it cannot start as configured. */
+export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
+  const { settings, log } = options;
+  const credentials = loadCredentials(settings, options.env);
+  const problems = exposureProblems(settings, hasCredentials(credentials));
+  const https = settings.tls === null ? null : readTls(settings.tls, problems);
+  if (problems.length > 0) throw new HttpStartError(problems);
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    ...(https === null ? {} : { https }),
+    // Unknown query parameters are errors (a typo such as `form=` must not be silently ignored);
+    // `verbose` gives the error formatter the schema's description and the offending value.
+    ajv: { customOptions: { removeAdditional: false, verbose: true, allErrors: false } },
+    schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors as unknown as SchemaIssue[], dataVar),
+    frameworkErrors: frameworkError,
+  }) as unknown as FastifyInstance;
+
+  installErrorHandlers(app, log);
+  if (hasCredentials(credentials)) {
+    const check = createAuthCheck(credentials, log);
+    app.addHook('onRequest', async (request) => check(request));
+  }
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // Fleet data is for the asker only: no shared caches; and no content sniffing of JSON.
+    void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
+  healthRoutes(app, options.status);
+  statusRoutes(app, options.status);
+  hostRoutes(app, options.reader, nowSec);
+  cycleRoutes(app, options.reader, nowSec);
+  return app;
+}
+
+/** Listens on the configured address and port; resolves to the URL it serves. */
+export async function listenHttp(app: FastifyInstance, settings: HttpSettings): Promise<string> {
+  await app.listen({ host: settings.bind, port: settings.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : settings.port;
+  const host = settings.bind.includes(':') ? `[${settings.bind}]` : settings.bind;
+  return `${settings.tls === null ? 'http' : 'https'}://${host}:${port}`;
+}
+
+function readTls(tls: NonNullable<HttpSettings['tls']>, problems: string[]): { key: string; cert: string } | null {
+  const read = (path: string, setting: string): string | null => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      problems.push(`http.tls.${setting} ${path} cannot be read: ${(error as Error).message}`);
+      return null;
+    }
+  };
+  const cert = read(tls.certFile, 'certFile');
+  const key = read(tls.keyFile, 'keyFile');
+  if (cert === null || key === null) return null;
+  try {
+    // The same check Node does when the server is created, done here to name the files.
+    createSecureContext({ cert, key });
+  } catch (error) {
+    problems.push(`http.tls: ${tls.certFile} and ${tls.keyFile} are not a usable certificate and private key (PEM): ${(error as Error).message}`);
+    return null;
+  }
+  return { cert, key };
+}
