@@ -5,6 +5,9 @@ import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
 import { defaultUser } from '../inventory.js';
 import { openRunLog } from '../log.js';
 import { StoreError } from '../store/errors.js';
+import { HttpStartError } from '../http/auth.js';
+import { ServeHistory } from './history.js';
+import { startHttp } from './http.js';
 import { loadServeInputs, type LoadSource } from './reload.js';
 import { serve } from './service.js';
 import { INTERVAL_SECONDS_RANGE } from './settings.js';
@@ -85,7 +88,11 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
   signals.install();
   try {
     for (const w of loaded.warnings) log.warn(`${w.file}:${w.line}: ${w.message}`);
-    const interval = args.interval ?? loaded.inputs.config.serve.intervalSeconds;
+    const { config } = loaded.inputs;
+    const interval = args.interval ?? config.serve.intervalSeconds;
+    // The store and the API: its file, its address and port change only at a restart.
+    const history = config.history.enabled ? new ServeHistory(config.dataDir, config.history, log) : null;
+    let app: Awaited<ReturnType<typeof startHttp>> | null = null;
     log.info('service starting', { hosts: loaded.inputs.inventory.enabled.length, interval_s: interval, once: args.once });
     const outcome = await serve({
       source,
@@ -97,6 +104,18 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
       say: (line) => {
         if (!args.quiet) streams.out(`${line}\n`);
       },
+      history,
+      onStarted: async (state) => {
+        if (history === null) {
+          log.info('HTTP API off: it reads the history store, and history.enabled is false');
+          return;
+        }
+        if (!history.open()) log.error(`${history.problem}; cycles still write the CSV files, the API answers 503 until it opens`);
+        app = await startHttp(config.http, env, state, history, log);
+      },
+      onStopping: async () => {
+        await app?.close();
+      },
     });
     if (outcome.kind === 'locked') {
       streams.err(`fleetpoll: another poll is running: ${outcome.description}. Not serving.\n`);
@@ -105,6 +124,15 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
     }
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof HttpStartError) {
+      for (const problem of error.problems) streams.err(`fleetpoll: http: ${problem}\n`);
+      streams.err('fleetpoll: serve refuses to start: the HTTP API cannot start as configured\n');
+      return EXIT.usage;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EADDRNOTAVAIL') {
+      streams.err(`fleetpoll: http: cannot listen on ${loaded.inputs.config.http.bind}:${loaded.inputs.config.http.port}: ${(error as Error).message} (set http.bind/http.port)\n`);
+      return EXIT.usage;
+    }
     if (error instanceof StoreError) {
       log.error(error.message);
       streams.err(`fleetpoll: cannot write the data directory: ${error.message}\n`);

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG_FILE, type Config } from '../config.js';
 import type { Log } from '../log.js';
 import type { Host } from '../model.js';
 import { clearKilledRunLeftovers, runCycle, type CycleOutcome, type CycleRecorder } from '../run-poll.js';
+import type { ServeHistory } from './history.js';
 import { StoreError } from '../store/errors.js';
 import { acquireRunLock, describeLockHolder, type RunLock } from '../store/lock.js';
 import { spreadFanOut } from './fan-out.js';
@@ -32,8 +33,10 @@ export interface ServeOptions {
   readonly say: (line: string) => void;
   /** Called once the lock is held and the transports can be built (the HTTP server starts here). */
   readonly onStarted?: (state: ServiceState) => Promise<void> | void;
-  /** Records each cycle besides the CSV files (the history store). */
-  readonly record?: CycleRecorder;
+  /** The history store each cycle is recorded into after its CSV files; null when history is off. */
+  readonly history?: ServeHistory | null;
+  /** Called as the service stops, before the connections close and the lock goes (the HTTP server stops here). */
+  readonly onStopping?: () => Promise<void> | void;
   /** Recorded in the lock file (default process.argv). */
   readonly argv?: readonly string[];
 }
@@ -58,6 +61,12 @@ export async function serve(options: ServeOptions): Promise<ServeOutcome> {
     await loop(options, lock.lock, transports, state);
     return { kind: 'stopped', cycles: state.cycles, signal: signals.stoppedBy };
   } finally {
+    try {
+      await options.onStopping?.();
+    } catch (error) {
+      log.warn(`stopping: ${(error as Error).message}`);
+    }
+    options.history?.close();
     // Connections close before the lock goes: the next holder must find no half-open sessions of ours.
     await transports.close();
     await lock.lock.release();
@@ -161,6 +170,13 @@ async function oneCycle(
   };
   if (signals.stop.aborted) onStop();
   else signals.stop.addEventListener('abort', onStop, { once: true });
+  const reconnectsSoFar = (): number | null => {
+    const now = transports.stats()?.reconnects ?? null;
+    return reconnectsBefore === null || now === null ? null : now - reconnectsBefore;
+  };
+  const history = options.history ?? null;
+  const record: CycleRecorder | undefined =
+    history === null ? undefined : (results, cycleStart, durationMs) => history.record(results, cycleStart, durationMs, reconnectsSoFar());
   try {
     const outcome = await runCycle({
       config,
@@ -170,11 +186,9 @@ async function oneCycle(
       fanOut: spreadFanOut({ tickMs: timing.tickMs, offsetMs: (host) => hostOffsetMs(host.name, timing.spreadOverMs, timing.spreadFraction) }, signals.stop),
       env: options.source.env,
       log,
-      record: options.record,
+      record,
     });
-    const reconnectsAfter = transports.stats()?.reconnects ?? null;
-    const reconnects = reconnectsBefore === null || reconnectsAfter === null ? null : reconnectsAfter - reconnectsBefore;
-    state.lastCycle = summariseCycle(outcome.results, outcome.cycleStart, outcome.durationMs, outcome.notStarted.size, reconnects);
+    state.lastCycle = summariseCycle(outcome.results, outcome.cycleStart, outcome.durationMs, outcome.notStarted.size, reconnectsSoFar());
     state.lastError = null;
     return outcome;
   } catch (error) {

@@ -70,6 +70,7 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
   const addresses = loopbackAddresses(4, 89);
   const blackholeAddress = '127.89.9.1';
   const dirs: string[] = [];
+  const httpPort = pickPort(90);
 
   const row = (name: string, address: string, p = port): string => `${name},${address},ssh,${p},${TEST_USER},key:${keys.clientKeyPath},linux,serve,yes`;
 
@@ -79,7 +80,8 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
     mkdirSync(join(dir, 'inventory'));
     writeFileSync(join(dir, 'inventory', 'servers.csv'), `${HEADER}\n${rows.join('\n')}\n`);
     writeFileSync(join(dir, 'known_hosts'), `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`);
-    const base = { poll: { cpuWindowSeconds: 0.2, topProcesses: 3, timeoutSeconds: 5, retries: 0 }, alerts: { enabled: false }, ssh: { knownHosts: 'known_hosts' } };
+    // Each service gets its own API port: 8080 may be taken on a shared machine.
+    const base = { http: { port: httpPort + dirs.length }, poll: { cpuWindowSeconds: 0.2, topProcesses: 3, timeoutSeconds: 5, retries: 0 }, alerts: { enabled: false }, ssh: { knownHosts: 'known_hosts' } };
     writeFileSync(join(dir, 'fleetpoll.config.json'), `${JSON.stringify({ ...base, ...settings }, null, 2)}\n`);
     return dir;
   }
@@ -115,6 +117,17 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       assert.equal(readCsv(join(data, 'recentlog.csv')).length, 3);
       assert.ok(readCsv(join(data, 'recentlog.csv')).every((r) => r.status === 'ok'), readFileSync(join(data, 'recentlog.csv'), 'utf8'));
 
+      // The API answers from the history the service recorded: every host, with its status.
+      const settings = JSON.parse(readFileSync(join(dir, 'fleetpoll.config.json'), 'utf8')) as { http: { port: number } };
+      const api = `http://127.0.0.1:${settings.http.port}`;
+      assert.equal((await fetch(`${api}/readyz`)).status, 200);
+      const hosts = (await (await fetch(`${api}/api/v1/hosts`)).json()) as { hosts: { host: string; status: string }[] };
+      assert.deepEqual(hosts.hosts.map((h) => [h.host, h.status]).sort(), [['web1', 'ok'], ['web2', 'ok'], ['web3', 'ok']]);
+      const status = (await (await fetch(`${api}/api/v1/status`)).json()) as { intervalSeconds: number; hosts: number; lastCycle: { hostsOk: number } };
+      assert.equal(status.intervalSeconds, 3);
+      assert.equal(status.hosts, 3);
+      assert.equal(status.lastCycle.hostsOk, 3);
+
       // A cron poll on the same data dir: told who holds the lock, exit 3, nothing written by it.
       const cron = await runCli(['poll', '--quiet'], dir);
       assert.equal(cron.code, 3, cron.stderr);
@@ -124,6 +137,9 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       writeFileSync(join(dir, 'inventory', 'servers.csv'), `${HEADER}\n${row('web1', addresses[0]!)}\n${row('web2', addresses[1]!)}\n${row('web3', addresses[2]!)}\nbad1,127.89.0.9,telnet\n`);
       await waitFor('the refused reload', () => /reload refused/.test(runLog(dir)), 20_000, serve);
       assert.match(runLog(dir), /reload: .*servers\.csv:5: error: .*telnet/);
+      const refused = (await (await fetch(`${api}/api/v1/status`)).json()) as { reload: { ok: boolean; problems: string[] } };
+      assert.equal(refused.reload.ok, false);
+      assert.match(refused.reload.problems.join('\n'), /servers\.csv:5: error: .*telnet/);
       const before = cycles(serve);
       await waitFor('a cycle after the bad edit', () => cycles(serve) > before, 20_000, serve);
       assert.match(serve.stdout.trim().split('\n').at(-1)!, /: 3 host\(s\) in .*3 ok/);
@@ -144,6 +160,7 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       const exit = await serve.exit;
       assert.equal(exit.code, 0, serve.stderr);
       assert.equal(existsSync(join(data, '.fleetpoll.lock')), false);
+      await assert.rejects(fetch(`${api}/healthz`), 'the API stopped with the service');
       assertWhole(join(data, 'log.csv'));
       assertWhole(join(data, 'recentlog.csv'));
       assert.match(runLog(dir), /service stopped cycles=\d+/);
