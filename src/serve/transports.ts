@@ -23,8 +23,11 @@ interface WarmCapable {
 }
 
 /**
- * THE ONE PLACE warm mode is chosen: the SSH options `serve` adds to poll's. The warm SSH transport
- * (one kept connection per host) takes `warm` settings; until it exists, serve connects per cycle.
+ * THE ONE PLACE warm mode is chosen: the SSH options `serve` adds to poll's. Until the warm SSH transport
+ * is merged, serve connects per cycle (its transports are still built once and kept). With it (branch
+ * i17k: SshOptions.warm, WarmSettings and DEFAULT_WARM_SETTINGS from src/fleet/ssh.ts) this returns:
+ *   { warm: { ...DEFAULT_WARM_SETTINGS, keepaliveMs: config.ssh.keepaliveMs, maxAgeMs: config.ssh.connectionMaxAgeMs } }
+ * and ServeTransports below then closes removed hosts' connections (retain) and reports connectionStats().
  */
 export function serveSshOptions(_config: Config): Partial<SshOptions> {
   return {};
