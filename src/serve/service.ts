@@ -103,6 +103,8 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
       if (changedFiles(knownHosts, knownHostsNow).length > 0) rebuild = true;
     }
 
+    // A stop that came during the reload: no cycle with every host left out.
+    if (signals.stop.aborted) return;
     const { config } = inputs;
     const hosts = inputs.inventory.enabled;
     const interval = intervalMs(options, config);
@@ -119,7 +121,9 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
       options.say(cycleLine(outcome));
     }
     // The lock's mtime is its heartbeat: a poller on another machine sharing the data dir must not take it as stale.
-    await lock.refresh();
+    if (!(await lock.refresh().catch(() => false))) {
+      log.error(`the run lock ${lock.path} is no longer this service's (removed or replaced by hand?): another poll may now write the same files`);
+    }
     if (options.once || signals.stop.aborted) return;
 
     const next = afterCycle(tickMs, Date.now(), interval);
