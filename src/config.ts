@@ -43,6 +43,10 @@ export interface Config {
     readonly passphraseEnv: string;
     /** Program the SSH transport starts on os=windows hosts to run the probe (powershell or pwsh). */
     readonly windowsPowerShell: string;
+    /** Warm connections (`serve`): keepalive interval; three missed answers drop the connection. */
+    readonly keepaliveMs: number;
+    /** Warm connections (`serve`): a kept connection is reopened (between runs) after this long. */
+    readonly connectionMaxAgeMs: number;
   };
   /** PowerShell remoting (transport=winrm): the poller's own PowerShell and row defaults. */
   readonly winrm: {
@@ -119,6 +123,8 @@ const FIELDS: readonly Field[] = [
   { path: 'ssh.identity', env: 'FLEETPOLL_SSH_IDENTITY' },
   { path: 'ssh.passphraseEnv' },
   { path: 'ssh.windowsPowerShell' },
+  { path: 'ssh.keepaliveSeconds' },
+  { path: 'ssh.connectionMaxAgeHours' },
   { path: 'winrm.powershell', env: 'FLEETPOLL_WINRM_POWERSHELL' },
   { path: 'winrm.useSsl' },
   { path: 'winrm.authentication' },
@@ -254,6 +260,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       passphraseEnv: stringValue('ssh.passphraseEnv', 'FLEETPOLL_KEY_PASSPHRASE', /^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
       // It becomes part of the command line sent to the host: no spaces or shell characters.
       windowsPowerShell: stringValue('ssh.windowsPowerShell', 'powershell', /^[A-Za-z0-9_.:\\/][A-Za-z0-9_.:\\/-]*$/, 'a program name or path without spaces'),
+      keepaliveMs: Math.round(numberValue('ssh.keepaliveSeconds', 30, 1, 3600, false) * 1000),
+      connectionMaxAgeMs: Math.round(numberValue('ssh.connectionMaxAgeHours', 24, 0.01, 720, false) * 3600 * 1000),
     },
     winrm: {
       powershell: stringValue('winrm.powershell', process.platform === 'win32' ? 'powershell' : 'pwsh', /^[^\r\n]+$/, 'a program name or path'),

@@ -1,5 +1,7 @@
 // WinRM transport: PowerShell remoting (Invoke-Command) from one long-lived PowerShell process
-// per cycle, driven with node-powershell; each host is one background job in that process.
+// per transport, driven with node-powershell; each host is one background job in that process.
+// `poll` closes the transport after its cycle; `serve` keeps it, so the process stays warm across
+// cycles (only close() ends it; one that died is replaced on the next run).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import nodePowerShell from 'node-powershell';

@@ -1,6 +1,7 @@
 // SSH transport: node-ssh (ssh2) with known_hosts verification; the probe goes on stdin to `sh -s`
 // (or, on os=windows hosts, to a fixed PowerShell bootstrap). Waits on the network (DNS, TCP, the
-// server's banner, the probe) hold no CPU slot; key exchange and authentication do.
+// server's banner, the probe) hold no CPU slot; key exchange and authentication do. One connection
+// per host per run, or, in warm mode (`serve`), one kept between runs (ssh-connections.ts).
 import { lookup } from 'node:dns/promises';
 import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { NodeSSH } from 'node-ssh';
@@ -9,12 +10,14 @@ import type { Host, Phase } from '../model.js';
 import type { Log } from '../log.js';
 import { formatBytes, OutputCollector, StderrTail } from './output.js';
 import { SshAuth, type AuthMethod } from './ssh-auth.js';
+import { ConnectionPool, type ConnectionStats, type OpenedConnection, type WarmSettings } from './ssh-connections.js';
 import type { HostKeyPolicy } from './ssh-host-keys.js';
 import { failure, type RunOptions, type RunOutcome, type Transport } from './transport.js';
 import { windowsProbeCommand } from '../probes/windows-ssh.js';
 
 // The policy adapter lives in its own file; re-exported for the code that builds transports.
 export { knownHostsPolicy, type HostKeyDecision, type HostKeyPolicy } from './ssh-host-keys.js';
+export { DEFAULT_WARM_SETTINGS, type ConnectionStats, type WarmSettings } from './ssh-connections.js';
 
 export interface SshOptions {
   readonly hostKeys: HostKeyPolicy;
@@ -27,6 +30,8 @@ export interface SshOptions {
   readonly log: Log;
   /** Program that runs the probe on os=windows hosts (default `powershell`). */
   readonly windowsPowerShell?: string;
+  /** Keep one connection per host open between runs (`serve`); absent or null: connect per run (`poll`). */
+  readonly warm?: WarmSettings | null;
 }
 
 // curve25519 first: the post-quantum hybrids OpenSSH prefers cost the poller ~6x the CPU.
@@ -47,7 +52,12 @@ export const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes
 // Connect errors worth one more try: the host or its sshd may be restarting.
 const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
 
-// Polls hosts over SSH; one connection per host per cycle.
+// How far one run got: the phase a timeout or a failure is reported in.
+interface RunState {
+  phase: Phase;
+}
+
+// Polls hosts over SSH; one connection per host per cycle, or kept between cycles in warm mode.
 export class SshTransport implements Transport {
   // Key exchange and authentication take options.cpu themselves; the waits around them do not.
   readonly gatesCpu = true;
@@ -56,8 +66,12 @@ export class SshTransport implements Transport {
   // UTF-8 each, all of it garbage the GC then has to deal with).
   private readonly scriptBytes = new Map<string, Buffer>();
 
+  // Warm mode only: the kept connections.
+  private readonly pool: ConnectionPool | null;
+
   constructor(private readonly options: SshOptions) {
     this.auth = new SshAuth(options);
+    this.pool = options.warm === undefined || options.warm === null ? null : new ConnectionPool(options.warm, options.log);
   }
 
   async run(host: Host, run: RunOptions): Promise<RunOutcome> {
@@ -66,6 +80,7 @@ export class SshTransport implements Transport {
     if (run.signal.aborted) return failure('timeout', 'dns', 'deadline passed before connecting');
     const relay = new AbortRelay(run.signal);
     try {
+      if (this.pool !== null) return await this.runWarm(this.pool, host, auth, run, relay);
       return await this.connectAndProbe(host, auth, run, relay);
     } finally {
       relay.dispose();
@@ -73,7 +88,60 @@ export class SshTransport implements Transport {
   }
 
   private async connectAndProbe(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay): Promise<RunOutcome> {
-    const state: { phase: Phase } = { phase: 'dns' };
+    const state: RunState = { phase: 'dns' };
+    const opened = await this.openConnection(host, auth, run, relay, state);
+    if ('ok' in opened) return opened;
+    const { client: connection, sock } = opened;
+    try {
+      return await execProbe(connection, this.bytesOf(run.script), run, relay, state, this.commandFor(host), null);
+    } finally {
+      connection.end();
+      sock.destroy();
+    }
+  }
+
+  // The host's kept connection (opened, or reopened, as the pool decides); the CPU slot only for opening.
+  private runWarm(pool: ConnectionPool, host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay): Promise<RunOutcome> {
+    const state: RunState = { phase: 'dns' };
+    const { auth: spec } = host;
+    const identity = [host.address, host.port, host.user, host.os, spec.kind, spec.kind === 'key' ? spec.path : spec.kind === 'password-env' ? spec.envVar : ''].join('\u0000');
+    const channelOpenMs = pool.settings.channelOpenTimeoutMs;
+    return pool.run(
+      host.name,
+      identity,
+      run.signal,
+      () => this.openConnection(host, auth, run, relay, state),
+      async (connection, reused) => {
+        state.phase = 'exec';
+        const outcome = await execProbe(connection.client, this.bytesOf(run.script), run, relay, state, this.commandFor(host), channelOpenMs);
+        if (!outcome.ok && reused) pool.log.debug('kept connection failed', { host: host.name, status: outcome.status, error: outcome.error });
+        return outcome;
+      },
+    );
+  }
+
+  /** Warm mode: closes the host's kept connection (a host removed from the inventory). */
+  forget(hostName: string): Promise<void> {
+    return this.pool?.forget(hostName) ?? Promise.resolve();
+  }
+
+  /** Warm mode: closes the kept connections of every host not named (the inventory after a reload). */
+  retain(hostNames: Iterable<string>): Promise<void> {
+    return this.pool?.retain(hostNames) ?? Promise.resolve();
+  }
+
+  /** Warm mode: open connections and (re)connect counts since the transport was built; zeros otherwise. */
+  connectionStats(): ConnectionStats {
+    return this.pool?.stats() ?? { open: 0, connects: 0, reconnects: 0, recycled: 0, dropped: 0, inBackoff: 0 };
+  }
+
+  private commandFor(host: Host): string {
+    // The probe always arrives on stdin; only the program reading it depends on the OS.
+    return host.os === 'windows' ? windowsProbeCommand(this.options.windowsPowerShell ?? 'powershell') : 'sh -s';
+  }
+
+  // DNS, TCP, banner, key exchange (host key checked) and authentication: a connection ready to exec, or why not.
+  private async openConnection(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay, state: RunState): Promise<OpenedConnection | RunOutcome> {
     let address = host.address;
     if (isIP(address) === 0) {
       try {
@@ -127,6 +195,8 @@ export class SshTransport implements Transport {
         username: host.user,
         // Our deadline governs; ssh2's own timer only as a backstop.
         readyTimeout: 24 * 3600 * 1000,
+        // Warm mode: a kept connection whose peer stopped answering is noticed between runs.
+        ...(this.options.warm ? { keepaliveInterval: this.options.warm.keepaliveMs, keepaliveCountMax: this.options.warm.keepaliveCountMax } : {}),
         algorithms: {
           kex: KEX_ALGORITHMS as ssh2.KexAlgorithm[],
           cipher: CIPHERS as ssh2.CipherAlgorithm[],
@@ -162,23 +232,19 @@ export class SshTransport implements Transport {
 
     const connection = ssh.connection;
     if (connection === null) {
+      sock.destroy();
       return failure('unreachable', 'handshake', 'connection closed right after authentication');
     }
     // node-ssh's 'close' listener rejects its connect promise, long settled by now, with an error it
     // builds (stack trace included) at every close; ours, added by execProbe, is the one that counts.
     connection.removeAllListeners('close');
+    relay.onAbort(null);
     state.phase = 'exec';
-    try {
-      // The probe always arrives on stdin; only the program reading it depends on the OS.
-      const command = host.os === 'windows' ? windowsProbeCommand(this.options.windowsPowerShell ?? 'powershell') : 'sh -s';
-      return await execProbe(connection, this.bytesOf(run.script), run, relay, state, command);
-    } finally {
-      connection.end();
-      sock.destroy();
-    }
+    return { client: connection, sock };
   }
 
   async close(): Promise<void> {
+    this.pool?.close();
     this.auth.clear();
     this.scriptBytes.clear();
   }
@@ -194,28 +260,53 @@ export class SshTransport implements Transport {
 }
 
 // Runs the probe command, streams the script, collects stdout up to the cap and the `end` record.
-function execProbe(connection: ssh2.Client, script: Buffer, run: RunOptions, relay: AbortRelay, state: { phase: Phase }, command: string): Promise<RunOutcome> {
+// channelOpenMs (warm mode): a kept connection that does not open a channel in time is given up.
+function execProbe(
+  connection: ssh2.Client,
+  script: Buffer,
+  run: RunOptions,
+  relay: AbortRelay,
+  state: { phase: Phase },
+  command: string,
+  channelOpenMs: number | null,
+): Promise<RunOutcome> {
   return new Promise((resolveExec) => {
     let settled = false;
     const out = new OutputCollector(run.maxOutputBytes);
     const err = new StderrTail();
     let exitCode: number | null = null;
     let channel: ssh2.ClientChannel | null = null;
+    let openTimer: ReturnType<typeof setTimeout> | null = null;
+    // Warm mode: nothing ran on the host while no channel is open, so the poll may retry on a fresh connection.
+    const beforeChannel = (): boolean => channelOpenMs !== null && channel === null && !run.signal.aborted;
+    const onClose = (): void => {
+      if (out.state === 'ended') return;
+      if (beforeChannel()) settle(failure('unreachable', 'exec', 'the connection closed before the probe started', true));
+      else settle(failure('unreachable', state.phase, 'connection closed before the probe finished'));
+    };
     const settle = (outcome: RunOutcome): void => {
       if (settled) return;
       settled = true;
       relay.onAbort(null);
+      if (openTimer !== null) clearTimeout(openTimer);
+      // A kept connection outlives this run: its listeners must not pile up.
+      connection.off('close', onClose);
       // close(), not destroy(): ssh2's destroy() ends the already-ended writable side again,
       // and Node builds an error with a stack trace for that (~1 ms of CPU per host).
       channel?.close();
       resolveExec(outcome);
     };
     relay.onAbort(() => settle(failure('timeout', state.phase, timeoutText(state.phase))));
-    connection.on('close', () => {
-      if (out.state === 'ended') return;
-      settle(failure('unreachable', state.phase, 'connection closed before the probe finished'));
-    });
-    connection.exec(command, (error, stream) => {
+    connection.on('close', onClose);
+    if (channelOpenMs !== null) {
+      openTimer = setTimeout(() => {
+        openTimer = null;
+        if (channel === null) settle(failure('timeout', 'exec', `the connection did not open a channel and start the probe within ${channelOpenMs / 1000} s`, beforeChannel()));
+      }, channelOpenMs);
+    }
+    const started = (error: Error | undefined, stream: ssh2.ClientChannel): void => {
+      if (openTimer !== null) clearTimeout(openTimer);
+      openTimer = null;
       if (error !== undefined && error !== null) {
         settle(failure('probe_error', 'exec', `cannot start the probe: ${error.message}`, false, error));
         return;
@@ -243,7 +334,13 @@ function execProbe(connection: ssh2.Client, script: Buffer, run: RunOptions, rel
       });
       stream.on('error', () => {});
       stream.end(script);
-    });
+    };
+    try {
+      connection.exec(command, started);
+    } catch (error) {
+      // ssh2 throws when the socket is no longer writable (a kept connection that just died).
+      settle(failure('unreachable', 'exec', `connection lost before the probe started: ${(error as Error).message}`, beforeChannel(), error));
+    }
   });
 }
 
