@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import type { Host, TransportKind } from '../model.js';
-import type { SshOptions } from '../fleet/ssh.js';
+import { DEFAULT_WARM_SETTINGS, type SshOptions } from '../fleet/ssh.js';
 import type { Transport } from '../fleet/transport.js';
 import { buildTransports, type CycleTransports } from '../fleet/transports.js';
 import { closeTransports } from '../run-poll.js';
@@ -23,14 +23,12 @@ interface WarmCapable {
 }
 
 /**
- * THE ONE PLACE warm mode is chosen: the SSH options `serve` adds to poll's. Until the warm SSH transport
- * is merged, serve connects per cycle (its transports are still built once and kept). With it (branch
- * i17k: SshOptions.warm, WarmSettings and DEFAULT_WARM_SETTINGS from src/fleet/ssh.ts) this returns:
- *   { warm: { ...DEFAULT_WARM_SETTINGS, keepaliveMs: config.ssh.keepaliveMs, maxAgeMs: config.ssh.connectionMaxAgeMs } }
- * and ServeTransports below then closes removed hosts' connections (retain) and reports connectionStats().
+ * THE ONE PLACE warm mode is chosen: the SSH options `serve` adds to poll's. One kept connection per host
+ * (src/fleet/ssh-connections.ts), with keepalive and maximum age from the settings; ServeTransports below
+ * closes removed hosts' connections (retain) and reports connectionStats().
  */
-export function serveSshOptions(_config: Config): Partial<SshOptions> {
-  return {};
+export function serveSshOptions(config: Config): Partial<SshOptions> {
+  return { warm: { ...DEFAULT_WARM_SETTINGS, keepaliveMs: config.ssh.keepaliveMs, maxAgeMs: config.ssh.connectionMaxAgeMs } };
 }
 
 // The transports of the service, with what they were built for.

@@ -123,7 +123,15 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       assert.equal((await fetch(`${api}/readyz`)).status, 200);
       const hosts = (await (await fetch(`${api}/api/v1/hosts`)).json()) as { hosts: { host: string; status: string }[] };
       assert.deepEqual(hosts.hosts.map((h) => [h.host, h.status]).sort(), [['web1', 'ok'], ['web2', 'ok'], ['web3', 'ok']]);
-      const status = (await (await fetch(`${api}/api/v1/status`)).json()) as { intervalSeconds: number; hosts: number; lastCycle: { hostsOk: number } };
+      const status = (await (await fetch(`${api}/api/v1/status`)).json()) as {
+        intervalSeconds: number;
+        hosts: number;
+        lastCycle: { hostsOk: number };
+        connections: { open: number; connects: number };
+      };
+      // Warm connections: one kept per host, not one per cycle.
+      assert.equal(status.connections.open, 3);
+      assert.equal(status.connections.connects, 3);
       assert.equal(status.intervalSeconds, 3);
       assert.equal(status.hosts, 3);
       assert.equal(status.lastCycle.hostsOk, 3);
