@@ -11,6 +11,7 @@ import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line
 import type { PollResult, PollStatus } from './model.js';
 import type { ReportArgs } from './report/command.js';
 import { historyOptions, type HistoryArgs } from './history/options.js';
+import type { ServeArgs } from './serve/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
@@ -237,6 +238,11 @@ const COMMANDS = {
     // need not load the report modules. yargs runs a builder only for the command being run.
     builder: (y: Argv) => y,
   },
+  serve: {
+    describe: 'run a poll cycle every serve.intervalSeconds until stopped (SIGTERM/SIGINT; SIGHUP reloads): the service',
+    // Declared in serve/command.ts, loaded by `fleetpoll serve` only (main), as report's are.
+    builder: (y: Argv) => y,
+  },
 } satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
 
 type CommandName = keyof typeof COMMANDS;
@@ -261,11 +267,13 @@ export async function main(argv: string[]): Promise<number> {
       .command(`alerts ${COMMANDS.alerts.positional}`, COMMANDS.alerts.describe, COMMANDS.alerts.builder)
       .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
       .command(`history ${COMMANDS.history.positional}`, COMMANDS.history.describe, COMMANDS.history.builder)
-      .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder);
+      .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder)
+      .command('serve', COMMANDS.serve.describe, COMMANDS.serve.builder);
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
-    const builder = named === 'report' ? (await import('./report/command.js')).reportOptions : command.builder;
+    const builder =
+      named === 'report' ? (await import('./report/command.js')).reportOptions : named === 'serve' ? (await import('./serve/command.js')).serveOptions : command.builder;
     parser = parser.command(`$0${positional}`, command.describe, builder);
   }
   const args = await parser
@@ -281,7 +289,7 @@ export async function main(argv: string[]): Promise<number> {
     .parseAsync();
   if (usageError) return EXIT.usage;
   const streams = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
-  // Without a command name it is poll: alerts and report are registered there for the help text only.
+  // Without a command name it is poll: alerts, report and serve are registered there for the help text only.
   switch (named ?? 'poll') {
     case 'alerts': {
       const { alertsCommand } = await import('./alerts/commands.js');
@@ -294,6 +302,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'report': {
       const { reportCommand } = await import('./report/command.js');
       return reportCommand(args as unknown as ReportArgs, process.env, process.cwd(), streams);
+    }
+    case 'serve': {
+      const { serveCommand } = await import('./serve/command.js');
+      return serveCommand(args as unknown as ServeArgs, process.env, process.cwd(), streams);
     }
     case 'history': {
       const { historyCommand } = await import('./history/command.js');

@@ -9,6 +9,7 @@ import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
+import { parseServeSettings, type ServeSettings } from './serve/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
 
@@ -69,6 +70,8 @@ export interface Config {
   readonly http: HttpSettings;
   /** The SQLite history store `poll` records into. */
   readonly history: HistorySettings;
+  /** `fleetpoll serve`: the interval and the spread of hosts over it. */
+  readonly serve: ServeSettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -132,8 +135,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report, http, history); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history']);
+// Sections owned by later stages (alerts, report, http, history, serve); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve']);
 
 type Raw = { value: unknown; source: string };
 
@@ -276,6 +279,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     report: parseReportSettings(settingsFile?.sections.report, settingsFile, env, problems, { fileBase, cwd }),
     http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
     history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
+    serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);

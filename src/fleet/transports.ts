@@ -8,7 +8,7 @@ import type { Host, TransportKind } from '../model.js';
 import { KnownHosts } from './known-hosts.js';
 import { KNOWN_HOSTS_NAMES_FILE, readKnownHostsNames, writeKnownHostsNames } from './known-hosts-names.js';
 import { LocalTransport } from './local.js';
-import { knownHostsPolicy, SshTransport } from './ssh.js';
+import { knownHostsPolicy, SshTransport, type SshOptions } from './ssh.js';
 import type { Transport } from './transport.js';
 
 // A poll's transports, and the step that keeps what they learned for the next poll.
@@ -21,8 +21,11 @@ export interface CycleTransports {
 // An HMAC costs ~4 us: below this many (hashed lines x hosts) the scan is not worth a log line.
 const HASHED_SCAN_NOTE = 100_000;
 
-/** Sets up the transports `hosts` use; throws only when a known_hosts file is unreadable. Close each transport after the poll. */
-export async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log): Promise<CycleTransports> {
+/**
+ * Sets up the transports `hosts` use; throws only when a known_hosts file is unreadable. Close each transport after the poll.
+ * `ssh` adds SSH options (`serve` passes its warm mode there, src/serve/transports.ts).
+ */
+export async function buildTransports(config: Config, hosts: readonly Host[], env: NodeJS.ProcessEnv, log: Log, ssh: Partial<SshOptions> = {}): Promise<CycleTransports> {
   const knownHosts = new KnownHosts({
     mode: config.ssh.hostKeyChecking,
     userFile: config.ssh.knownHostsPath,
@@ -40,6 +43,7 @@ export async function buildTransports(config: Config, hosts: readonly Host[], en
       resolveKeyPath: (path) => resolveKeyPath(path, config.inventoryPath),
       log,
       windowsPowerShell: config.ssh.windowsPowerShell,
+      ...ssh,
     }),
     // Loaded only for fleets with winrm hosts; it starts its PowerShell process on first use.
     winrm: hosts.some((h) => h.transport === 'winrm')

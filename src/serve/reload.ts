@@ -1,0 +1,57 @@
+// Loading what the service runs (settings + inventory) at start and at every reload, with the same
+// line-numbered validation as `poll`; a bad edit is a list of problems and the caller keeps what it had.
+import { ConfigError, loadConfig, type Config, type ConfigFlags } from '../config.js';
+import type { InventoryIssue } from '../inventory.js';
+import { loadPollInventory, type PollInventory } from '../run-poll.js';
+
+// What one cycle runs with.
+export interface ServeInputs {
+  readonly config: Config;
+  readonly inventory: PollInventory;
+}
+
+// The outcome of a load: inputs to run, or every problem that kept them from loading.
+export type LoadOutcome =
+  | { readonly kind: 'loaded'; readonly inputs: ServeInputs; readonly warnings: readonly InventoryIssue[] }
+  | { readonly kind: 'invalid'; readonly problems: readonly string[] };
+
+// Where the settings come from: the command's flags, the environment, the directory it was started in.
+export interface LoadSource {
+  readonly flags: ConfigFlags;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly defaultUser: string;
+}
+
+/**
+ * Loads settings and inventory. Unlike `poll`, which skips bad rows, any inventory error refuses the
+ * whole file: a half-applied edit would silently stop polling the hosts on the bad lines.
+ * `pinned` (a reload) keeps the settings that only a restart may change: the data dir, which the run lock is on.
+ */
+export async function loadServeInputs(source: LoadSource, pinned: Config | null): Promise<LoadOutcome> {
+  let config: Config;
+  try {
+    config = loadConfig(source.flags, source.env, source.cwd, source.defaultUser);
+  } catch (error) {
+    if (error instanceof ConfigError) return { kind: 'invalid', problems: error.problems.map((p) => `config: ${p}`) };
+    throw error;
+  }
+  const problems: string[] = [];
+  if (pinned !== null && config.dataDir !== pinned.dataDir) {
+    problems.push(`config: dataDir changed from ${pinned.dataDir} to ${config.dataDir}: the data directory changes only at a restart (the run lock is held there)`);
+  }
+  const loaded = await loadPollInventory(config, source.env);
+  if (loaded.kind === 'invalid') {
+    return { kind: 'invalid', problems: [...problems, ...issueLines(loaded.inventoryIssues.filter((i) => i.severity === 'error')), ...loaded.problems] };
+  }
+  const { inventory, enabled } = loaded.value;
+  problems.push(...issueLines(inventory.issues.filter((i) => i.severity === 'error')));
+  if (problems.length === 0 && enabled.length === 0) problems.push(`${config.inventoryPath}: no enabled host to poll`);
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  return { kind: 'loaded', inputs: { config, inventory: loaded.value }, warnings: inventory.issues.filter((i) => i.severity === 'warning') };
+}
+
+/** `file:line: severity: message`, as `poll` prints inventory issues. */
+export function issueLines(issues: readonly InventoryIssue[]): string[] {
+  return issues.map((i) => `${i.file}:${i.line}: ${i.severity}: ${i.message}`);
+}
