@@ -6,7 +6,9 @@ import type { Transport } from './transport.js';
 /** The same transports, calling `onStart` once per host as its first attempt begins (retries are not starts). */
 export function reportingStarts(transports: Readonly<Record<TransportKind, Transport>>, onStart: (host: Host) => void): Record<TransportKind, Transport> {
   const started = new Set<Host>();
+  // gatesCpu passes through: without it the fan-out would hold an SSH host's CPU slot for its whole run.
   const wrap = (transport: Transport): Transport => ({
+    ...(transport.gatesCpu === undefined ? {} : { gatesCpu: transport.gatesCpu }),
     run: (host, options) => {
       if (!started.has(host)) {
         started.add(host);

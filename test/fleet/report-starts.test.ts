@@ -43,4 +43,12 @@ describe('reportingStarts with fake transports', () => {
     await wrapped.ssh.close();
     assert.equal(calls.at(-1), 'ssh closed');
   });
+
+  it('keeps a transport\'s gatesCpu, so the fan-out still frees the CPU slot while an SSH host waits', () => {
+    const calls: string[] = [];
+    const ssh: Transport = { ...fakeTransport('ssh', calls), gatesCpu: true };
+    const wrapped = reportingStarts({ local: fakeTransport('local', calls), ssh, winrm: fakeTransport('winrm', calls) }, () => {});
+    assert.equal(wrapped.ssh.gatesCpu, true);
+    assert.equal(wrapped.local.gatesCpu, undefined);
+  });
 });
