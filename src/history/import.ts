@@ -259,27 +259,18 @@ class Importer {
   }
 
   private diskSink(): Sink<'disks'> {
-    const sink: Sink<'disks'> = {
-      lastField: 0,
-      added: 0,
-      orphans: 0,
-      add: (r) => {
-        const hostId = this.hostId(r.server);
-        const when = this.at(r);
-        if (!this.hasParent(hostId, when)) {
-          sink.orphans += 1;
-          return;
-        }
-        sink.added += this.s.disk.run(hostId, when, r.mount, r.fsType, kb(r.totalGb, KB_PER_GB), kb(r.usedGb, KB_PER_GB), kb(r.freeGb, KB_PER_GB)).changes;
-        this.wrote();
-      },
-      flush: () => undefined,
-    };
-    return sink;
+    return this.detailSink<'disks'>((hostId, when, r) =>
+      this.s.disk.run(hostId, when, r.mount, r.fsType, kb(r.totalGb, KB_PER_GB), kb(r.usedGb, KB_PER_GB), kb(r.freeGb, KB_PER_GB)).changes,
+    );
   }
 
   private userSink(): Sink<'users'> {
-    const sink: Sink<'users'> = {
+    return this.detailSink<'users'>((hostId, when, r) => this.s.user.run(hostId, when, r.user, r.cpuPct, kb(r.memMb, KB_PER_MB), r.processes).changes);
+  }
+
+  // A detail file of one row per record: each row needs its poll's sample (else it is an orphan) and is inserted as it comes.
+  private detailSink<K extends 'disks' | 'users'>(insert: (hostId: number, when: number, record: RecordOf[K]) => number): Sink<K> {
+    const sink: Sink<K> = {
       lastField: 0,
       added: 0,
       orphans: 0,
@@ -290,7 +281,7 @@ class Importer {
           sink.orphans += 1;
           return;
         }
-        sink.added += this.s.user.run(hostId, when, r.user, r.cpuPct, kb(r.memMb, KB_PER_MB), r.processes).changes;
+        sink.added += insert(hostId, when, r);
         this.wrote();
       },
       flush: () => undefined,
