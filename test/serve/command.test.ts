@@ -71,6 +71,8 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
   const blackholeAddress = '127.89.9.1';
   const dirs: string[] = [];
   const httpPort = pickPort(90);
+  // The API listens on an address of its own: on 127.0.0.1 a picked port can be some client's ephemeral port.
+  const httpAddress = '127.89.9.2';
 
   const row = (name: string, address: string, p = port): string => `${name},${address},ssh,${p},${TEST_USER},key:${keys.clientKeyPath},linux,serve,yes`;
 
@@ -81,7 +83,7 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
     writeFileSync(join(dir, 'inventory', 'servers.csv'), `${HEADER}\n${rows.join('\n')}\n`);
     writeFileSync(join(dir, 'known_hosts'), `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`);
     // Each service gets its own API port: 8080 may be taken on a shared machine.
-    const base = { http: { port: httpPort + dirs.length }, poll: { cpuWindowSeconds: 0.2, topProcesses: 3, timeoutSeconds: 5, retries: 0 }, alerts: { enabled: false }, ssh: { knownHosts: 'known_hosts' } };
+    const base = { http: { bind: httpAddress, port: httpPort + dirs.length }, poll: { cpuWindowSeconds: 0.2, topProcesses: 3, timeoutSeconds: 5, retries: 0 }, alerts: { enabled: false }, ssh: { knownHosts: 'known_hosts' } };
     writeFileSync(join(dir, 'fleetpoll.config.json'), `${JSON.stringify({ ...base, ...settings }, null, 2)}\n`);
     return dir;
   }
@@ -118,8 +120,8 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       assert.ok(readCsv(join(data, 'recentlog.csv')).every((r) => r.status === 'ok'), readFileSync(join(data, 'recentlog.csv'), 'utf8'));
 
       // The API answers from the history the service recorded: every host, with its status.
-      const settings = JSON.parse(readFileSync(join(dir, 'fleetpoll.config.json'), 'utf8')) as { http: { port: number } };
-      const api = `http://127.0.0.1:${settings.http.port}`;
+      const settings = JSON.parse(readFileSync(join(dir, 'fleetpoll.config.json'), 'utf8')) as { http: { bind: string; port: number } };
+      const api = `http://${settings.http.bind}:${settings.http.port}`;
       assert.equal((await fetch(`${api}/readyz`)).status, 200);
       const hosts = (await (await fetch(`${api}/api/v1/hosts`)).json()) as { hosts: { host: string; status: string }[] };
       assert.deepEqual(hosts.hosts.map((h) => [h.host, h.status]).sort(), [['web1', 'ok'], ['web2', 'ok'], ['web3', 'ok']]);
