@@ -14,7 +14,7 @@ import { missingTool } from './helpers/sshd.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const DOCS = join(REPO, 'docs');
-const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze'; // Debian package systemd
+const SYSTEMD_ANALYZE = '/usr/bin/systemd-analyze';
 
 // A fenced code block of a docs page: its language, text and where it starts.
 interface Block {
@@ -49,7 +49,7 @@ const units = allBlocks
   .filter((u): u is { block: Block; name: string } => u.name !== undefined);
 
 describe('docs recipes: systemd units', () => {
-  const missing = missingTool(SYSTEMD_ANALYZE);
+  const missing = missingTool(SYSTEMD_ANALYZE, 'systemd');
   const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-units-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -10,9 +10,9 @@ export const SSHD = '/usr/sbin/sshd';
 export const TEST_USER = 'fpoll';
 
 /** Whether a test needing `tool` must fail (CI) or may skip (a developer's machine). */
-export function missingTool(path: string): string | null {
+export function missingTool(path: string, debianPackages = 'openssh-server busybox'): string | null {
   if (existsSync(path)) return null;
-  const message = `${path} is not installed (apt-get install openssh-server busybox)`;
+  const message = `${path} is not installed (apt-get install ${debianPackages})`;
   if (process.env.CI === 'true') throw new Error(`CI requires ${message}`);
   return message;
 }
