@@ -13,6 +13,7 @@ import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { statusRoutes } from './routes/status.js';
+import { userSeriesRoutes } from './routes/users-series.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
 
@@ -67,6 +68,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   healthRoutes(app, options.status);
   statusRoutes(app, options.status);
   hostRoutes(app, options.reader, nowSec);
+  userSeriesRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
   return app;
 }
