@@ -24,7 +24,7 @@ export interface HistoryReader {
    * Optional only because a reader built by hand (serve's, which follows the store across re-opens) may not pass it
    * on yet: the route then answers 503 saying so.
    */
-  usersSeries?(host: string, from: number, to: number, stepSec: number | undefined, exclude: readonly string[]): UsersSeries | null;
+  usersSeries(host: string, from: number, to: number, stepSec: number | undefined, exclude: readonly string[]): UsersSeries | null;
   /** The poll nearest `at` (ties: the earlier); null when the host has none (or is unknown). */
   processes(host: string, at: number): ProcessSnapshot | null;
   /** Cycles started in [from, to), oldest first. */

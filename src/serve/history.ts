@@ -71,6 +71,7 @@ export class ServeHistory {
       series: (host, metrics, from, to, stepSec) => queries().series(host, metrics, from, to, stepSec),
       latest: () => queries().latest(),
       users: (host, from, to) => queries().users(host, from, to),
+      usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
       processes: (host, at) => queries().processes(host, at),
       cycles: (from, to) => queries().cycles(from, to),
     };

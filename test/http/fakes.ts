@@ -2,7 +2,7 @@
 // The real history store is tested in test/history/; these let every route and error be driven exactly.
 import type { FastifyInstance } from 'fastify';
 import type { Log } from '../../src/log.js';
-import type { CycleRow, HistoryReader, LatestRow, ProcessSnapshot, Series, UserRange } from '../../src/http/history-reader.js';
+import type { CycleRow, HistoryReader, LatestRow, ProcessSnapshot, Series, UserRange, UsersSeries } from '../../src/http/history-reader.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import type { Readiness, ServiceStatus, StatusSnapshot } from '../../src/http/service-status.js';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from '../../src/http/settings.js';
@@ -79,6 +79,13 @@ export class FakeHistoryReader implements HistoryReader {
     this.record('users', host, from, to);
     if (!this.hasHost(host)) return null;
     return [{ user: 'postgres', polls: 12, cpuPctAvg: 35.5, cpuPctMax: 80, rssKbAvg: 1_200_000, rssKbMax: 1_300_000 }];
+  }
+
+  usersSeries(host: string, from: number, to: number, stepSec: number | undefined, exclude: readonly string[]): UsersSeries | null {
+    this.record('usersSeries', host, from, to, stepSec, exclude);
+    if (!this.hasHost(host)) return null;
+    const step = stepSec ?? 300;
+    return { host, from, to, step, cores: 4, memTotalKb: 8_000_000, times: [from, from + step], users: [{ user: 'postgres', cpuPct: [35.5, null], rssKb: [1_200_000, null] }] };
   }
 
   processes(host: string, at: number): ProcessSnapshot | null {

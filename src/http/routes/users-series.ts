@@ -27,7 +27,6 @@ export function userSeriesRoutes(app: FastifyInstance, reader: HistoryReader, no
     async (request) => {
       const { fromSec, toSec, stepSec } = parseSteppedRange(request.query, nowSec());
       const exclude = request.query.exclude === undefined ? [] : [...new Set(request.query.exclude.split(','))];
-      if (reader.usersSeries === undefined) throw new ApiError(503, 'this service does not serve per-user series from its history store');
       const series = reader.usersSeries(request.params.name, fromSec, toSec, stepSec, exclude);
       if (series === null) throw new ApiError(404, `no host named ${JSON.stringify(request.params.name)} in the history`);
       return series;

@@ -1,6 +1,6 @@
 // /api/v1/hosts/:name/users/series on a real Fastify server reading a real history store that the test fills
 // through the recorder: raw and hourly buckets, gaps for failed polls, absent users as 0, exclusion, and every
-// bad input's 400/404. The 503 of a reader without the method uses the fake reader.
+// bad input's 400/404. What the route passes to the store is checked with the fake reader.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,11 +144,15 @@ describe('GET /api/v1/hosts/:name/users/series (real store)', () => {
   });
 });
 
-describe('GET /api/v1/hosts/:name/users/series (fake HistoryReader without the method)', () => {
-  it('503 saying so, rather than a 500', async () => {
-    const { app: fake } = fakeServer();
+describe('GET /api/v1/hosts/:name/users/series (fake HistoryReader: what the route asks the store)', () => {
+  it('passes the range, the step and the exclude list without repeats', async () => {
+    const { app: fake, reader } = fakeServer();
     try {
-      assertApiError(await fake.inject({ method: 'GET', url: '/api/v1/hosts/web01/users/series' }), 503, 'unavailable', 'this service does not serve per-user series from its history store');
+      const res = await fake.inject({ method: 'GET', url: '/api/v1/hosts/web01/users/series?from=1700000000&to=1700003600&step=600&exclude=syslog,cups,syslog' });
+      assert.equal(res.statusCode, 200, res.body);
+      const call = reader.calls.find((c) => c.method === 'usersSeries');
+      assert.deepEqual(call?.args, ['web01', 1700000000, 1700003600, 600, ['syslog', 'cups']]);
+      assert.deepEqual(res.json().users[0].cpuPct, [35.5, null]);
     } finally {
       await fake.close();
     }
