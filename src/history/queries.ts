@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Proc, Session } from '../model.js';
 import { byCpu } from '../process-rank.js';
-import { decodeProcesses, decodeSessions } from './details.js';
+import { decodeProcesses, decodeSessions, decodeUsers } from './details.js';
 import { Maintenance } from './maintain.js';
 import { bucketStep, checkRange, QueryError } from './range.js';
 import { UserSeriesQuery, type UsersSeries } from './user-series.js';
@@ -139,14 +139,12 @@ export class HistoryQueries {
           CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END,
           CASE WHEN s.swap_total_kb > 0 THEN (s.swap_total_kb - s.swap_free_kb) * 100.0 / s.swap_total_kb END
         FROM hosts h JOIN samples s ON s.host_id = h.id AND s.at = (SELECT max(at) FROM samples WHERE host_id = h.id) ORDER BY h.name`).raw(),
-      rawUsers: p(`SELECT user, count(*), sum(cpu_pct), max(cpu_pct), sum(rss_kb), max(rss_kb) FROM users
-        WHERE host_id = ? AND at >= ? AND at < ? GROUP BY user`).raw(),
+      rawUsers: p('SELECT users FROM details WHERE host_id = ? AND at >= ? AND at < ? AND users IS NOT NULL').pluck(),
       hourlyUsers: p(`SELECT user, sum(polls), sum(cpu_pct_avg * polls), max(cpu_pct_max), sum(rss_kb_avg * polls), max(rss_kb_max) FROM hourly_users
         WHERE host_id = ? AND hour >= ? AND hour < ? GROUP BY user`).raw(),
       sampleAtOrBefore: p('SELECT at, status FROM samples WHERE host_id = ? AND at <= ? ORDER BY at DESC LIMIT 1'),
       sampleAfter: p('SELECT at, status FROM samples WHERE host_id = ? AND at > ? ORDER BY at LIMIT 1'),
-      processes: p('SELECT list FROM processes WHERE host_id = ? AND at = ?').pluck(),
-      sessions: p('SELECT list FROM sessions WHERE host_id = ? AND at = ?').pluck(),
+      details: p('SELECT processes, sessions FROM details WHERE host_id = ? AND at = ?').raw(),
       cycles: p(`SELECT started_at AS startedAt, duration_ms AS durationMs, hosts_total AS hostsTotal, hosts_ok AS hostsOk, hosts_failed AS hostsFailed,
           coverage_pct AS coveragePct, latency_p50_ms AS latencyP50Ms, latency_p95_ms AS latencyP95Ms, reconnects
         FROM cycles WHERE started_at >= ? AND started_at < ? ORDER BY started_at`),
@@ -234,12 +232,35 @@ export class HistoryQueries {
         else totals.set(user, [t[0] + n, t[1] + cpuSum, Math.max(t[2], cpuMax), t[3] + rssSum, Math.max(t[4], rssMax)]);
       }
     };
+    // Raw polls: each one's list, folded per user (a user's sum, max, and the polls it appears in).
+    const addRaw = (rawFrom: number, rawTo: number): void => {
+      if (rawTo <= rawFrom) return;
+      const rows: unknown[][] = [];
+      const byUser = new Map<string, unknown[]>();
+      for (const text of this.s.rawUsers.iterate(hostId, rawFrom, rawTo) as Iterable<string>) {
+        for (const [user, cpu, rss] of decodeUsers(text)) {
+          const r = byUser.get(user) as [string, number, number, number, number, number] | undefined;
+          if (r === undefined) {
+            const row = [user, 1, cpu, cpu, rss, rss];
+            byUser.set(user, row);
+            rows.push(row);
+            continue;
+          }
+          r[1] += 1;
+          r[2] += cpu;
+          if (cpu > r[3]) r[3] = cpu;
+          r[4] += rss;
+          if (rss > r[5]) r[5] = rss;
+        }
+      }
+      add(rows);
+    };
     if (hourTo > hourFrom) {
       add(this.s.hourlyUsers.all(hostId, hourFrom, hourTo) as unknown[][]);
-      add(this.s.rawUsers.all(hostId, from, hourFrom) as unknown[][]);
-      add(this.s.rawUsers.all(hostId, hourTo, to) as unknown[][]);
+      addRaw(from, hourFrom);
+      addRaw(hourTo, to);
     } else {
-      add(this.s.rawUsers.all(hostId, from, to) as unknown[][]);
+      addRaw(from, to);
     }
     return [...totals]
       .map(([user, [n, cpuSum, cpuMax, rssSum, rssMax]]) => ({ user, polls: n, cpuPctAvg: cpuSum / n, cpuPctMax: cpuMax, rssKbAvg: rssSum / n, rssKbMax: rssMax }))
@@ -263,12 +284,8 @@ export class HistoryQueries {
     const after = this.s.sampleAfter.get(hostId, at) as { at: number; status: string } | undefined;
     const nearest = before === undefined ? after : after === undefined || at - before.at <= after.at - at ? before : after;
     if (nearest === undefined) return null;
-    return {
-      at: nearest.at,
-      status: nearest.status,
-      processes: decodeProcesses(this.s.processes.get(hostId, nearest.at) as string | undefined).sort(byCpu),
-      sessions: decodeSessions(this.s.sessions.get(hostId, nearest.at) as string | undefined),
-    };
+    const [processes, sessions] = (this.s.details.get(hostId, nearest.at) as [string | null, string | null] | undefined) ?? [null, null];
+    return { at: nearest.at, status: nearest.status, processes: decodeProcesses(processes).sort(byCpu), sessions: decodeSessions(sessions) };
   }
 
   /** The cycles that started in [from, to), oldest first. */
