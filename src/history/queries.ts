@@ -110,30 +110,30 @@ const METRIC_SQL: Readonly<Record<SeriesMetric, string>> = {
   load_15m: 's.load_15m',
   mem_used_kb: 's.mem_total_kb - s.mem_available_kb',
 };
-// Bucketed in SQL, one fixed statement per metric (only the asked-for metrics run; rows reach JS already
-// reduced to one per bucket, which is where the time goes): (t, polls, ok, failure) and (t, weight, avg, max).
-const RAW_STATUS = `SELECT at / ? * ? AS t, count(*), sum(status = 'ok'), max(CASE WHEN status <> 'ok' THEN status END)
-  FROM samples WHERE host_id = ? AND at >= ? AND at < ? GROUP BY t`;
-const rawMetric = (m: SeriesMetric): string => `SELECT t, count(v), avg(v), max(v)
-  FROM (SELECT s.at / ? * ? AS t, ${METRIC_SQL[m]} AS v FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?) GROUP BY t`;
-const HOURLY_STATUS = 'SELECT hour, polls, ok, last_failure FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?';
-const hourlyMetric = (m: SeriesMetric): string => `SELECT hour, ok, ${m}_avg, ${m}_max FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ? AND ${m}_avg IS NOT NULL`;
-
+// Bucketed in SQL, one statement per set of metrics (a fixed text built from SERIES_METRICS, never from input,
+// prepared on first use): each row is one bucket, (t, polls, ok, failure) then (weight, avg, max) per metric, so
+// a host's range is walked once whatever the metrics, and rows reach JS already reduced to one per bucket.
+const rawSeries = (metrics: readonly SeriesMetric[]): string => `SELECT t, count(*), sum(status = 'ok'), max(CASE WHEN status <> 'ok' THEN status END),
+    ${metrics.map((_, j) => `count(v${j}), avg(v${j}), max(v${j})`).join(', ')}
+  FROM (SELECT s.at / ? * ? AS t, s.status AS status, ${metrics.map((m, j) => `${METRIC_SQL[m]} AS v${j}`).join(', ')}
+        FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?) GROUP BY t`;
+// Hourly rows: the weight of a metric's average is the hour's successful polls.
+const hourlySeries = (metrics: readonly SeriesMetric[]): string => `SELECT hour, polls, ok, last_failure,
+    ${metrics.map((m) => `ok, ${m}_avg, ${m}_max`).join(', ')}
+  FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?`;
 
 // Read-only queries over one store handle; statements are prepared once.
 export class HistoryQueries {
   private readonly s;
   private readonly maintenance: Maintenance;
   private readonly userSeries: UserSeriesQuery;
+  // The series statements of each set of metrics asked for so far (at most 2^7 sets), by their names in SERIES_METRICS order.
+  private readonly seriesCache = new Map<string, { raw: Database.Statement; hourly: Database.Statement }>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
-      rawStatus: p(RAW_STATUS).raw(),
-      hourlyStatus: p(HOURLY_STATUS).raw(),
-      rawMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(rawMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
-      hourlyMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(hourlyMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
       latest: p(`SELECT h.name, h.address, h.transport, h.tags, s.at, s.status, s.phase, s.error, s.duration_ms, s.hostname,
           coalesce(nullif(s.os_pretty, ''), s.os_family), s.uptime_s, s.cpu_cores, s.cpu_pct, s.load_1m, s.mem_total_kb, s.mem_available_kb,
           CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END,
@@ -170,24 +170,32 @@ export class HistoryQueries {
     const hostId = this.s.hostId.get(host) as number | undefined;
     if (hostId === undefined) return null;
 
-    const series = new Buckets(wanted, from, to, step);
+    // One statement per set of metrics, whatever order they were asked in.
+    const canonical = SERIES_METRICS.filter((m) => wanted.includes(m));
+    const series = new Buckets(canonical, from, to, step);
+    const statements = this.seriesStatements(canonical);
     const raw = (rawFrom: number, rawTo: number, rawStep: number): void => {
-      if (rawTo <= rawFrom) return;
-      series.addStatus(this.s.rawStatus.all(rawStep, rawStep, hostId, rawFrom, rawTo) as StatusRow[]);
-      wanted.forEach((m, j) => series.addMetric(j, this.s.rawMetric[m].all(rawStep, rawStep, hostId, rawFrom, rawTo) as MetricRow[]));
+      if (rawTo > rawFrom) series.add(statements.raw.all(rawStep, rawStep, hostId, rawFrom, rawTo) as BucketRow[]);
     };
     if (!hourly) {
       raw(from, to, step);
     } else {
       // Completed, rolled-up hours from the rollup; the rest (the current hour, a backlog) from raw samples, by hour.
       const split = Math.max(from, Math.min(to, this.maintenance.rolledUpTo() ?? from));
-      if (split > from) {
-        series.addStatus(this.s.hourlyStatus.all(hostId, from, split) as StatusRow[]);
-        wanted.forEach((m, j) => series.addMetric(j, this.s.hourlyMetric[m].all(hostId, from, split) as MetricRow[]));
-      }
+      if (split > from) series.add(statements.hourly.all(hostId, from, split) as BucketRow[]);
       raw(split, to, HOUR);
     }
     return { host, from, to, stepSec: step, source: hourly ? 'hourly' : 'raw', metrics: wanted, points: series.points() };
+  }
+
+  private seriesStatements(metrics: readonly SeriesMetric[]): { raw: Database.Statement; hourly: Database.Statement } {
+    const key = metrics.join(',');
+    let statements = this.seriesCache.get(key);
+    if (statements === undefined) {
+      statements = { raw: this.db.prepare(rawSeries(metrics)).raw(), hourly: this.db.prepare(hourlySeries(metrics)).raw() };
+      this.seriesCache.set(key, statements);
+    }
+    return statements;
   }
 
   /** The latest sample of every host, by name; failed hosts keep their status, phase and error. */
@@ -305,9 +313,8 @@ function checkMetrics(metrics: readonly string[]): SeriesMetric[] {
   return [...new Set(metrics)] as SeriesMetric[];
 }
 
-// (t, polls, ok, failure) and (t, weight, avg, max) rows of buckets finer than or equal to the step.
-type StatusRow = [number, number, number, string | null];
-type MetricRow = [number, number, number | null, number | null];
+// One bucket (as fine as or finer than the step): (t, polls, ok, failure) then (weight, avg, max) per metric.
+type BucketRow = (number | string | null)[];
 
 // One point per step of [from, to), gaps included; finer rows (hours into a day) merge: polls add up, the
 // average is weighted by the polls that gave a value, the max is the max of the maxima.
@@ -341,26 +348,25 @@ class Buckets {
     return i >= 0 && i < this.polls.length ? i : -1;
   }
 
-  addStatus(rows: readonly StatusRow[]): void {
-    for (const [t, polls, ok, failure] of rows) {
-      const i = this.index(t);
+  add(rows: readonly BucketRow[]): void {
+    const metrics = this.metrics.length;
+    for (const row of rows) {
+      const i = this.index(row[0] as number);
       if (i < 0) continue;
-      this.polls[i] = (this.polls[i] as number) + polls;
-      this.ok[i] = (this.ok[i] as number) + ok;
-      if (failure !== null) this.failure[i] = failure;
-    }
-  }
-
-  addMetric(j: number, rows: readonly MetricRow[]): void {
-    const sums = this.sums[j] as Float64Array;
-    const weights = this.weights[j] as Float64Array;
-    const maxima = this.maxima[j] as Float64Array;
-    for (const [t, weight, avg, max] of rows) {
-      const i = this.index(t);
-      if (i < 0 || avg === null || max === null || weight <= 0) continue;
-      sums[i] = (sums[i] as number) + avg * weight;
-      weights[i] = (weights[i] as number) + weight;
-      if (max > (maxima[i] as number)) maxima[i] = max;
+      this.polls[i] = (this.polls[i] as number) + (row[1] as number);
+      this.ok[i] = (this.ok[i] as number) + (row[2] as number);
+      if (row[3] !== null) this.failure[i] = row[3] as string;
+      for (let j = 0; j < metrics; j += 1) {
+        const weight = row[4 + 3 * j] as number;
+        const avg = row[5 + 3 * j] as number | null;
+        const max = row[6 + 3 * j] as number | null;
+        if (avg === null || max === null || weight <= 0) continue;
+        const sums = this.sums[j] as Float64Array;
+        const maxima = this.maxima[j] as Float64Array;
+        sums[i] = (sums[i] as number) + avg * weight;
+        (this.weights[j] as Float64Array)[i] = ((this.weights[j] as Float64Array)[i] as number) + weight;
+        if (max > (maxima[i] as number)) maxima[i] = max;
+      }
     }
   }
 
