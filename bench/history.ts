@@ -19,6 +19,8 @@ const settings = {
   days: Number(process.env.DAYS ?? 30),
   sizeHosts: Number(process.env.SIZE_HOSTS ?? 100),
   runs: Number(process.env.RUNS ?? 50),
+  // Which parts to run (PARTS=1,2 skips the long load of part 3 and part 4, which uses its store).
+  parts: new Set((process.env.PARTS ?? '1,2,3,4').split(',').map((p) => Number(p.trim()))),
 };
 const TARGETS = { recordCpuMs: 100, seriesP95Ms: 20, latestP95Ms: 50 };
 const POLL_SEC = 300;
@@ -128,7 +130,7 @@ function main(): void {
   say(`history bench: ${settings.hosts} hosts x ${settings.days} days of ${POLL_SEC / 60}-minute polls; shared, noisy machine: figures vary run to run`);
 
   // (1) Recording a 1,000-host cycle.
-  {
+  if (settings.parts.has(1)) {
     const file = join(dir, 'record.sqlite');
     rmSync(file, { force: true });
     const store = HistoryStore.open(file, retention);
@@ -150,7 +152,7 @@ function main(): void {
   }
 
   // (2) Size per host-day with every detail, from a day of cycles recorded through record.ts.
-  {
+  if (settings.parts.has(2)) {
     const file = join(dir, 'size.sqlite');
     rmSync(file, { force: true });
     const store = HistoryStore.open(file, retention);
@@ -168,8 +170,8 @@ function main(): void {
       `(${perDay} polls; 35 days raw x 1,000 hosts ≈ ${mb((bytes / settings.sizeHosts) * 35 * 1000)})`);
   }
 
-  // (3) HOSTS x DAYS loaded through a bulk path, then the queries.
-  {
+  // (3) HOSTS x DAYS loaded through a bulk path, then the queries (and (4) on the same store).
+  if (settings.parts.has(3)) {
     const file = join(dir, 'load.sqlite');
     rmSync(file, { force: true });
     const store = HistoryStore.open(file, retention);
@@ -181,7 +183,7 @@ function main(): void {
     const insertSample = db.prepare(`INSERT INTO samples (host_id, at, status, phase, error, duration_ms, attempts, hostname, os_family, os_version, os_pretty,
       uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
       VALUES (?, ?, ?, ?, ?, 100, 1, ?, 'linux', '6.1.0-18-amd64', 'Debian GNU/Linux 12 (bookworm)', 1000000, 8, ?, ?, ?, ?, 16000000, ?, 1000000, 2000000, 1500000)`);
-    const insertDisk = db.prepare("INSERT INTO disks (host_id, at, mount, fs_type, total_kb, used_kb, available_kb) VALUES (?, ?, ?, 'ext4', 100000000, ?, 10000000)");
+    const insertDisk = db.prepare('INSERT INTO details (host_id, at, disks) VALUES (?, ?, ?)');
     const insertCycle = db.prepare('INSERT INTO cycles (started_at, duration_ms, hosts_total, hosts_ok, hosts_failed, coverage_pct) VALUES (?, 1000, ?, ?, 0, 100)');
     const loadMs = wallMs(() => {
       db.transaction(() => {
@@ -198,7 +200,7 @@ function main(): void {
               continue;
             }
             insertSample.run(id, at, 'ok', null, null, hostName(i), round1(rnd() * 100), rnd() * 8, rnd() * 8, rnd() * 8, Math.round(rnd() * 16_000_000));
-            if (k % DISK_EVERY === 0) insertDisk.run(id, at, '/', Math.round(rnd() * 90_000_000));
+            if (k % DISK_EVERY === 0) insertDisk.run(id, at, JSON.stringify([['/', 'ext4', 100_000_000, Math.round(rnd() * 90_000_000), 10_000_000]]));
           }
         })();
       }

@@ -1,7 +1,7 @@
 // `fleetpoll history import`: back-fills the store from the CSV history (log.csv, disks.csv, users.csv,
 // processes.csv and their rotated archives), through the report's own readers (history-files, csv-scan,
-// records). Idempotent: every row lands under a unique (host, time[, mount|user]) key with INSERT OR IGNORE,
-// so importing the same files twice adds nothing. The caller holds the run lock (no poll appends meanwhile).
+// records). Idempotent: a sample lands under its unique (host, time) key with INSERT OR IGNORE and a poll's
+// disk, user and process lists fill its details row only where it has none, so importing twice adds nothing. The caller holds the run lock (no poll appends meanwhile).
 import { open } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import { readHeader, scanRecords, utf8Text, type RawRecord } from '../report/csv-scan.js';
@@ -140,9 +140,10 @@ class Importer {
           uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`),
       parent: p('SELECT 1 FROM samples WHERE host_id = ? AND at = ?').pluck(),
-      disk: p('INSERT OR IGNORE INTO disks (host_id, at, mount, fs_type, total_kb, used_kb, available_kb) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      user: p('INSERT OR IGNORE INTO users (host_id, at, user, cpu_pct, rss_kb, process_count) VALUES (?, ?, ?, ?, ?, ?)'),
-      processes: p('INSERT OR IGNORE INTO processes (host_id, at, list) VALUES (?, ?, ?)'),
+      // A poll's details row takes each list once: from the live poll or the first import that had it.
+      disks: p('INSERT INTO details (host_id, at, disks) VALUES (?, ?, ?) ON CONFLICT (host_id, at) DO UPDATE SET disks = excluded.disks WHERE details.disks IS NULL'),
+      users: p('INSERT INTO details (host_id, at, users) VALUES (?, ?, ?) ON CONFLICT (host_id, at) DO UPDATE SET users = excluded.users WHERE details.users IS NULL'),
+      processes: p('INSERT INTO details (host_id, at, processes) VALUES (?, ?, ?) ON CONFLICT (host_id, at) DO UPDATE SET processes = excluded.processes WHERE details.processes IS NULL'),
       cycle: p(`INSERT OR IGNORE INTO cycles (started_at, duration_ms, hosts_total, hosts_ok, hosts_failed, coverage_pct, latency_p50_ms, latency_p95_ms, reconnects)
         VALUES (?, NULL, ?, ?, ?, ?, ?, ?, NULL)`),
     };
@@ -259,44 +260,32 @@ class Importer {
   }
 
   private diskSink(): Sink<'disks'> {
-    return this.detailSink<'disks'>((hostId, when, r) =>
-      this.s.disk.run(hostId, when, r.mount, r.fsType, kb(r.totalGb, KB_PER_GB), kb(r.usedGb, KB_PER_GB), kb(r.freeGb, KB_PER_GB)).changes,
-    );
+    return this.listSink<'disks'>(0, this.s.disks, (r) => [r.mount, r.fsType, kb(r.totalGb, KB_PER_GB), kb(r.usedGb, KB_PER_GB) ?? 0, kb(r.freeGb, KB_PER_GB) ?? 0], true);
   }
 
   private userSink(): Sink<'users'> {
-    return this.detailSink<'users'>((hostId, when, r) => this.s.user.run(hostId, when, r.user, r.cpuPct, kb(r.memMb, KB_PER_MB), r.processes).changes);
+    return this.listSink<'users'>(0, this.s.users, (r) => [r.user, r.cpuPct, kb(r.memMb, KB_PER_MB) ?? 0, r.processes], true);
   }
 
-  // A detail file of one row per record: each row needs its poll's sample (else it is an orphan) and is inserted as it comes.
-  private detailSink<K extends 'disks' | 'users'>(insert: (hostId: number, when: number, record: RecordOf[K]) => number): Sink<K> {
-    const sink: Sink<K> = {
-      lastField: 0,
-      added: 0,
-      orphans: 0,
-      add: (r) => {
-        const hostId = this.hostId(r.server);
-        const when = this.at(r);
-        if (!this.hasParent(hostId, when)) {
-          sink.orphans += 1;
-          return;
-        }
-        sink.added += insert(hostId, when, r);
-        this.wrote();
-      },
-      flush: () => undefined,
-    };
-    return sink;
-  }
-
-  // processes.csv has a row per process; the store keeps one list per poll, so rows are gathered per (host, time).
+  // processes.csv has a row per process; the pid is not part of the report's ProcessRecord: read from its own column.
   private processSink(header: readonly string[]): Sink<'processes'> {
-    // The pid is not part of the report's ProcessRecord: read from its own column.
     const pid = header.indexOf('pid');
+    return this.listSink<'processes'>(pid, this.s.processes, (r, raw) => [Math.round(number(raw, pid) ?? 0), r.user, r.cpuPct, kb(r.memMb, KB_PER_MB) ?? 0, r.process], false);
+  }
+
+  // A detail file has a row per item (filesystem, user, process); the store keeps one list per poll, so rows are
+  // gathered per (host, time) (a poll's rows are consecutive in the files) and written as the poll's list. Each
+  // poll needs its sample from log.csv (else its rows are orphans). `perItem`: `added` counts items, not polls.
+  private listSink<K extends 'disks' | 'users' | 'processes'>(
+    lastField: number,
+    insert: Database.Statement,
+    item: (record: RecordOf[K], raw: RawRecord) => unknown[],
+    perItem: boolean,
+  ): Sink<K> {
     let key = '';
-    let group: { hostId: number; at: number; list: [number, string, number, number, string][] } | null = null;
-    const sink: Sink<'processes'> = {
-      lastField: pid,
+    let group: { hostId: number; at: number; list: unknown[][] } | null = null;
+    const sink: Sink<K> = {
+      lastField,
       added: 0,
       orphans: 0,
       add: (r, raw) => {
@@ -308,14 +297,14 @@ class Importer {
           key = next;
           group = { hostId, at: when, list: [] };
         }
-        group?.list.push([Math.round(number(raw, pid) ?? 0), r.user, r.cpuPct, kb(r.memMb, KB_PER_MB) ?? 0, r.process]);
+        group?.list.push(item(r, raw));
+        this.wrote();
       },
       flush: () => {
         if (group === null || group.list.length === 0) return;
         if (!this.hasParent(group.hostId, group.at)) sink.orphans += group.list.length;
-        else sink.added += this.s.processes.run(group.hostId, group.at, JSON.stringify(group.list)).changes;
+        else if (insert.run(group.hostId, group.at, JSON.stringify(group.list)).changes > 0) sink.added += perItem ? group.list.length : 1;
         group = null;
-        this.wrote();
       },
     };
     return sink;

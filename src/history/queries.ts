@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Proc, Session } from '../model.js';
 import { byCpu } from '../process-rank.js';
-import { decodeProcesses, decodeSessions } from './details.js';
+import { decodeProcesses, decodeSessions, decodeUsers } from './details.js';
 import { Maintenance } from './maintain.js';
 import { bucketStep, checkRange, QueryError } from './range.js';
 import { UserSeriesQuery, type UsersSeries } from './user-series.js';
@@ -110,43 +110,41 @@ const METRIC_SQL: Readonly<Record<SeriesMetric, string>> = {
   load_15m: 's.load_15m',
   mem_used_kb: 's.mem_total_kb - s.mem_available_kb',
 };
-// Bucketed in SQL, one fixed statement per metric (only the asked-for metrics run; rows reach JS already
-// reduced to one per bucket, which is where the time goes): (t, polls, ok, failure) and (t, weight, avg, max).
-const RAW_STATUS = `SELECT at / ? * ? AS t, count(*), sum(status = 'ok'), max(CASE WHEN status <> 'ok' THEN status END)
-  FROM samples WHERE host_id = ? AND at >= ? AND at < ? GROUP BY t`;
-const rawMetric = (m: SeriesMetric): string => `SELECT t, count(v), avg(v), max(v)
-  FROM (SELECT s.at / ? * ? AS t, ${METRIC_SQL[m]} AS v FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?) GROUP BY t`;
-const HOURLY_STATUS = 'SELECT hour, polls, ok, last_failure FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?';
-const hourlyMetric = (m: SeriesMetric): string => `SELECT hour, ok, ${m}_avg, ${m}_max FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ? AND ${m}_avg IS NOT NULL`;
-
+// Bucketed in SQL, one statement per set of metrics (a fixed text built from SERIES_METRICS, never from input,
+// prepared on first use): each row is one bucket, (t, polls, ok, failure) then (weight, avg, max) per metric, so
+// a host's range is walked once whatever the metrics, and rows reach JS already reduced to one per bucket.
+const rawSeries = (metrics: readonly SeriesMetric[]): string => `SELECT t, count(*), sum(status = 'ok'), max(CASE WHEN status <> 'ok' THEN status END),
+    ${metrics.map((_, j) => `count(v${j}), avg(v${j}), max(v${j})`).join(', ')}
+  FROM (SELECT s.at / ? * ? AS t, s.status AS status, ${metrics.map((m, j) => `${METRIC_SQL[m]} AS v${j}`).join(', ')}
+        FROM samples s WHERE s.host_id = ? AND s.at >= ? AND s.at < ?) GROUP BY t`;
+// Hourly rows: the weight of a metric's average is the hour's successful polls.
+const hourlySeries = (metrics: readonly SeriesMetric[]): string => `SELECT hour, polls, ok, last_failure,
+    ${metrics.map((m) => `ok, ${m}_avg, ${m}_max`).join(', ')}
+  FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?`;
 
 // Read-only queries over one store handle; statements are prepared once.
 export class HistoryQueries {
   private readonly s;
   private readonly maintenance: Maintenance;
   private readonly userSeries: UserSeriesQuery;
+  // The series statements of each set of metrics asked for so far (at most 2^7 sets), by their names in SERIES_METRICS order.
+  private readonly seriesCache = new Map<string, { raw: Database.Statement; hourly: Database.Statement }>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
-      rawStatus: p(RAW_STATUS).raw(),
-      hourlyStatus: p(HOURLY_STATUS).raw(),
-      rawMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(rawMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
-      hourlyMetric: Object.fromEntries(SERIES_METRICS.map((m) => [m, p(hourlyMetric(m)).raw()])) as Record<SeriesMetric, Database.Statement>,
       latest: p(`SELECT h.name, h.address, h.transport, h.tags, s.at, s.status, s.phase, s.error, s.duration_ms, s.hostname,
           coalesce(nullif(s.os_pretty, ''), s.os_family), s.uptime_s, s.cpu_cores, s.cpu_pct, s.load_1m, s.mem_total_kb, s.mem_available_kb,
           CASE WHEN s.mem_total_kb > 0 THEN (s.mem_total_kb - s.mem_available_kb) * 100.0 / s.mem_total_kb END,
           CASE WHEN s.swap_total_kb > 0 THEN (s.swap_total_kb - s.swap_free_kb) * 100.0 / s.swap_total_kb END
         FROM hosts h JOIN samples s ON s.host_id = h.id AND s.at = (SELECT max(at) FROM samples WHERE host_id = h.id) ORDER BY h.name`).raw(),
-      rawUsers: p(`SELECT user, count(*), sum(cpu_pct), max(cpu_pct), sum(rss_kb), max(rss_kb) FROM users
-        WHERE host_id = ? AND at >= ? AND at < ? GROUP BY user`).raw(),
+      rawUsers: p('SELECT users FROM details WHERE host_id = ? AND at >= ? AND at < ? AND users IS NOT NULL').pluck(),
       hourlyUsers: p(`SELECT user, sum(polls), sum(cpu_pct_avg * polls), max(cpu_pct_max), sum(rss_kb_avg * polls), max(rss_kb_max) FROM hourly_users
         WHERE host_id = ? AND hour >= ? AND hour < ? GROUP BY user`).raw(),
       sampleAtOrBefore: p('SELECT at, status FROM samples WHERE host_id = ? AND at <= ? ORDER BY at DESC LIMIT 1'),
       sampleAfter: p('SELECT at, status FROM samples WHERE host_id = ? AND at > ? ORDER BY at LIMIT 1'),
-      processes: p('SELECT list FROM processes WHERE host_id = ? AND at = ?').pluck(),
-      sessions: p('SELECT list FROM sessions WHERE host_id = ? AND at = ?').pluck(),
+      details: p('SELECT processes, sessions FROM details WHERE host_id = ? AND at = ?').raw(),
       cycles: p(`SELECT started_at AS startedAt, duration_ms AS durationMs, hosts_total AS hostsTotal, hosts_ok AS hostsOk, hosts_failed AS hostsFailed,
           coverage_pct AS coveragePct, latency_p50_ms AS latencyP50Ms, latency_p95_ms AS latencyP95Ms, reconnects
         FROM cycles WHERE started_at >= ? AND started_at < ? ORDER BY started_at`),
@@ -172,24 +170,32 @@ export class HistoryQueries {
     const hostId = this.s.hostId.get(host) as number | undefined;
     if (hostId === undefined) return null;
 
-    const series = new Buckets(wanted, from, to, step);
+    // One statement per set of metrics, whatever order they were asked in.
+    const canonical = SERIES_METRICS.filter((m) => wanted.includes(m));
+    const series = new Buckets(canonical, from, to, step);
+    const statements = this.seriesStatements(canonical);
     const raw = (rawFrom: number, rawTo: number, rawStep: number): void => {
-      if (rawTo <= rawFrom) return;
-      series.addStatus(this.s.rawStatus.all(rawStep, rawStep, hostId, rawFrom, rawTo) as StatusRow[]);
-      wanted.forEach((m, j) => series.addMetric(j, this.s.rawMetric[m].all(rawStep, rawStep, hostId, rawFrom, rawTo) as MetricRow[]));
+      if (rawTo > rawFrom) series.add(statements.raw.all(rawStep, rawStep, hostId, rawFrom, rawTo) as BucketRow[]);
     };
     if (!hourly) {
       raw(from, to, step);
     } else {
       // Completed, rolled-up hours from the rollup; the rest (the current hour, a backlog) from raw samples, by hour.
       const split = Math.max(from, Math.min(to, this.maintenance.rolledUpTo() ?? from));
-      if (split > from) {
-        series.addStatus(this.s.hourlyStatus.all(hostId, from, split) as StatusRow[]);
-        wanted.forEach((m, j) => series.addMetric(j, this.s.hourlyMetric[m].all(hostId, from, split) as MetricRow[]));
-      }
+      if (split > from) series.add(statements.hourly.all(hostId, from, split) as BucketRow[]);
       raw(split, to, HOUR);
     }
     return { host, from, to, stepSec: step, source: hourly ? 'hourly' : 'raw', metrics: wanted, points: series.points() };
+  }
+
+  private seriesStatements(metrics: readonly SeriesMetric[]): { raw: Database.Statement; hourly: Database.Statement } {
+    const key = metrics.join(',');
+    let statements = this.seriesCache.get(key);
+    if (statements === undefined) {
+      statements = { raw: this.db.prepare(rawSeries(metrics)).raw(), hourly: this.db.prepare(hourlySeries(metrics)).raw() };
+      this.seriesCache.set(key, statements);
+    }
+    return statements;
   }
 
   /** The latest sample of every host, by name; failed hosts keep their status, phase and error. */
@@ -234,12 +240,35 @@ export class HistoryQueries {
         else totals.set(user, [t[0] + n, t[1] + cpuSum, Math.max(t[2], cpuMax), t[3] + rssSum, Math.max(t[4], rssMax)]);
       }
     };
+    // Raw polls: each one's list, folded per user (a user's sum, max, and the polls it appears in).
+    const addRaw = (rawFrom: number, rawTo: number): void => {
+      if (rawTo <= rawFrom) return;
+      const rows: unknown[][] = [];
+      const byUser = new Map<string, unknown[]>();
+      for (const text of this.s.rawUsers.iterate(hostId, rawFrom, rawTo) as Iterable<string>) {
+        for (const [user, cpu, rss] of decodeUsers(text)) {
+          const r = byUser.get(user) as [string, number, number, number, number, number] | undefined;
+          if (r === undefined) {
+            const row = [user, 1, cpu, cpu, rss, rss];
+            byUser.set(user, row);
+            rows.push(row);
+            continue;
+          }
+          r[1] += 1;
+          r[2] += cpu;
+          if (cpu > r[3]) r[3] = cpu;
+          r[4] += rss;
+          if (rss > r[5]) r[5] = rss;
+        }
+      }
+      add(rows);
+    };
     if (hourTo > hourFrom) {
       add(this.s.hourlyUsers.all(hostId, hourFrom, hourTo) as unknown[][]);
-      add(this.s.rawUsers.all(hostId, from, hourFrom) as unknown[][]);
-      add(this.s.rawUsers.all(hostId, hourTo, to) as unknown[][]);
+      addRaw(from, hourFrom);
+      addRaw(hourTo, to);
     } else {
-      add(this.s.rawUsers.all(hostId, from, to) as unknown[][]);
+      addRaw(from, to);
     }
     return [...totals]
       .map(([user, [n, cpuSum, cpuMax, rssSum, rssMax]]) => ({ user, polls: n, cpuPctAvg: cpuSum / n, cpuPctMax: cpuMax, rssKbAvg: rssSum / n, rssKbMax: rssMax }))
@@ -263,12 +292,8 @@ export class HistoryQueries {
     const after = this.s.sampleAfter.get(hostId, at) as { at: number; status: string } | undefined;
     const nearest = before === undefined ? after : after === undefined || at - before.at <= after.at - at ? before : after;
     if (nearest === undefined) return null;
-    return {
-      at: nearest.at,
-      status: nearest.status,
-      processes: decodeProcesses(this.s.processes.get(hostId, nearest.at) as string | undefined).sort(byCpu),
-      sessions: decodeSessions(this.s.sessions.get(hostId, nearest.at) as string | undefined),
-    };
+    const [processes, sessions] = (this.s.details.get(hostId, nearest.at) as [string | null, string | null] | undefined) ?? [null, null];
+    return { at: nearest.at, status: nearest.status, processes: decodeProcesses(processes).sort(byCpu), sessions: decodeSessions(sessions) };
   }
 
   /** The cycles that started in [from, to), oldest first. */
@@ -288,9 +313,8 @@ function checkMetrics(metrics: readonly string[]): SeriesMetric[] {
   return [...new Set(metrics)] as SeriesMetric[];
 }
 
-// (t, polls, ok, failure) and (t, weight, avg, max) rows of buckets finer than or equal to the step.
-type StatusRow = [number, number, number, string | null];
-type MetricRow = [number, number, number | null, number | null];
+// One bucket (as fine as or finer than the step): (t, polls, ok, failure) then (weight, avg, max) per metric.
+type BucketRow = (number | string | null)[];
 
 // One point per step of [from, to), gaps included; finer rows (hours into a day) merge: polls add up, the
 // average is weighted by the polls that gave a value, the max is the max of the maxima.
@@ -324,26 +348,25 @@ class Buckets {
     return i >= 0 && i < this.polls.length ? i : -1;
   }
 
-  addStatus(rows: readonly StatusRow[]): void {
-    for (const [t, polls, ok, failure] of rows) {
-      const i = this.index(t);
+  add(rows: readonly BucketRow[]): void {
+    const metrics = this.metrics.length;
+    for (const row of rows) {
+      const i = this.index(row[0] as number);
       if (i < 0) continue;
-      this.polls[i] = (this.polls[i] as number) + polls;
-      this.ok[i] = (this.ok[i] as number) + ok;
-      if (failure !== null) this.failure[i] = failure;
-    }
-  }
-
-  addMetric(j: number, rows: readonly MetricRow[]): void {
-    const sums = this.sums[j] as Float64Array;
-    const weights = this.weights[j] as Float64Array;
-    const maxima = this.maxima[j] as Float64Array;
-    for (const [t, weight, avg, max] of rows) {
-      const i = this.index(t);
-      if (i < 0 || avg === null || max === null || weight <= 0) continue;
-      sums[i] = (sums[i] as number) + avg * weight;
-      weights[i] = (weights[i] as number) + weight;
-      if (max > (maxima[i] as number)) maxima[i] = max;
+      this.polls[i] = (this.polls[i] as number) + (row[1] as number);
+      this.ok[i] = (this.ok[i] as number) + (row[2] as number);
+      if (row[3] !== null) this.failure[i] = row[3] as string;
+      for (let j = 0; j < metrics; j += 1) {
+        const weight = row[4 + 3 * j] as number;
+        const avg = row[5 + 3 * j] as number | null;
+        const max = row[6 + 3 * j] as number | null;
+        if (avg === null || max === null || weight <= 0) continue;
+        const sums = this.sums[j] as Float64Array;
+        const maxima = this.maxima[j] as Float64Array;
+        sums[i] = (sums[i] as number) + avg * weight;
+        (this.weights[j] as Float64Array)[i] = ((this.weights[j] as Float64Array)[i] as number) + weight;
+        if (max > (maxima[i] as number)) maxima[i] = max;
+      }
     }
   }
 

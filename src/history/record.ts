@@ -2,7 +2,7 @@
 // phase) and its disks, per-user totals, top processes and sessions, in one transaction of prepared statements.
 import type Database from 'better-sqlite3';
 import type { PollResult } from '../model.js';
-import { encodeProcesses, encodeSessions } from './details.js';
+import { encodeDisks, encodeProcesses, encodeSessions, encodeUsers } from './details.js';
 
 // The cycle being recorded: what run-poll (or serve) knows besides the results.
 export interface CycleInfo {
@@ -41,10 +41,7 @@ export class Recorder {
   private hosts: Map<string, { id: number; identity: string }> | null = null;
   private readonly insertCycle: Database.Statement;
   private readonly insertSample: Database.Statement;
-  private readonly insertDisk: Database.Statement;
-  private readonly insertUser: Database.Statement;
-  private readonly insertProcess: Database.Statement;
-  private readonly insertSession: Database.Statement;
+  private readonly insertDetails: Database.Statement;
   private readonly recordAll: (results: readonly PollResult[], cycle: CycleInfo) => RecordOutcome;
 
   constructor(private readonly db: Database.Database) {
@@ -60,10 +57,7 @@ export class Recorder {
          uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertDisk = db.prepare('INSERT OR IGNORE INTO disks (host_id, at, mount, fs_type, total_kb, used_kb, available_kb) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.insertUser = db.prepare('INSERT OR IGNORE INTO users (host_id, at, user, cpu_pct, rss_kb, process_count) VALUES (?, ?, ?, ?, ?, ?)');
-    this.insertProcess = db.prepare('INSERT OR IGNORE INTO processes (host_id, at, list) VALUES (?, ?, ?)');
-    this.insertSession = db.prepare('INSERT OR IGNORE INTO sessions (host_id, at, list) VALUES (?, ?, ?)');
+    this.insertDetails = db.prepare('INSERT OR IGNORE INTO details (host_id, at, users, disks, processes, sessions) VALUES (?, ?, ?, ?, ?, ?)');
     this.recordAll = db.transaction((results: readonly PollResult[], cycle: CycleInfo) => this.write(results, cycle));
   }
 
@@ -116,10 +110,11 @@ export class Recorder {
       // Already recorded at this second (a second poll within the same second): keep the first, whole.
       if (inserted === 0) continue;
       samples += 1;
-      for (const d of s.disks) this.insertDisk.run(hostId, at, d.mount, d.fsType, d.totalKb, d.usedKb, d.availableKb);
-      for (const u of s.users) this.insertUser.run(hostId, at, u.user, u.cpuPct, u.rssKb, u.processCount);
-      if (s.procs.length > 0) this.insertProcess.run(hostId, at, encodeProcesses(s.procs));
-      if (s.sessions.length > 0) this.insertSession.run(hostId, at, encodeSessions(s.sessions));
+      // One details row per poll (an empty list is NULL; a poll without any detail has no row).
+      if (s.users.length + s.disks.length + s.procs.length + s.sessions.length > 0) {
+        this.insertDetails.run(hostId, at, s.users.length > 0 ? encodeUsers(s.users) : null, s.disks.length > 0 ? encodeDisks(s.disks) : null,
+          s.procs.length > 0 ? encodeProcesses(s.procs) : null, s.sessions.length > 0 ? encodeSessions(s.sessions) : null);
+      }
     }
     durations.sort((a, b) => a - b);
     const total = results.length;

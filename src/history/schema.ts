@@ -2,9 +2,9 @@
 // user_version i to i + 1. A released migration is never edited; a change is a new one at the end.
 // Times are integer epoch seconds UTC; sizes in kB as the probe reports them; percentages as given.
 // Samples and their details are clustered by (host_id, at), so one host's range is one B-tree walk.
-// A poll's top processes and its sessions are one row each (a JSON array of arrays): they are only ever
-// read back whole for one poll, and a row per process was two thirds of a cycle's inserts (bench/history.ts).
-// Those two are rowid tables: their rows are large, and a WITHOUT ROWID table stores large rows badly.
+// A poll's details (users, disks, top processes, sessions) are one row (JSON arrays of arrays, see v3): they are
+// read back whole, per poll, and a row per item was most of a cycle's inserts (bench/history.ts). That table is a
+// rowid table: its rows are large, and a WITHOUT ROWID table stores large rows badly.
 
 // One schema step, applied in a transaction.
 export interface Migration {
@@ -135,10 +135,42 @@ CREATE TABLE maintenance (
 ) WITHOUT ROWID;
 `;
 
+// v3: a poll's details in one row: its per-user totals, filesystems, top processes and sessions, each a JSON
+// array of arrays (the field order is in details.ts), instead of a row per user and per filesystem in tables
+// of their own. Recording a 1,000-host cycle was 14 inserts per host; it is now 2 (bench/history.ts: the
+// cycle's CPU went from ~120 ms to ~60), and nothing reads a single user or filesystem of a poll: the queries
+// and the rollups read a host's polls over a range and fold the lists. Existing rows are converted; polls
+// without any detail get no row. A rowid table, as processes was: its rows are large.
+const V3 = `
+CREATE TABLE details (
+  host_id INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  users TEXT,
+  disks TEXT,
+  processes TEXT,
+  sessions TEXT,
+  PRIMARY KEY (host_id, at),
+  FOREIGN KEY (host_id, at) REFERENCES samples(host_id, at) ON DELETE CASCADE
+);
+INSERT INTO details (host_id, at, users, disks, processes, sessions)
+SELECT k.host_id, k.at,
+  (SELECT nullif(json_group_array(json_array(u.user, u.cpu_pct, u.rss_kb, u.process_count)), '[]') FROM users u WHERE u.host_id = k.host_id AND u.at = k.at),
+  (SELECT nullif(json_group_array(json_array(d.mount, d.fs_type, d.total_kb, d.used_kb, d.available_kb)), '[]') FROM disks d WHERE d.host_id = k.host_id AND d.at = k.at),
+  (SELECT p.list FROM processes p WHERE p.host_id = k.host_id AND p.at = k.at),
+  (SELECT s.list FROM sessions s WHERE s.host_id = k.host_id AND s.at = k.at)
+FROM (SELECT host_id, at FROM users UNION SELECT host_id, at FROM disks UNION SELECT host_id, at FROM processes UNION SELECT host_id, at FROM sessions) k
+ORDER BY k.at, k.host_id;
+DROP TABLE users;
+DROP TABLE disks;
+DROP TABLE processes;
+DROP TABLE sessions;
+`;
+
 // Every migration, oldest first; the store's current version is MIGRATIONS.length.
 export const MIGRATIONS: readonly Migration[] = [
   { describe: 'hosts, cycles, samples, disks, users, processes, sessions', sql: V1 },
   { describe: 'hourly rollups and maintenance state', sql: V2 },
+  { describe: "a poll's users, disks, processes and sessions in one details row", sql: V3 },
 ];
 
 // The schema version this build writes.

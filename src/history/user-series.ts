@@ -4,6 +4,7 @@
 // poll is null for everyone (a gap: failed polls are never interpolated). Buckets of an hour or more come
 // from the hourly rollups, shorter ones from the raw rows, as series() does.
 import type Database from 'better-sqlite3';
+import { decodeUsers } from './details.js';
 import type { Maintenance } from './maintain.js';
 import { bucketStep, checkRange } from './range.js';
 
@@ -33,7 +34,7 @@ export interface UsersSeries {
 
 const HOUR = 3600;
 
-// (bucket, successful polls) and (bucket, user, CPU % summed over the polls, kB summed over the polls).
+// (bucket, successful polls) and (bucket, user, CPU %, kB): a poll's values, or sums over the polls of an hourly row.
 type OkRow = [number, number];
 type UserRow = [number, string, number, number];
 
@@ -50,7 +51,7 @@ export class UserSeriesQuery {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
       shape: p("SELECT cpu_cores, mem_total_kb FROM samples WHERE host_id = ? AND at < ? AND status = 'ok' ORDER BY at DESC LIMIT 1").raw(),
       rawOk: p("SELECT at / ? * ? AS t, sum(status = 'ok') FROM samples WHERE host_id = ? AND at >= ? AND at < ? GROUP BY t").raw(),
-      rawUsers: p('SELECT at / ? * ? AS t, user, sum(cpu_pct), sum(rss_kb) FROM users WHERE host_id = ? AND at >= ? AND at < ? GROUP BY t, user').raw(),
+      rawUsers: p('SELECT at, users FROM details WHERE host_id = ? AND at >= ? AND at < ? AND users IS NOT NULL').raw(),
       hourlyOk: p('SELECT hour, ok FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?').raw(),
       hourlyUsers: p('SELECT hour, user, cpu_pct_avg * polls, rss_kb_avg * polls FROM hourly_users WHERE host_id = ? AND hour >= ? AND hour < ?').raw(),
     };
@@ -67,7 +68,11 @@ export class UserSeriesQuery {
     const raw = (rawFrom: number, rawTo: number, rawStep: number): void => {
       if (rawTo <= rawFrom) return;
       buckets.addOk(this.s.rawOk.all(rawStep, rawStep, hostId, rawFrom, rawTo) as OkRow[]);
-      buckets.addUsers(this.s.rawUsers.all(rawStep, rawStep, hostId, rawFrom, rawTo) as UserRow[]);
+      // Each poll's list, folded into its bucket (rows of one poll: its users' values, summed per bucket below).
+      for (const [at, text] of this.s.rawUsers.iterate(hostId, rawFrom, rawTo) as Iterable<[number, string]>) {
+        const t = at - (at % rawStep);
+        buckets.addUsers(decodeUsers(text).map(([user, cpu, rss]): UserRow => [t, user, cpu, rss]));
+      }
     };
     if (!hourly) {
       raw(from, to, step);

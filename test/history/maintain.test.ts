@@ -15,7 +15,16 @@ const DAY = 86_400;
 const T0 = Date.parse('2026-11-02T00:00:00Z') / 1000;
 
 function count(store: HistoryStore, table: string): number {
-  const sql = { samples: 'SELECT count(*) FROM samples', disks: 'SELECT count(*) FROM disks', users: 'SELECT count(*) FROM users', processes: 'SELECT count(*) FROM processes', sessions: 'SELECT count(*) FROM sessions', hourly: 'SELECT count(*) FROM hourly', cycles: 'SELECT count(*) FROM cycles' }[table] as string;
+  // Disks and users: the entries of the polls' lists (a poll's details are one row, see schema v3).
+  const sql = {
+    samples: 'SELECT count(*) FROM samples',
+    disks: 'SELECT sum(json_array_length(disks)) FROM details',
+    users: 'SELECT sum(json_array_length(users)) FROM details',
+    processes: 'SELECT count(processes) FROM details',
+    sessions: 'SELECT count(sessions) FROM details',
+    hourly: 'SELECT count(*) FROM hourly',
+    cycles: 'SELECT count(*) FROM cycles',
+  }[table] as string;
   return store.db.prepare(sql).pluck().get() as number;
 }
 

@@ -42,7 +42,9 @@ describe('history record', () => {
         [row.os_family, row.os_version, row.load_5m, row.load_15m, row.mem_free_kb, row.swap_total_kb, row.swap_free_kb, row.attempts],
         ['linux', '6.1.0-18-amd64', 1.5, 1, 5 * GIB_KB, 2 * GIB_KB, 1.5 * GIB_KB, 1],
       );
-      assert.deepEqual(store.db.prepare('SELECT mount, fs_type, total_kb, used_kb, available_kb FROM disks ORDER BY mount').raw().all(), [
+      const disks = store.db.prepare('SELECT disks FROM details WHERE disks IS NOT NULL').pluck().all() as string[];
+      assert.equal(disks.length, 1);
+      assert.deepEqual(JSON.parse(disks[0] as string), [
         ['/', 'ext4', 100 * GIB_KB, 45 * GIB_KB, 50 * GIB_KB],
         ['/var', 'xfs', 20 * GIB_KB, 18 * GIB_KB, 2 * GIB_KB],
       ]);
