@@ -206,13 +206,14 @@ fi
 # can fake a marker of the process sections.
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
-	# first one takes. A reading is /proc/stat and then every /proc/<pid>/stat, in the
-	# same order both times: each process is read about one window apart, as the host is.
+	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
+	# again: on a busy host the pid files take a while, and the two host counters let the
+	# awk place each process in time.
 	sleep "$FP_WINDOW" </dev/null >/dev/null 2>&1 &
 	fp_sleep=$!
 	trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
 	printf '==fleetpoll:stat1==\n'
-	grep -h '' /proc/stat /proc/[0-9]*/stat </dev/null 2>/dev/null
+	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
 	# Sessions and disks are read inside the window, so a slow network mount lengthens
 	# the window instead of adding to it; their output waits in variables.
 	fp_who_out=
@@ -221,13 +222,13 @@ fi
 	wait "$fp_sleep"
 	trap - HUP INT TERM PIPE
 	# The real uid (the first field) and resident memory of each process, before the
-	# second reading, so that the awk has them when it meets the process there. Status
-	# lines start with their key, and a name is escaped in it, so "^Uid:" and "^VmRSS:"
-	# match the real lines; grep stops at VmRSS, about half of each file.
+	# second reading, so that the awk has them when it meets the process there. Name is
+	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
+	# (Fixed strings: BusyBox grep tries a regular expression on each line, much slower.)
 	printf '==fleetpoll:status==\n'
-	grep -H -m 2 -e '^Uid:' -e '^VmRSS:' /proc/[0-9]*/status </dev/null 2>/dev/null
+	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
 	printf '==fleetpoll:stat2==\n'
-	grep -h '' /proc/stat /proc/[0-9]*/stat </dev/null 2>/dev/null
+	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
 	printf '==fleetpoll:who==\n%s\n==fleetpoll:disks==\n%s\n' "$fp_who_out" "$fp_disks_out"
 } | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
@@ -306,10 +307,11 @@ BEGIN {
 # The rules run in the order of how many lines each gets: every line costs each rule
 # tried before it, and BusyBox awk interprets slowly. Almost all pid file lines take the
 # first two rules as they are.
-# The first reading: the CPU ticks of each process.
+# The first reading: the CPU ticks of each process, and where it was in the reading.
 sec == 1 {
 	if (NF != statfields || buf != "") if (!statline()) next
 	ticks1[$1] = $14 + $15
+	at1[$1] = ++count1
 	next
 }
 # The second reading: each process as it is counted, listed and added to its user.
@@ -319,26 +321,36 @@ sec == 2 {
 	if (NF != statfields || buf != "") {
 		if (!statline()) next
 	} else comm = ""
-	p = $1
-	if ((u = uid[p]) == "") next
+	k = ++count2
+	if ((u = st["/proc/" $1 "/status:Uid:"]) == "") next
 	if ($9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
 		kthreads++
 		next
 	}
-	n++
 	# Absent from the first reading means started within the window: all its ticks are
 	# new. (Fewer ticks than then: the pid was reused.)
 	d = $14 + $15
-	if ((o = ticks1[p]) <= d) d -= o
-	rss = vmrss[p] + 0
+	if ((o = ticks1[$1]) <= d) d -= o
+	rss = st["/proc/" $1 "/status:VmRSS:"] + 0
+	# Its share of the window needs where it was in both readings, known once the second
+	# ends: kept for the few processes that used any CPU.
+	if (d > 0) {
+		busy++
+		BD[busy] = d
+		BK[busy] = k
+		BJ[busy] = at1[$1]
+		BU[busy] = u
+	}
 
 	if (d > cpud || (d == cpud && rss >= cpur) || rss > memr || (rss == memr && d >= memd)) {
-		P[n] = p
+		P[++n] = $1
 		U[n] = u
 		# The name as /proc/<pid>/status gives it.
 		N[n] = escape(comm == "" ? substr($2, 2, length($2) - 2) : comm)
 		D[n] = d
 		R[n] = rss
+		K[n] = k
+		J[n] = at1[$1]
 		if (d > cpud || (d == cpud && rss >= cpur)) {
 			keep("cpu", n, cpubest)
 			if (cpubest["n"] >= topn) {
@@ -362,16 +374,19 @@ sec == 2 {
 		runu = u
 	}
 	runn++
-	rund += d
 	runr += rss
 	next
 }
-# Status lines, "/proc/<pid>/status:Uid:<TAB>real<TAB>effective..." and
-# "/proc/<pid>/status:VmRSS:<TAB>   <kB> kB" (none for kernel threads and zombies).
+# Status lines, "/proc/<pid>/status:<Key>:<TAB>value": Name (not used), Uid (real uid
+# first) and VmRSS (none for kernel threads and zombies), kept under "<path>:<Key>:"
+# as they are. A pattern is the cheapest test in BusyBox awk; a Name that matches it
+# only adds a key that is never looked up.
+/^\/proc\/[0-9]+\/status:[UV]/ {
+	st[$1] = $2
+	next
+}
 sec == 3 {
-	if (substr($1, length($1) - 3) == "Uid:") uid[substr($1, 7, length($1) - 18)] = $2
-	else if (substr($1, length($1) - 3) == "RSS:") vmrss[substr($1, 7, length($1) - 20)] = $2
-	else if ($0 in marker) section(marker[$0])
+	if ($0 in marker) section(marker[$0])
 	next
 }
 sec == 4 {
@@ -392,14 +407,23 @@ function section(m) {
 	sec = m
 	buf = ""
 }
+# Percent of one core that a process used over the window, as top shows it, from its
+# ticks d and its places k and j in the second and first readings (j 0: absent, so
+# started within the window). Host ticks between the two reads of its stat file, taking
+# each reading to go through its files at an even pace.
+function share(d, k, j,   t) {
+	t = s2a + s2span * (k / (count2 + 1))
+	if (j > 0) t -= s1a + s1span * (j / (count1 + 1))
+	else t -= s1a + s1span * 0.5
+	return t > 0 ? d * ncpu * 100 / t : 0
+}
 # Adds the current run of processes of one uid to the per-uid totals.
 function flush() {
 	if (runn == 0) return
 	if (!(runu in ucount)) uids[++nuids] = runu
 	ucount[runu] += runn
-	ud[runu] += rund
 	urss[runu] += runr
-	runn = rund = runr = 0
+	runn = runr = 0
 }
 # A line of the process readings that is not a plain stat line: a marker, a /proc/stat
 # line, or a stat line whose comm holds blanks, ")" or newlines. The kernel prints the
@@ -430,9 +454,13 @@ function statline(   c1, c, i, rest, p, q) {
 			# Total excludes guest and guest_nice: the kernel already counts them in user and nice.
 			t = 0
 			for (i = 2; i <= 9 && i <= NF; i++) t += $i
-			total[sec] = t
-			idle[sec] = $5 + $6
-		} else if (sec == 1 && substr($0, 1, 3) == "cpu") ncpu++
+			# The first /proc/stat of a reading ("a") comes before its pid files, the second ("b") after.
+			if ((sec "a") in total) total[sec "b"] = t
+			else {
+				total[sec "a"] = t
+				idle[sec] = $5 + $6
+			}
+		} else if (sec == 1 && substr($0, 1, 3) == "cpu" && !("1b" in total)) ncpu++
 		return 0
 	}
 	if (NF == statfields) {
@@ -586,14 +614,17 @@ END {
 
 	flush()
 	if (ncpu < 1) ncpu = 1
-	dtotal = total["2"] - total["1"]
-	# Percent of one core over the window, as top shows it.
-	pct = dtotal > 0 ? ncpu * 100 / dtotal : 0
-	if (("1" in total) && ("2" in total)) {
-		busy = dtotal > 0 ? 100 * (1 - (idle["2"] - idle["1"]) / dtotal) : 0
-		if (busy < 0) busy = 0
-		if (busy > 100) busy = 100
-		printf "cpu\t%d\t%.1f\n", ncpu, busy
+	s1a = total["1a"]
+	s1span = ("1b" in total) ? total["1b"] - s1a : 0
+	s2a = total["2a"]
+	s2span = ("2b" in total) ? total["2b"] - s2a : 0
+	for (k = 1; k <= busy; k++) ucpu[BU[k]] += share(BD[k], BK[k], BJ[k])
+	dtotal = total["2a"] - total["1a"]
+	if (("1a" in total) && ("2a" in total)) {
+		hostbusy = dtotal > 0 ? 100 * (1 - (idle["2"] - idle["1"]) / dtotal) : 0
+		if (hostbusy < 0) hostbusy = 0
+		if (hostbusy > 100) hostbusy = 100
+		printf "cpu\t%d\t%.1f\n", ncpu, hostbusy
 	}
 
 	list("cpu", cpubest)
@@ -636,7 +667,7 @@ END {
 			if (index(arg0, name) == 1) name = substr(arg0, 1, 255)
 		}
 		u = (U[i] in username) ? username[U[i]] : U[i]
-		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(u), D[i] * pct, R[i], clean(name)
+		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(u), share(D[i], K[i], J[i]), R[i], clean(name)
 	}
 
 	# Per user, in the order of their first process; two uids of one name count as one user.
@@ -645,7 +676,8 @@ END {
 		u = (v in username) ? username[v] : v
 		if (!(u in tcount)) names[++nnames] = u
 		tcount[u] += ucount[v]
-		tcpu[u] += ud[v] * pct
+		counted += ucount[v]
+		tcpu[u] += ucpu[v]
 		trss[u] += urss[v]
 	}
 	for (k = 1; k <= nnames; k++) {
@@ -653,7 +685,7 @@ END {
 		printf "user\t%s\t%.1f\t%.0f\t%d\n", clean(u), tcpu[u], trss[u], tcount[u]
 	}
 	# Not in the suggested record set: processes counted and kernel threads left out.
-	printf "tasks\t%d\t%d\n", n, kthreads
+	printf "tasks\t%d\t%d\n", counted, kthreads
 }'
 
 
