@@ -300,6 +300,7 @@ BEGIN {
 	# What it takes to enter the lists once they are full: most processes are turned
 	# away by comparing two numbers, and only those let in are kept in arrays.
 	cpud = cpur = memd = memr = -1
+	cpup = memp = 0
 	cpubest["n"] = membest["n"] = 0
 	# No uid yet (a string, so that the first uid, even "0", compares unequal).
 	runu = "none"
@@ -342,7 +343,15 @@ sec == 2 {
 		BU[busy] = u
 	}
 
-	if (d > cpud || (d == cpud && rss >= cpur) || rss > memr || (rss == memr && d >= memd)) {
+	# What before() would say against the root of each full heap, without a call: a
+	# host of alike processes has many ties, and most of them lose on the pid. Most
+	# processes fail the first two comparisons and are done.
+	if (d < cpud && rss < memr) incpu = inmem = 0
+	else {
+		incpu = d > cpud || (d == cpud && (rss > cpur || (rss == cpur && $1 < cpup)))
+		inmem = rss > memr || (rss == memr && (d > memd || (d == memd && $1 < memp)))
+	}
+	if (incpu || inmem) {
 		P[++n] = $1
 		U[n] = u
 		# The name as /proc/<pid>/status gives it.
@@ -351,18 +360,20 @@ sec == 2 {
 		R[n] = rss
 		K[n] = k
 		J[n] = at1[$1]
-		if (d > cpud || (d == cpud && rss >= cpur)) {
+		if (incpu) {
 			keep("cpu", n, cpubest)
 			if (cpubest["n"] >= topn) {
 				cpud = D[cpubest[1]]
 				cpur = R[cpubest[1]]
+				cpup = P[cpubest[1]] + 0
 			}
 		}
-		if (rss > memr || (rss == memr && d >= memd)) {
+		if (inmem) {
 			keep("mem", n, membest)
 			if (membest["n"] >= topn) {
 				memr = R[membest[1]]
 				memd = D[membest[1]]
+				memp = P[membest[1]] + 0
 			}
 		}
 	}
