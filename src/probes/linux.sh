@@ -203,7 +203,8 @@ fi
 # and the one-true-awk abort on a read error, and a process that ends between open and
 # read causes one (ESRCH). Every pid file line comes before the output of who and df, and
 # the markers are longer than a comm (15 bytes), so no process name, user or mount point
-# can fake a marker of the process sections.
+# can fake a marker of the process sections. (A who line reading "==fleetpoll:disks=="
+# would end the sessions early: only a writer of utmp could make one.)
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
 	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
@@ -224,7 +225,7 @@ fi
 	# The real uid (the first field) and resident memory of each process, before the
 	# second reading, so that the awk has them when it meets the process there. Name is
 	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
-	# (Fixed strings: BusyBox grep tries a regular expression on each line, much slower.)
+	# (Fixed strings: with a regular expression BusyBox grep is much slower.)
 	printf '==fleetpoll:status==\n'
 	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
 	printf '==fleetpoll:stat2==\n'
