@@ -66,43 +66,19 @@ else
 	fi
 fi
 
-# Logged-in users, from who in its coreutils or BusyBox format.
-fp_sessions() {
-	if command -v who >/dev/null 2>&1; then
-		who </dev/null 2>/dev/null | awk '
-BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
-}
-function clean(s) { gsub(ctl, "?", s); return s }
-# coreutils: USER TTY DATE HH:MM [(FROM)]   (DATE is "Mon DD" or YYYY-MM-DD)
-# BusyBox:   USER TTY IDLE Mon DD HH:MM:SS [FROM]   (IDLE can itself look like HH:MM)
-NF >= 2 {
-	for (i = 4; i <= NF; i++) if ($i ~ /^[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]$/) break
-	if (i > NF) for (i = 4; i <= NF; i++) if ($i ~ /^[0-9][0-9]?:[0-9][0-9]$/) break
-	from = ""
-	for (j = i + 1; j <= NF; j++) from = from (from == "" ? "" : " ") $j
-	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
-	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
-}'
-	else
-		fp_warn 'who is not available; sessions not collected'
-	fi
-}
-
 # Runs df on one mount under a deadline, and reports how it went in a line before df's output.
 fp_bounded_df() {
 	fp_out=$(timeout -s KILL "$FP_DF_TIMEOUT" df -kP -- "$1" </dev/null 2>/dev/null)
 	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
 }
 
-# Filesystems, as disk and warn records.
+# Filesystems: sets fp_disks_out to the list of real filesystems, a marker line and what df
+# said about them, for the main awk to turn into disk and warn records.
 fp_disks() {
 
-	# Filesystems, in three steps: the awk keeps real filesystems from /proc/mounts as
+	# Filesystems, in two steps: the awk keeps real filesystems from /proc/mounts as
 	# "L|T<TAB>type<TAB>source<TAB>mount", T for those whose df can hang (network, FUSE);
-	# the shell drops bind-mounted files; a second awk counts each source once.
+	# the shell drops bind-mounted files. The main awk counts each source once.
 	fp_mounts=$(awk '
 BEGIN {
 	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
@@ -169,26 +145,7 @@ END {
 	done
 	IFS=$fp_ifs
 	set +f
-
-	# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
-	fp_mounts=$(printf '%s' "$fp_keep" | awk '
-/^W\t/ { print; next }
-{
-	n++
-	t1 = index($0, "\t")
-	rest = substr($0, t1 + 1)
-	t2 = index(rest, "\t")
-	rest2 = substr(rest, t2 + 1)
-	t3 = index(rest2, "\t")
-	head[n] = substr($0, 1, t1 + t2 - 1)
-	src[n] = substr(rest2, 1, t3 - 1)
-	mnt[n] = substr(rest2, t3 + 1)
-	if (src[n] != "none" && (!(src[n] in best) || length(mnt[n]) < length(mnt[best[src[n]]]))) best[src[n]] = n
-}
-END {
-	for (i = 1; i <= n; i++) if (src[i] == "none" || best[src[i]] == i) print head[i] "\t" mnt[i]
-}')
-
+	fp_mounts=$fp_keep
 
 	# With a mount that can hang, every df gets a deadline: BusyBox df stats each mount
 	# listed before its argument in /proc/mounts, so a hung NFS server stalls it even for
@@ -203,15 +160,13 @@ END {
 		timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
 	fi
 
-	{
-		printf '%s\n==fleetpoll:df==\n' "$fp_mounts"
+	fp_df=$(
 		set --
 		fp_seen_slow=no
-		fp_ifs=$IFS
 		IFS=$fp_nl
 		set -f
 		for fp_line in $fp_mounts; do
-			fp_m=${fp_line#?"$fp_tab"*"$fp_tab"}
+			fp_m=${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}
 			case $fp_line in
 			L*) ;;
 			T*) fp_seen_slow=yes ;;
@@ -229,67 +184,27 @@ END {
 				printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
 			fi
 		done
-		IFS=$fp_ifs
-		set +f
 		[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
 		wait
-	} | awk -v secs="$FP_DF_TIMEOUT" '
-BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
-}
-function clean(s) { gsub(ctl, "?", s); return s }
-!listed && $0 == "==fleetpoll:df==" { listed = 1; next }
-!listed && /^W\t/ { print "warn\t" substr($0, 3); next }
-!listed && /^[LT]\t/ {
-	n++
-	kind[n] = substr($0, 1, 1)
-	rest = substr($0, 3)
-	type[n] = substr(rest, 1, index(rest, "\t") - 1)
-	mnt[n] = substr(rest, index(rest, "\t") + 1)
-	next
-}
-!listed { next }
-/^==fleetpoll:rc==\t/ {
-	rest = substr($0, 18)
-	rc = substr(rest, 1, index(rest, "\t") - 1)
-	m = substr(rest, index(rest, "\t") + 1)
-	for (i = 1; i <= n; i++) if (mnt[i] == m) status[i] = rc
-	next
-}
-# A df line is "<source> <total> <used> <available> <capacity> <mount>"; source and mount
-# may both contain spaces, so find which known mount the line ends with (the longest).
-{
-	b = 0
-	for (i = 1; i <= n; i++) {
-		l = length(mnt[i])
-		if (length($0) > l + 1 && substr($0, length($0) - l) == " " mnt[i] && (b == 0 || l > length(mnt[b]))) b = i
-	}
-	if (b == 0) next
-	k = split(substr($0, 1, length($0) - length(mnt[b]) - 1), f, " ")
-	if (k < 5) next
-	if (f[k - 3] !~ /^[0-9]+$/ || f[k - 2] !~ /^[0-9]+$/ || f[k - 1] !~ /^[0-9]+$/) next
-	disk[b] = sprintf("disk\t%s\t%s\t%s\t%s\t%s", clean(mnt[b]), clean(type[b]), f[k - 3], f[k - 2], f[k - 1])
-}
-END {
-	for (i = 1; i <= n; i++) {
-		m = clean(mnt[i]) " (" clean(type[i]) ")"
-		if (i in disk) print disk[i]
-		else if (status[i] == "notimeout") print "warn\tskipped " m ": no usable timeout command to bound df"
-		else if (status[i] == "124" || status[i] == "137") print "warn\tdf timed out after " secs "s on " m
-		else if (i in status) print "warn\tdf failed on " m " (exit " status[i] ")"
-		else print "warn\tdf reported nothing for " m
-	}
-}'
+	)
+	fp_disks_out=$fp_mounts'==fleetpoll:df=='$fp_nl$fp_df
 }
 
+if command -v who >/dev/null 2>&1; then
+	fp_who=yes
+else
+	fp_who=no
+	fp_warn 'who is not available; sessions not collected'
+fi
+
 # Everything between the header and `end` comes from one awk: it prints the host's facts,
-# passes on the records of the sections below, and works out CPU, processes and users
-# from the two readings. All arrive on its stdin as one stream, cut into parts by marker
-# lines longer than a comm (15 bytes), so a process name can never fake a marker. The
-# pid files go through grep, not awk's getline: mawk and the one-true-awk abort on a read
-# error, and a process that ends between open and read causes one (ESRCH).
+# and works out CPU, processes, users, sessions and disks from one stream on its stdin,
+# cut into parts by marker lines. The pid files go through grep, not awk's getline: mawk
+# and the one-true-awk abort on a read error, and a process that ends between open and
+# read causes one (ESRCH). Every pid file line comes before the output of who and df, and
+# the markers are longer than a comm (15 bytes), so no process name, user or mount point
+# can fake a marker of the process sections. (A who line reading "==fleetpoll:disks=="
+# would end the sessions early: only a writer of utmp could make one.)
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
 	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
@@ -300,20 +215,23 @@ END {
 	trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
 	printf '==fleetpoll:stat1==\n'
 	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
-	# Everything below up to the second reading runs inside the window, so a slow network
-	# mount lengthens the window instead of adding to it.
-	printf '==fleetpoll:records==\n'
-	fp_sessions
+	# Sessions and disks are read inside the window, so a slow network mount lengthens
+	# the window instead of adding to it; their output waits in variables.
+	fp_who_out=
+	[ "$fp_who" = yes ] && fp_who_out=$(who </dev/null 2>/dev/null)
 	fp_disks
 	wait "$fp_sleep"
 	trap - HUP INT TERM PIPE
-	printf '==fleetpoll:stat2==\n'
-	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
-	# Name (escaped: whole lines), real uid and resident memory of each process. Name is
+	# The real uid (the first field) and resident memory of each process, before the
+	# second reading, so that the awk has them when it meets the process there. Name is
 	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
+	# (Fixed strings: with a regular expression BusyBox grep is much slower.)
 	printf '==fleetpoll:status==\n'
 	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
-} | awk -v topn="$FP_TOPN" '
+	printf '==fleetpoll:stat2==\n'
+	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
+	printf '==fleetpoll:who==\n%s\n==fleetpoll:disks==\n%s\n' "$fp_who_out" "$fp_disks_out"
+} | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
 	ctl = ""
 	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
@@ -321,9 +239,9 @@ BEGIN {
 	PF_KTHREAD = 2097152
 	topn += 0
 	marker["==fleetpoll:stat1=="] = 1
-	marker["==fleetpoll:records=="] = 0
 	marker["==fleetpoll:stat2=="] = 2
 	marker["==fleetpoll:status=="] = 3
+	marker["==fleetpoll:who=="] = 4
 
 	# How many fields this awk splits a stat line with a one-word comm into: its own.
 	# If that cannot be known, no stat line is used at all.
@@ -383,44 +301,165 @@ BEGIN {
 	# What it takes to enter the lists once they are full: most processes are turned
 	# away by comparing two numbers, and only those let in are kept in arrays.
 	cpud = cpur = memd = memr = -1
+	cpup = memp = 0
 	cpubest["n"] = membest["n"] = 0
+	# No uid yet (a string, so that the first uid, even "0", compares unequal).
+	runu = "none"
 }
-# Status lines, "/proc/<pid>/status:<Key>:<TAB>value", three per process: the most lines.
-sec == 3 {
-	i = index($0, ":")
-	k = substr($0, i + 1, 3)
-	if (k == "Uid") uid = $2
-	else if (k == "VmR") rss = $2 + 0
-	else if (k == "Nam" && substr($0, i + 1, 6) == "Name:\t") {
-		add()
-		dir = substr($0, 1, i - 8)
-		name = substr($0, i + 7)
-		uid = ""
-		rss = 0
-	}
+# The rules run in the order of how many lines each gets: every line costs each rule
+# tried before it, and BusyBox awk interprets slowly. Almost all pid file lines take the
+# first two rules as they are.
+# The first reading: the CPU ticks of each process, and where it was in the reading.
+sec == 1 {
+	if (NF != statfields || buf != "") if (!statline()) next
+	ticks1[$1] = $14 + $15
+	at1[$1] = ++count1
 	next
 }
-sec == 1 || sec == 2 {
+# The second reading: each process as it is counted, listed and added to its user.
+# Kernel threads have no memory and no user of their own: they are counted apart, not
+# listed. A process whose status could not be read is left out.
+sec == 2 {
+	if (NF != statfields || buf != "") {
+		if (!statline()) next
+	} else comm = ""
+	k = ++count2
+	if ((u = st["/proc/" $1 "/status:Uid:"]) == "") next
+	if ($9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
+		kthreads++
+		next
+	}
+	# Absent from the first reading means started within the window: all its ticks are
+	# new. (Fewer ticks than then: the pid was reused.)
+	d = $14 + $15
+	if ((o = ticks1[$1]) <= d) d -= o
+	rss = st["/proc/" $1 "/status:VmRSS:"] + 0
+	# Its share of the window needs where it was in both readings, known once the second
+	# ends: kept for the few processes that used any CPU.
+	if (d > 0) {
+		busy++
+		BD[busy] = d
+		BK[busy] = k
+		BJ[busy] = at1[$1]
+		BU[busy] = u
+	}
+
+	# What before() would say against the root of each full heap, without a call: a
+	# host of alike processes has many ties, and most of them lose on the pid. Most
+	# processes fail the first two comparisons and are done.
+	if (d < cpud && rss < memr) incpu = inmem = 0
+	else {
+		incpu = d > cpud || (d == cpud && (rss > cpur || (rss == cpur && $1 < cpup)))
+		inmem = rss > memr || (rss == memr && (d > memd || (d == memd && $1 < memp)))
+	}
+	if (incpu || inmem) {
+		P[++n] = $1
+		U[n] = u
+		# The name as /proc/<pid>/status gives it.
+		N[n] = escape(comm == "" ? substr($2, 2, length($2) - 2) : comm)
+		D[n] = d
+		R[n] = rss
+		K[n] = k
+		J[n] = at1[$1]
+		if (incpu) {
+			keep("cpu", n, cpubest)
+			if (cpubest["n"] >= topn) {
+				cpud = D[cpubest[1]]
+				cpur = R[cpubest[1]]
+				cpup = P[cpubest[1]] + 0
+			}
+		}
+		if (inmem) {
+			keep("mem", n, membest)
+			if (membest["n"] >= topn) {
+				memr = R[membest[1]]
+				memd = D[membest[1]]
+				memp = P[membest[1]] + 0
+			}
+		}
+	}
+
+	# Users are added up by uid, a run of processes of one uid at a time: neighbouring
+	# pids often share one, and a variable costs less than an array element.
+	if (u != runu) {
+		flush()
+		runu = u
+	}
+	runn++
+	runr += rss
+	next
+}
+# Status lines, "/proc/<pid>/status:<Key>:<TAB>value": Name (not used), Uid (real uid
+# first) and VmRSS (none for kernel threads and zombies), kept under "<path>:<Key>:"
+# as they are. A pattern is the cheapest test in BusyBox awk; a Name that matches it
+# only adds a key that is never looked up.
+/^\/proc\/[0-9]+\/status:[UV]/ {
+	st[$1] = $2
+	next
+}
+sec == 3 {
+	if ($0 in marker) section(marker[$0])
+	next
+}
+sec == 4 {
+	if ($0 == "==fleetpoll:disks==") sec = 5
+	else session()
+	next
+}
+sec == 5 {
+	disk()
+	next
+}
+$0 in marker {
+	section(marker[$0])
+	next
+}
+function clean(s) { gsub(ctl, "?", s); return s }
+function section(m) {
+	sec = m
+	buf = ""
+}
+# Percent of one core that a process used over the window, as top shows it, from its
+# ticks d and its places k and j in the second and first readings (j 0: absent, so
+# started within the window). Host ticks between the two reads of its stat file, taking
+# each reading to go through its files at an even pace.
+function share(d, k, j,   t) {
+	t = s2a + s2span * (k / (count2 + 1))
+	if (j > 0) t -= s1a + s1span * (j / (count1 + 1))
+	else t -= s1a + s1span * 0.5
+	return t > 0 ? d * ncpu * 100 / t : 0
+}
+# Adds the current run of processes of one uid to the per-uid totals.
+function flush() {
+	if (runn == 0) return
+	if (!(runu in ucount)) uids[++nuids] = runu
+	ucount[runu] += runn
+	urss[runu] += runr
+	runn = runr = 0
+}
+# A line of the process readings that is not a plain stat line: a marker, a /proc/stat
+# line, or a stat line whose comm holds blanks, ")" or newlines. The kernel prints the
+# same number of fields after comm whatever it holds: such a line, once whole, is
+# rewritten as its fields after a one-word comm (kept in comm). Returns 1 for a stat line
+# ready to use.
+function statline(   c1, c, i, rest, p, q) {
 	c1 = substr($0, 1, 1)
 	if (c1 == "=" && ($0 in marker)) {
 		section(marker[$0])
-		next
+		return 0
 	}
 	if (buf == "" && c1 >= "0" && c1 <= "9") {
-		# A stat line. comm may hold blanks, ")" and newlines, but the kernel always prints
-		# the same number of fields after it: its fields are those of a line with a
-		# one-word comm, shifted right by c.
-		if ((c = NF - statfields) < 0) {
+		if (NF < statfields) {
 			# A newline in comm splits the line: join the parts.
 			buf = $0
-			next
+			return 0
 		}
 	} else if (buf != "") {
-		$0 = buf "?" $0
+		$0 = buf "\n" $0
 		buf = ""
-		if ((c = NF - statfields) < 0) {
+		if (NF < statfields) {
 			if (length($0) < 4096) buf = $0
-			next
+			return 0
 		}
 	} else {
 		if (substr($0, 1, 4) == "cpu ") {
@@ -433,37 +472,37 @@ sec == 1 || sec == 2 {
 				total[sec "a"] = t
 				idle[sec] = $5 + $6
 			}
-		} else if (sec == 2 && substr($0, 1, 3) == "cpu" && !("2b" in total)) ncpu++
-		next
+		} else if (sec == 1 && substr($0, 1, 3) == "cpu" && !("1b" in total)) ncpu++
+		return 0
 	}
-	if (sec == 1) {
-		at1[$1] = ++count1
-		ticks1[count1] = $(14 + c) + $(15 + c)
-	} else {
-		at2[$1] = ++count2
-		ticks2[count2] = $(14 + c) + $(15 + c)
-		if (int($(9 + c) / PF_KTHREAD) % 2) kthread[$1] = 1
+	if (NF == statfields) {
+		comm = substr($2, 2, length($2) - 2)
+		return 1
 	}
-	next
+	# comm is at most 15 bytes: its ")" is the last ") " within the first 17 after "(",
+	# since the fields after it hold no ")".
+	rest = substr($0, index($0, "(") + 1)
+	p = 0
+	while ((q = index(substr(rest, p + 1), ") ")) > 0 && p + q <= 16) p += q
+	if (p == 0) return 0
+	comm = substr(rest, 1, p - 1)
+	c = NF - statfields
+	rest = $1 " (x)"
+	for (i = 3 + c; i <= NF; i++) rest = rest " " $i
+	$0 = rest
+	return NF == statfields
 }
-$0 in marker {
-	section(marker[$0])
-	next
-}
-# Records from the sections: every line of theirs starts with its record type.
-{ print }
-function clean(s) { gsub(ctl, "?", s); return s }
-function section(m) {
-	sec = m
-	buf = ""
-	if (sec != 3) return
-	if (ncpu < 1) ncpu = 1
-	# Host ticks that passed between the two reads of a pid file, taking each reading to go
-	# through its files at an even pace.
-	s1a = total["1a"]
-	s1span = ("1b" in total) ? total["1b"] - s1a : 0
-	s2a = total["2a"]
-	s2span = ("2b" in total) ? total["2b"] - s2a : 0
+# A name as the kernel writes it in /proc/<pid>/status: backslash and newline escaped.
+function escape(s,   out, i, ch) {
+	if (!index(s, "\\") && !index(s, "\n")) return s
+	out = ""
+	for (i = 1; i <= length(s); i++) {
+		ch = substr(s, i, 1)
+		if (ch == "\\") out = out "\\\\"
+		else if (ch == "\n") out = out "\\n"
+		else out = out ch
+	}
+	return out
 }
 # os-release values are shell-quoted: strip the quotes and backslash escapes.
 function unquote(v,   q, out, i, c) {
@@ -477,54 +516,55 @@ function unquote(v,   q, out, i, c) {
 	}
 	return out
 }
-# Counts the process whose status was just read, if the second reading saw it: its CPU
-# share, its place in the lists and its user. Kernel threads have no memory and no user
-# of their own: they are counted apart, not listed. Users are added up by uid.
-function add(   id, k, d, t, j, c) {
-	if (dir == "") return
-	id = substr(dir, 7)
-	if (!((k = at2[id]) > 0)) return
-	if (id in kthread) {
-		kthreads++
+# A line of who, in its coreutils or BusyBox format:
+# coreutils: USER TTY DATE HH:MM [(FROM)]   (DATE is "Mon DD" or YYYY-MM-DD)
+# BusyBox:   USER TTY IDLE Mon DD HH:MM:SS [FROM]   (IDLE can itself look like HH:MM)
+function session(   i, j, from) {
+	if (NF < 2) return
+	for (i = 4; i <= NF; i++) if ($i ~ /^[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]$/) break
+	if (i > NF) for (i = 4; i <= NF; i++) if ($i ~ /^[0-9][0-9]?:[0-9][0-9]$/) break
+	from = ""
+	for (j = i + 1; j <= NF; j++) from = from (from == "" ? "" : " ") $j
+	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
+	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
+}
+# A line of the disks part: the filesystems, "L|T<TAB>type<TAB>source<TAB>mount", then
+# after a marker the output of df and how each bounded df ended.
+function disk(   rest, b, i, l, k, f, rc, m) {
+	if (!dflisted) {
+		if ($0 == "==fleetpoll:df==") dflisted = 1
+		else if (substr($0, 1, 2) == "W\t") print "warn\t" substr($0, 3)
+		else if ($0 ~ /^[LT]\t/) {
+			nm++
+			rest = substr($0, 3)
+			mtype[nm] = substr(rest, 1, index(rest, "\t") - 1)
+			rest = substr(rest, index(rest, "\t") + 1)
+			msrc[nm] = substr(rest, 1, index(rest, "\t") - 1)
+			mnt[nm] = substr(rest, index(rest, "\t") + 1)
+			# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
+			if (msrc[nm] != "none" && (!(msrc[nm] in bestmnt) || length(mnt[nm]) < length(mnt[bestmnt[msrc[nm]]]))) bestmnt[msrc[nm]] = nm
+		}
 		return
 	}
-	n++
-	# Absent from the first reading means started within the window: all its ticks are new.
-	d = ticks2[k]
-	t = s2a + s2span * (k / (count2 + 1))
-	if ((j = at1[id]) > 0) {
-		if (ticks1[j] <= d) d -= ticks1[j]
-		t -= s1a + s1span * (j / (count1 + 1))
-	} else t -= s1a + s1span * 0.5
-	# Percent of one core over the window, as top shows it.
-	c = t > 0 ? d * ncpu * 100 / t : 0
-
-	if (d > cpud || (d == cpud && rss >= cpur) || rss > memr || (rss == memr && d >= memd)) {
-		P[n] = id
-		U[n] = uid
-		N[n] = name
-		D[n] = d
-		R[n] = rss
-		C[n] = c
-		if (d > cpud || (d == cpud && rss >= cpur)) {
-			keep("cpu", n, cpubest)
-			if (cpubest["n"] >= topn) {
-				cpud = D[cpubest[1]]
-				cpur = R[cpubest[1]]
-			}
-		}
-		if (rss > memr || (rss == memr && d >= memd)) {
-			keep("mem", n, membest)
-			if (membest["n"] >= topn) {
-				memr = R[membest[1]]
-				memd = D[membest[1]]
-			}
-		}
+	if (substr($0, 1, 17) == "==fleetpoll:rc==\t") {
+		rest = substr($0, 18)
+		rc = substr(rest, 1, index(rest, "\t") - 1)
+		m = substr(rest, index(rest, "\t") + 1)
+		for (i = 1; i <= nm; i++) if (mnt[i] == m) mstatus[i] = rc
+		return
 	}
-
-	if (ucount[uid]++ == 0) uids[++nuids] = uid
-	ucpu[uid] += c
-	urss[uid] += rss
+	# A df line is "<source> <total> <used> <available> <capacity> <mount>"; source and mount
+	# may both contain spaces, so find which known mount the line ends with (the longest).
+	b = 0
+	for (i = 1; i <= nm; i++) {
+		l = length(mnt[i])
+		if (length($0) > l + 1 && substr($0, length($0) - l) == " " mnt[i] && (b == 0 || l > length(mnt[b]))) b = i
+	}
+	if (b == 0) return
+	k = split(substr($0, 1, length($0) - length(mnt[b]) - 1), f, " ")
+	if (k < 5) return
+	if (f[k - 3] !~ /^[0-9]+$/ || f[k - 2] !~ /^[0-9]+$/ || f[k - 1] !~ /^[0-9]+$/) return
+	mdisk[b] = sprintf("disk\t%s\t%s\t%s\t%s\t%s", clean(mnt[b]), clean(mtype[b]), f[k - 3], f[k - 2], f[k - 1])
 }
 function before(by, i, j) {
 	if (by == "cpu" && D[i] != D[j]) return D[i] > D[j]
@@ -574,13 +614,29 @@ function list(by, best,   m, k, sorted) {
 	}
 }
 END {
-	add()
+	for (i = 1; i <= nm; i++) {
+		if (msrc[i] != "none" && bestmnt[msrc[i]] != i) continue
+		m = clean(mnt[i]) " (" clean(mtype[i]) ")"
+		if (i in mdisk) print mdisk[i]
+		else if (mstatus[i] == "notimeout") print "warn\tskipped " m ": no usable timeout command to bound df"
+		else if (mstatus[i] == "124" || mstatus[i] == "137") print "warn\tdf timed out after " secs "s on " m
+		else if (i in mstatus) print "warn\tdf failed on " m " (exit " mstatus[i] ")"
+		else print "warn\tdf reported nothing for " m
+	}
+
+	flush()
+	if (ncpu < 1) ncpu = 1
+	s1a = total["1a"]
+	s1span = ("1b" in total) ? total["1b"] - s1a : 0
+	s2a = total["2a"]
+	s2span = ("2b" in total) ? total["2b"] - s2a : 0
+	for (k = 1; k <= busy; k++) ucpu[BU[k]] += share(BD[k], BK[k], BJ[k])
 	dtotal = total["2a"] - total["1a"]
 	if (("1a" in total) && ("2a" in total)) {
-		busy = dtotal > 0 ? 100 * (1 - (idle["2"] - idle["1"]) / dtotal) : 0
-		if (busy < 0) busy = 0
-		if (busy > 100) busy = 100
-		printf "cpu\t%d\t%.1f\n", ncpu, busy
+		hostbusy = dtotal > 0 ? 100 * (1 - (idle["2"] - idle["1"]) / dtotal) : 0
+		if (hostbusy < 0) hostbusy = 0
+		if (hostbusy > 100) hostbusy = 100
+		printf "cpu\t%d\t%.1f\n", ncpu, hostbusy
 	}
 
 	list("cpu", cpubest)
@@ -597,7 +653,7 @@ END {
 	}
 	if (cmd != "") {
 		nul = sprintf("%c", 0)
-		cmd = "grep -H -a \"\"" cmd " </dev/null 2>/dev/null"
+		cmd = "exec grep -H -a \"\"" cmd " </dev/null 2>/dev/null"
 		while ((cmd | getline line) > 0) {
 			t = index(line, "/cmdline:")
 			if (t < 7) continue
@@ -623,7 +679,7 @@ END {
 			if (index(arg0, name) == 1) name = substr(arg0, 1, 255)
 		}
 		u = (U[i] in username) ? username[U[i]] : U[i]
-		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(u), C[i], R[i], clean(name)
+		printf "proc\t%s\t%s\t%.1f\t%.0f\t%s\n", P[i], clean(u), share(D[i], K[i], J[i]), R[i], clean(name)
 	}
 
 	# Per user, in the order of their first process; two uids of one name count as one user.
@@ -632,6 +688,7 @@ END {
 		u = (v in username) ? username[v] : v
 		if (!(u in tcount)) names[++nnames] = u
 		tcount[u] += ucount[v]
+		counted += ucount[v]
 		tcpu[u] += ucpu[v]
 		trss[u] += urss[v]
 	}
@@ -640,7 +697,8 @@ END {
 		printf "user\t%s\t%.1f\t%.0f\t%d\n", clean(u), tcpu[u], trss[u], tcount[u]
 	}
 	# Not in the suggested record set: processes counted and kernel threads left out.
-	printf "tasks\t%d\t%d\n", n, kthreads
+	printf "tasks\t%d\t%d\n", counted, kthreads
 }'
+
 
 printf 'end\n'

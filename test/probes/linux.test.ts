@@ -458,6 +458,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         ['fp) (x\ny', 'fp) (x\\ny'], // status escapes the newline; stat needs rejoining
         ['fleetpoll-long-process-name', 'fleetpoll-long-process-name'], // from argv[0]
         ['Uid:1 VmRSS:0', 'Uid:1 VmRSS:0'], // status lines are told apart by their key, not by a match anywhere
+        ['fp\\back:Uid:', 'fp\\\\back:Uid:'], // the name is taken from stat and escaped as status escapes it
       ]);
       for (const file of idle.keys()) copyFileSync(sleep, join(dir, 'idle', file), 0);
       // Read from the first ")" instead of the last, this one's stat fields shift by seven
