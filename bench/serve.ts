@@ -1,7 +1,8 @@
 // Benchmark of warm SSH connections (issue 17): in one process, pollFleet drives a warm-mode SSH
-// transport against real OpenSSH sshd on loopback (16 addresses per sshd). For each probe, the
-// minimal one (a canned protocol answer) and the real one, a cold cycle (fresh transport: every host
-// connects) and then WARM_RUNS warm cycles (the same transport object) are measured apart:
+// transport against real OpenSSH sshd on loopback (16 addresses per sshd, bench/lib/sshd-fleet.ts).
+// For each host-side probe, the canned one (sshd's ForceCommand drains the streamed probe and prints
+// a fixed real sample) and the real one, a cold cycle (fresh transport: every host connects) and
+// then WARM_RUNS warm cycles (the same transport object) are measured apart:
 // - the poller's CPU per host (process.cpuUsage around the cycle);
 // - the sshd side's CPU per host: the sshd processes' own accounting from /proc/<pid>/stat, see
 //   sshdCpuMs(), per cycle from the live process trees, and (for the verdict) from the closed trees:
@@ -9,9 +10,8 @@
 // then the poller's RSS with N_RSS kept connections. Run with `npm run bench:serve`; env N (hosts,
 // default 500), N_RSS (kept connections for the RSS figure, default 1000; 0 skips it), WARM_RUNS
 // (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1).
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { KnownHosts } from '../src/fleet/known-hosts.js';
 import { pollFleet, type PollOptions } from '../src/fleet/poll.js';
 import { DEFAULT_WARM_SETTINGS, knownHostsPolicy, SshTransport } from '../src/fleet/ssh.js';
@@ -21,7 +21,7 @@ import type { Host, PollResult } from '../src/model.js';
 import { silentLog } from '../src/log.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
 import { hostsFromCsv } from '../test/helpers/fleet.js';
-import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd } from '../test/helpers/sshd.js';
+import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 
 // Second octet of the loopback addresses: bench/poll.ts uses 79, bench/dead-hosts.ts 84-86, the tests 77-83 and 88.
 const ADDRESS_OCTET = 89;
@@ -31,8 +31,6 @@ const TARGET_RSS_MB = 250;
 const TIMEOUT_MS = 300_000;
 // Processes that just exited are reaped (and move into their parent's cutime) within this.
 const SETTLE_MS = 300;
-// A canned protocol answer: `sh -s` reads it and prints; the transport's cost, not the probe's.
-const MINIMAL_PROBE = "printf 'fleetpoll-probe\\t1\\nhost\\tbench\\nuptime\\t1000\\ncpu\\t2\\t1.0\\nmem\\t1000\\t500\\t400\\t0\\t0\\nend\\n'\n";
 
 interface Settings {
   readonly hosts: number;
@@ -186,22 +184,10 @@ function cycleRow(c: Cycle): string {
 const HEADER = `${''.padEnd(22)} ${'hosts'.padStart(6)} ${'ok'.padStart(6)} ${'connects'.padStart(9)} ${'wall s'.padStart(8)} ${'poller ms/host'.padStart(14)} ${'sshd ms/host'.padStart(13)} ${'retried'.padStart(8)}`;
 
 async function benchmark(settings: Settings): Promise<boolean> {
-  ensureTestUser();
-  const keys = makeKeys('fleetpoll-bench-serve-');
-  const work = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-serve-'));
-  const port = pickPort(17);
-  let fleet: Sshd[] = [];
+  let fleet: SshdFleet | null = null;
   // Ctrl-C: no sshd or temp dir left behind.
   const onSignal = (): void => {
-    for (const s of fleet) {
-      try {
-        process.kill(s.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    removeKeys(keys);
-    rmSync(work, { recursive: true, force: true });
+    fleet?.killNow();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
@@ -209,15 +195,10 @@ async function benchmark(settings: Settings): Promise<boolean> {
   const transports: SshTransport[] = [];
   try {
     const total = Math.max(settings.hosts, settings.rssHosts);
-    const addresses = loopbackAddresses(total, ADDRESS_OCTET);
-    const startedFleet = performance.now();
-    fleet = await startSshdFleet(addresses, port, keys);
-    const masters = fleet.map((s) => s.pid);
-    const knownHostsPath = join(work, 'known_hosts');
-    writeFileSync(knownHostsPath, `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`, { mode: 0o600 });
-    const csv = addresses.map((a, i) => `serve-${String(i + 1).padStart(4, '0')},${a},ssh,${port},${TEST_USER},key:${keys.clientKeyPath},linux`).join('\n');
-    const allHosts = hostsFromCsv(`name,address,transport,port,user,auth,os\n${csv}\n`);
-    const knownHosts = new KnownHosts({ mode: 'strict', userFile: knownHostsPath, systemFile: null });
+    fleet = await startFleet({ hosts: total, octet: ADDRESS_OCTET, portSeed: 17, prefix: 'fleetpoll-bench-serve-', probe: 'canned' });
+    const { addresses, port, masters } = fleet;
+    const allHosts = hostsFromCsv(fleet.inventory(addresses.map((a, i) => ({ name: `serve-${String(i + 1).padStart(4, '0')}`, address: a }))));
+    const knownHosts = new KnownHosts({ mode: 'strict', userFile: fleet.knownHostsPath, systemFile: null });
     await knownHosts.load();
 
     const newTransport = (): SshTransport => {
@@ -249,7 +230,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     });
 
     process.stdout.write(
-      `fleetpoll serve benchmark: warm SSH connections; ${settings.hosts} hosts (${addresses[0]}..:${port}) on ${fleet.length} sshd (started in ${((performance.now() - startedFleet) / 1000).toFixed(1)} s), ` +
+      `fleetpoll serve benchmark: warm SSH connections; ${settings.hosts} hosts (${addresses[0]}..:${port}) on ${fleet.sshd.length} sshd (started in ${(fleet.startedMs / 1000).toFixed(1)} s), ` +
         `concurrency ${settings.concurrency}, at most ${settings.concurrency * 4} probes in flight, ${settings.warmRuns} warm cycles (real probe: ${Math.min(settings.warmRuns, 3)}), node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
         'poller CPU = this process (process.cpuUsage around the cycle); sshd CPU = own time (schedstat) + reaped children (cutime+cstime) of the sshd masters and every process under them (/proc), before and after the cycle; warm verdicts over all warm cycles\n' +
         'cold = a fresh transport (every host: TCP, key exchange, auth, then the probe); warm = the same transport again (one new channel on the kept connection)\n',
@@ -262,18 +243,24 @@ async function benchmark(settings: Settings): Promise<boolean> {
     };
     const lines: string[] = [];
     const hosts = allHosts.slice(0, settings.hosts);
+    // The poller streams the real Linux probe in every cycle; the hosts drain it and answer with
+    // the canned sample, or run it (fleet.setProbe).
+    const script = buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: 10 });
     // Untimed: warms the page cache (sshd, sh) and the poller's code paths.
     {
       const t = newTransport();
-      await pollFleet(hosts.slice(0, Math.min(hosts.length, settings.concurrency)), optionsFor(t, MINIMAL_PROBE));
+      await pollFleet(hosts.slice(0, Math.min(hosts.length, settings.concurrency)), optionsFor(t, script));
       await t.close();
     }
-    // The real probe's figures are for information and large (no tick rounding to average out): fewer warm cycles.
-    const probes: [string, string, number][] = [
-      ['minimal', MINIMAL_PROBE, settings.warmRuns],
-      ['real', buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: 10 }), Math.min(settings.warmRuns, 3)],
+    // The real probe's figures are large (no tick rounding to average out) and its sshd figure is
+    // for information: fewer warm cycles.
+    const probes: [HostProbe, number][] = [
+      ['canned', settings.warmRuns],
+      ['real', Math.min(settings.warmRuns, 3)],
     ];
-    for (const [probeName, script, warmRuns] of probes) {
+    for (const [probeName, warmRuns] of probes) {
+      fleet.setProbe(probeName);
+      process.stdout.write(`\n${describeHostProbe(probeName)}`);
       const alone = newTransport();
       const coldAlone = await measureCycle(`${probeName} cold (alone)`, hosts, optionsFor(alone, script), alone, masters);
       await alone.close();
@@ -320,10 +307,11 @@ async function benchmark(settings: Settings): Promise<boolean> {
     }
 
     if (settings.rssHosts > 0) {
+      fleet.setProbe('canned');
       const rssHosts = allHosts.slice(0, settings.rssHosts);
       const transport = newTransport();
-      const options = optionsFor(transport, MINIMAL_PROBE);
-      process.stdout.write(`\nRSS with ${rssHosts.length} kept connections (minimal probe)\n${HEADER}\n`);
+      const options = optionsFor(transport, script);
+      process.stdout.write(`\nRSS with ${rssHosts.length} kept connections (canned probe)\n${HEADER}\n`);
       const cold = await measureCycle('rss cold', rssHosts, options, transport, masters);
       process.stdout.write(`${cycleRow(cold)}\n`);
       const warm = await measureCycle('rss warm', rssHosts, options, transport, masters);
@@ -340,9 +328,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     return allMet;
   } finally {
     await Promise.all(transports.map((t) => t.close()));
-    await Promise.all(fleet.map((s) => s.stop()));
-    removeKeys(keys);
-    rmSync(work, { recursive: true, force: true });
+    await fleet?.stop();
   }
 }
 
