@@ -6,12 +6,13 @@
 // the CANNED probe by default (see sshd-fleet.ts: on loopback 1,000 real probes would load the
 // poller's own cores and time out). Run with `npm run bench:dead-hosts`; env HEALTHY (default
 // 1000), SILENT (200), REFUSED (2000), TIMEOUT (deadline s, 10), ORDER (mixed | dead-first |
-// dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real).
+// dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real),
+// CPU_PROF (a directory: write .cpuprofile files of the measured CLI runs; inflates every figure).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { loopbackAddresses } from '../test/helpers/sshd.js';
@@ -40,6 +41,7 @@ interface Settings {
   readonly timeoutSec: number;
   readonly order: Order;
   readonly probe: HostProbe;
+  readonly cpuProfDir: string | null;
 }
 
 interface Run {
@@ -69,7 +71,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   if (order !== 'mixed' && order !== 'dead-first' && order !== 'dead-last') throw new Error(`ORDER must be mixed, dead-first or dead-last (got ${JSON.stringify(order)})`);
   const probe = env.PROBE ?? 'canned';
   if (probe !== 'canned' && probe !== 'real') throw new Error(`PROBE must be canned or real (got ${JSON.stringify(probe)})`);
-  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order, probe };
+  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order, probe, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
 interface Row {
@@ -87,7 +89,7 @@ function arrange(healthy: Row[], dead: Row[], order: Order): Row[] {
 }
 
 // The real CLI with the usage hook; wall = spawn to exit, as a scheduler sees it.
-function runCli(work: string, label: string, inventoryPath: string, configPath: string, expected: ReadonlyMap<string, Kind>): Promise<Run> {
+function runCli(work: string, label: string, inventoryPath: string, configPath: string, expected: ReadonlyMap<string, Kind>, cpuProfDir: string | null = null): Promise<Run> {
   const dataDir = join(work, `data-${label}`);
   const usageFile = join(work, `usage-${label}.json`);
   const env: NodeJS.ProcessEnv = {};
@@ -96,7 +98,8 @@ function runCli(work: string, label: string, inventoryPath: string, configPath: 
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
     let wallMs = 0;
-    const child = spawn(process.execPath, ['--import', HOOK, CLI, 'poll', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir, '--quiet'], {
+    const prof = cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${label}.cpuprofile`];
+    const child = spawn(process.execPath, [...prof, '--import', HOOK, CLI, 'poll', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir, '--quiet'], {
       cwd: work,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,8 +186,8 @@ async function benchmark(settings: Settings): Promise<boolean> {
     writeFileSync(warmPath, fleet.inventory(warm));
     await runCli(work, 'warmup', warmPath, configPath, new Map(warm.map((r) => [r.name, r.kind])));
 
-    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])));
-    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])));
+    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])), settings.cpuProfDir);
+    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])), settings.cpuProfDir);
 
     const out: string[] = ['', `${'run'.padEnd(22)} ${'hosts'.padStart(6)} ${'wall s'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MB'.padStart(8)}   statuses`, line(healthy), line(dead)];
     const wallLimit = Math.max(settings.timeoutSec * 1000, healthy.wallMs) * TARGET_WALL;

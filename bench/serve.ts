@@ -9,8 +9,11 @@
 //   a cold cycle on its own transport, closed, against a cold cycle + the warm cycles, closed;
 // then the poller's RSS with N_RSS kept connections. Run with `npm run bench:serve`; env N (hosts,
 // default 500), N_RSS (kept connections for the RSS figure, default 1000; 0 skips it), WARM_RUNS
-// (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1).
-import { readdirSync, readFileSync } from 'node:fs';
+// (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1),
+// CPU_PROF (a directory: write a .cpuprofile of each probe's cold and warm cycles; inflates every figure).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
 import { cpus } from 'node:os';
 import { KnownHosts } from '../src/fleet/known-hosts.js';
 import { pollFleet, type PollOptions } from '../src/fleet/poll.js';
@@ -38,6 +41,7 @@ interface Settings {
   readonly warmRuns: number;
   readonly concurrency: number;
   readonly windowSec: number;
+  readonly cpuProfDir: string | null;
 }
 
 interface Cycle {
@@ -64,7 +68,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);
-  return { hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec };
+  return { hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux
@@ -183,6 +187,23 @@ function cycleRow(c: Cycle): string {
 }
 const HEADER = `${''.padEnd(22)} ${'hosts'.padStart(6)} ${'ok'.padStart(6)} ${'connects'.padStart(9)} ${'wall s'.padStart(8)} ${'poller ms/host'.padStart(14)} ${'sshd ms/host'.padStart(13)} ${'retried'.padStart(8)}`;
 
+// CPU_PROF: V8's sampling profiler in this process, around the measured cycles of one phase.
+async function profiled<T>(dir: string | null, name: string, work: () => Promise<T>): Promise<T> {
+  if (dir === null) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function benchmark(settings: Settings): Promise<boolean> {
   let fleet: SshdFleet | null = null;
   // Ctrl-C: no sshd or temp dir left behind.
@@ -269,16 +290,18 @@ async function benchmark(settings: Settings): Promise<boolean> {
       const options = optionsFor(transport, script);
       const cycles: Cycle[] = [coldAlone];
       process.stdout.write(`\n${probeName} probe\n${HEADER}\n${cycleRow(coldAlone)}\n`);
-      const cold = await measureCycle(`${probeName} cold`, hosts, options, transport, masters);
+      const cold = await profiled(settings.cpuProfDir, `${probeName}-cold`, () => measureCycle(`${probeName} cold`, hosts, options, transport, masters));
       cycles.push(cold);
       process.stdout.write(`${cycleRow(cold)}\n`);
       await settle();
       const spanBefore = sshdCpuMs(masters);
-      for (let i = 1; i <= warmRuns; i += 1) {
-        const warm = await measureCycle(`${probeName} warm ${i}`, hosts, options, transport, masters);
-        cycles.push(warm);
-        process.stdout.write(`${cycleRow(warm)}\n`);
-      }
+      await profiled(settings.cpuProfDir, `${probeName}-warm`, async () => {
+        for (let i = 1; i <= warmRuns; i += 1) {
+          const warm = await measureCycle(`${probeName} warm ${i}`, hosts, options, transport, masters);
+          cycles.push(warm);
+          process.stdout.write(`${cycleRow(warm)}\n`);
+        }
+      });
       await settle();
       const warmSpanMs = sshdCpuMs(masters) - spanBefore;
       for (const c of cycles) if (c.failures.length > 0) process.stdout.write(`  ${c.label}: ${c.hosts - c.ok} failed, e.g.\n    ${c.failures.join('\n    ')}\n`);

@@ -65,6 +65,12 @@ export interface FleetOptions {
   readonly prefix: string;
   /** What sessions run at start; setProbe() switches it between cycles. */
   readonly probe: HostProbe;
+  /**
+   * sshd -r: each connection is a plain fork of its sshd, not a fresh exec of sshd (which loads the
+   * binary, its config and host keys again: several ms of CPU per connection on the poller's own
+   * cores). For benchmarks of the poller alone; a real server re-executes.
+   */
+  readonly noReexec?: boolean;
 }
 
 /** A running fleet of sshd hosts; stop() it in a finally. */
@@ -118,7 +124,7 @@ export async function startFleet(options: FleetOptions): Promise<SshdFleet> {
   const started = performance.now();
   let sshd: Sshd[];
   try {
-    sshd = await startSshdFleet(addresses, port, keys, `ForceCommand . ${forcePath}\n`);
+    sshd = await startSshdFleet(addresses, port, keys, `ForceCommand . ${forcePath}\n`, options.noReexec === true);
   } catch (error) {
     removeKeys(keys);
     rmSync(work, { recursive: true, force: true });
