@@ -4,7 +4,8 @@
 // deadline. It prints cycle wall, the poller's CPU and peak RSS for both runs, their ratios against
 // the targets, and checks the status of every row of recentlog.csv. The healthy hosts answer with
 // the CANNED probe by default (see sshd-fleet.ts: on loopback 1,000 real probes would load the
-// poller's own cores and time out). Run with `npm run bench:dead-hosts`; env HEALTHY (default
+// poller's own cores and time out), and their sshd serve connections without re-executing (sshd -r:
+// 1,000 sshd execs at once cost the healthy hosts their deadline before the banner). Run with `npm run bench:dead-hosts`; env HEALTHY (default
 // 1000), SILENT (200), REFUSED (2000), TIMEOUT (deadline s, 10), ORDER (mixed | dead-first |
 // dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real),
 // CPU_PROF (a directory: write .cpuprofile files of the measured CLI runs; inflates every figure).
@@ -151,7 +152,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
   const silentServers: Server[] = [];
   const silentSockets: Socket[] = [];
   try {
-    fleet = await startFleet({ hosts: settings.healthy, octet: HEALTHY_OCTET, portSeed: 15, prefix: 'fleetpoll-bench-dead-', probe: settings.probe });
+    fleet = await startFleet({ hosts: settings.healthy, octet: HEALTHY_OCTET, portSeed: 15, prefix: 'fleetpoll-bench-dead-', probe: settings.probe, noReexec: true });
     onInterrupt = fleet.killNow;
     const { port, work } = fleet;
     const healthyRows: Row[] = fleet.addresses.map((address, i) => ({ name: `ok-${i + 1}`, address, kind: 'healthy' }));
@@ -178,7 +179,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
       `fleetpoll dead-hosts benchmark: ${settings.healthy} healthy (${fleet.sshd.length} sshd, started in ${(fleet.startedMs / 1000).toFixed(1)} s), ` +
         `${settings.silent} silent, ${settings.refused} refused (order ${settings.order}), deadline ${settings.timeoutSec} s, other settings default; ` +
         `node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
-        `${describeHostProbe(settings.probe)}\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
+        `${describeHostProbe(settings.probe)}; sshd -r (no re-exec per connection)\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
     );
     // Untimed: warms the page cache and sshd.
     const warm = healthyRows.slice(0, Math.min(50, healthyRows.length));

@@ -1,7 +1,7 @@
 // Benchmark of warm SSH connections (issue 17): in one process, pollFleet drives a warm-mode SSH
 // transport against real OpenSSH sshd on loopback (16 addresses per sshd, bench/lib/sshd-fleet.ts).
-// For each host-side probe, the canned one (sshd's ForceCommand drains the streamed probe and prints
-// a fixed real sample) and the real one, a cold cycle (fresh transport: every host connects) and
+// For each host-side probe, the canned one (sshd's ForceCommand prints a fixed real sample; the
+// poller streams its probe as always) and the real one, a cold cycle (fresh transport: every host connects) and
 // then WARM_RUNS warm cycles (the same transport object) are measured apart:
 // - the poller's CPU per host (process.cpuUsage around the cycle);
 // - the sshd side's CPU per host: the sshd processes' own accounting from /proc/<pid>/stat, see
@@ -10,7 +10,8 @@
 // then the poller's RSS with N_RSS kept connections. Run with `npm run bench:serve`; env N (hosts,
 // default 500), N_RSS (kept connections for the RSS figure, default 1000; 0 skips it), WARM_RUNS
 // (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1),
-// CPU_PROF (a directory: write a .cpuprofile of each probe's cold and warm cycles; inflates every figure).
+// CPU_PROF (a directory: write a .cpuprofile of each probe's cold and warm cycles; inflates every figure),
+// PROBES (host-side probes to run, default canned,real).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,7 @@ interface Settings {
   readonly concurrency: number;
   readonly windowSec: number;
   readonly cpuProfDir: string | null;
+  readonly probes: readonly HostProbe[];
 }
 
 interface Cycle {
@@ -68,7 +70,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);
-  return { hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
+  const probes = (env.PROBES ?? 'canned,real').split(',').filter((p) => p !== '');
+  for (const p of probes) if (p !== 'canned' && p !== 'real') throw new Error(`PROBES must list canned and/or real, comma-separated (got ${JSON.stringify(env.PROBES)})`);
+  if (probes.length === 0) throw new Error('PROBES must name at least one probe');
+  return { probes: probes as HostProbe[], hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux
@@ -264,8 +269,8 @@ async function benchmark(settings: Settings): Promise<boolean> {
     };
     const lines: string[] = [];
     const hosts = allHosts.slice(0, settings.hosts);
-    // The poller streams the real Linux probe in every cycle; the hosts drain it and answer with
-    // the canned sample, or run it (fleet.setProbe).
+    // The poller streams the real Linux probe in every cycle; the hosts answer with the canned
+    // sample, or run it (fleet.setProbe).
     const script = buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: 10 });
     // Untimed: warms the page cache (sshd, sh) and the poller's code paths.
     {
@@ -275,10 +280,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     }
     // The real probe's figures are large (no tick rounding to average out) and its sshd figure is
     // for information: fewer warm cycles.
-    const probes: [HostProbe, number][] = [
-      ['canned', settings.warmRuns],
-      ['real', Math.min(settings.warmRuns, 3)],
-    ];
+    const probes: [HostProbe, number][] = settings.probes.map((p) => [p, p === 'real' ? Math.min(settings.warmRuns, 3) : settings.warmRuns]);
     for (const [probeName, warmRuns] of probes) {
       fleet.setProbe(probeName);
       process.stdout.write(`\n${describeHostProbe(probeName)}`);

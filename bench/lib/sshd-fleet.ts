@@ -2,10 +2,10 @@
 // the test account, keys, N real OpenSSH sshd processes on loopback (16 ListenAddress each), a
 // known_hosts file for all of them, and the choice of what a session runs on the host side: the
 // real probe (whatever the poller streams, `sh -s`) or the CANNED probe. The canned probe is an
-// sshd_config ForceCommand that drains the poller's script from stdin and prints a fixed, valid
-// protocol answer (a sample captured from a real Debian 12 host): SSH transport, the session, the
-// exec, the poller's parsing and its fan-out are all real, only the probe's own work on the host is
-// not. Why: on loopback every "host" shares the poller's machine and one process table, so the real
+// sshd_config ForceCommand whose shell prints a fixed, valid protocol answer (a sample captured from
+// a real Debian 12 host) with a builtin; the poller still streams its whole probe on stdin, which
+// sshd receives and discards. SSH transport, the session, the exec, the poller's parsing and its
+// fan-out are all real, only the probe's own work on the host is not. Why: on loopback every "host" shares the poller's machine and one process table, so the real
 // probe's cost (it reads every /proc/<pid>) grows with the benchmark's own sessions and, at 1,000
 // hosts on 2 cores, its CPU swamps the poller's and pushes healthy hosts past their deadline.
 import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -50,7 +50,7 @@ export const CANNED_ANSWER = [
 /** One line for a benchmark's output and docs: what the hosts run, and why. */
 export function describeHostProbe(probe: HostProbe): string {
   return probe === 'canned'
-    ? 'host side: CANNED probe (sshd ForceCommand drains the streamed probe and prints a fixed real sample; transport, session, exec and parsing are real, the probe work on the host is not, because on loopback it would load the poller\'s own cores)'
+    ? 'host side: CANNED probe (sshd ForceCommand prints a fixed real sample; the poller streams its probe as always; transport, session, exec and parsing are real, the probe work on the host is not, because on loopback it would load the poller\'s own cores)'
     : 'host side: REAL probe (sh -s runs the streamed Linux probe; on loopback its cost grows with the benchmark\'s own sessions)';
 }
 
@@ -108,11 +108,12 @@ export async function startFleet(options: FleetOptions): Promise<SshdFleet> {
   const forcePath = join(keys.dir, 'force-probe.sh');
   if (CANNED_ANSWER.includes("'")) throw new Error('the canned answer must not contain a single quote');
   // Sourced by the login shell (`sh -c '. force-probe.sh'`): no extra shell process. The canned
-  // branch costs one `cat` (draining the script, as `sh -s` reads it) and a builtin printf; the
-  // real branch execs the poller's command itself, as sshd would without a ForceCommand.
+  // branch is one builtin printf: a process to drain stdin (`cat >/dev/null`) would add a fork and
+  // an exec to every session on the sshd side, which bench/serve.ts measures; the real branch execs the
+  // poller's command itself, as sshd would without a ForceCommand.
   writeFileSync(
     forcePath,
-    `if [ -e ${flagPath} ]; then\n  cat >/dev/null\n  printf '%s' '${CANNED_ANSWER}'\nelse\n  eval "exec $SSH_ORIGINAL_COMMAND"\nfi\n`,
+    `if [ -e ${flagPath} ]; then\n  printf '%s' '${CANNED_ANSWER}'\nelse\n  eval "exec $SSH_ORIGINAL_COMMAND"\nfi\n`,
     { mode: 0o644 },
   );
   const setProbe = (probe: HostProbe): void => {
