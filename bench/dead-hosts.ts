@@ -152,7 +152,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
   const silentServers: Server[] = [];
   const silentSockets: Socket[] = [];
   try {
-    fleet = await startFleet({ hosts: settings.healthy, octet: HEALTHY_OCTET, portSeed: 15, prefix: 'fleetpoll-bench-dead-', probe: settings.probe, noReexec: true });
+    fleet = await startFleet({ hosts: settings.healthy, octet: HEALTHY_OCTET, portSeed: 15, prefix: 'fleetpoll-bench-dead-', probe: settings.probe, noReexec: true, drainStdin: true });
     onInterrupt = fleet.killNow;
     const { port, work } = fleet;
     const healthyRows: Row[] = fleet.addresses.map((address, i) => ({ name: `ok-${i + 1}`, address, kind: 'healthy' }));
@@ -179,7 +179,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
       `fleetpoll dead-hosts benchmark: ${settings.healthy} healthy (${fleet.sshd.length} sshd, started in ${(fleet.startedMs / 1000).toFixed(1)} s), ` +
         `${settings.silent} silent, ${settings.refused} refused (order ${settings.order}), deadline ${settings.timeoutSec} s, other settings default; ` +
         `node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
-        `${describeHostProbe(settings.probe)}; sshd -r (no re-exec per connection)\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
+        `${describeHostProbe(settings.probe)}${settings.probe === 'canned' ? ', after draining the streamed probe (cat >/dev/null)' : ''}; sshd -r (no re-exec per connection)\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
     );
     // Untimed: warms the page cache and sshd.
     const warm = healthyRows.slice(0, Math.min(50, healthyRows.length));

@@ -71,6 +71,12 @@ export interface FleetOptions {
    * cores). For benchmarks of the poller alone; a real server re-executes.
    */
   readonly noReexec?: boolean;
+  /**
+   * The canned probe first reads the streamed probe to its end (`cat >/dev/null`, as `sh -s` reads
+   * it), at the cost of one more process per session on the sshd side. bench/dead-hosts.ts drains
+   * (its figures were taken so); bench/serve.ts, which measures the sshd side, does not.
+   */
+  readonly drainStdin?: boolean;
 }
 
 /** A running fleet of sshd hosts; stop() it in a finally. */
@@ -108,12 +114,12 @@ export async function startFleet(options: FleetOptions): Promise<SshdFleet> {
   const forcePath = join(keys.dir, 'force-probe.sh');
   if (CANNED_ANSWER.includes("'")) throw new Error('the canned answer must not contain a single quote');
   // Sourced by the login shell (`sh -c '. force-probe.sh'`): no extra shell process. The canned
-  // branch is one builtin printf: a process to drain stdin (`cat >/dev/null`) would add a fork and
-  // an exec to every session on the sshd side, which bench/serve.ts measures; the real branch execs the
+  // branch is one builtin printf (after `cat >/dev/null` with drainStdin: a fork and an exec more
+  // per session on the sshd side, which bench/serve.ts measures); the real branch execs the
   // poller's command itself, as sshd would without a ForceCommand.
   writeFileSync(
     forcePath,
-    `if [ -e ${flagPath} ]; then\n  printf '%s' '${CANNED_ANSWER}'\nelse\n  eval "exec $SSH_ORIGINAL_COMMAND"\nfi\n`,
+    `if [ -e ${flagPath} ]; then\n${options.drainStdin === true ? '  cat >/dev/null\n' : ''}  printf '%s' '${CANNED_ANSWER}'\nelse\n  eval "exec $SSH_ORIGINAL_COMMAND"\nfi\n`,
     { mode: 0o644 },
   );
   const setProbe = (probe: HostProbe): void => {
