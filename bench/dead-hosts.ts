@@ -1,18 +1,23 @@
 // Benchmark: part of the fleet down (issue 15). In one run, the real CLI polls HEALTHY hosts (real
-// OpenSSH sshd on loopback) alone, then the same hosts plus SILENT ones (accept TCP, never speak)
-// and REFUSED ones (nothing listens), default settings and a 10 s deadline. It prints cycle wall,
-// the poller's CPU and peak RSS for both runs, their ratios against the targets, and checks the
-// status of every row of recentlog.csv. Run with `npm run bench:dead-hosts`; env HEALTHY (default
+// OpenSSH sshd on loopback, bench/lib/sshd-fleet.ts) alone, then the same hosts plus SILENT ones
+// (accept TCP, never speak) and REFUSED ones (nothing listens), default settings and a 10 s
+// deadline. It prints cycle wall, the poller's CPU and peak RSS for both runs, their ratios against
+// the targets, and checks the status of every row of recentlog.csv. The healthy hosts answer with
+// the CANNED probe by default (see sshd-fleet.ts: on loopback 1,000 real probes would load the
+// poller's own cores and time out), and their sshd serve connections without re-executing (sshd -r:
+// 1,000 sshd execs at once cost the healthy hosts their deadline before the banner). Run with `npm run bench:dead-hosts`; env HEALTHY (default
 // 1000), SILENT (200), REFUSED (2000), TIMEOUT (deadline s, 10), ORDER (mixed | dead-first |
-// dead-last: where the dead hosts are in servers.csv, default mixed).
+// dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real),
+// CPU_PROF (a directory: write .cpuprofile files of the measured CLI runs; inflates every figure).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd } from '../test/helpers/sshd.js';
+import { loopbackAddresses } from '../test/helpers/sshd.js';
+import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 import type { ChildUsage } from './usage-hook.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -36,6 +41,8 @@ interface Settings {
   readonly refused: number;
   readonly timeoutSec: number;
   readonly order: Order;
+  readonly probe: HostProbe;
+  readonly cpuProfDir: string | null;
 }
 
 interface Run {
@@ -50,6 +57,8 @@ interface Run {
 
 let running: ChildProcess | null = null;
 let stopping = false;
+// Set while the sshd fleet runs: a second Ctrl-C must not leave sshd behind.
+let onInterrupt: (() => void) | null = null;
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const int = (name: string, fallback: number, min: number, max: number): number => {
@@ -61,7 +70,9 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
   const order = env.ORDER ?? 'mixed';
   if (order !== 'mixed' && order !== 'dead-first' && order !== 'dead-last') throw new Error(`ORDER must be mixed, dead-first or dead-last (got ${JSON.stringify(order)})`);
-  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order };
+  const probe = env.PROBE ?? 'canned';
+  if (probe !== 'canned' && probe !== 'real') throw new Error(`PROBE must be canned or real (got ${JSON.stringify(probe)})`);
+  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order, probe, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
 interface Row {
@@ -78,12 +89,8 @@ function arrange(healthy: Row[], dead: Row[], order: Order): Row[] {
   return all.sort((a, b) => a.at - b.at).map((x) => x.r);
 }
 
-function inventory(rows: readonly Row[], port: number, keyPath: string): string {
-  return `name,address,transport,port,user,auth,os\n${rows.map((r) => `${r.name},${r.address},ssh,${port},${TEST_USER},key:${keyPath},linux`).join('\n')}\n`;
-}
-
 // The real CLI with the usage hook; wall = spawn to exit, as a scheduler sees it.
-function runCli(work: string, label: string, inventoryPath: string, configPath: string, expected: ReadonlyMap<string, Kind>): Promise<Run> {
+function runCli(work: string, label: string, inventoryPath: string, configPath: string, expected: ReadonlyMap<string, Kind>, cpuProfDir: string | null = null): Promise<Run> {
   const dataDir = join(work, `data-${label}`);
   const usageFile = join(work, `usage-${label}.json`);
   const env: NodeJS.ProcessEnv = {};
@@ -92,7 +99,8 @@ function runCli(work: string, label: string, inventoryPath: string, configPath: 
   return new Promise((resolveRun, reject) => {
     const started = performance.now();
     let wallMs = 0;
-    const child = spawn(process.execPath, ['--import', HOOK, CLI, 'poll', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir, '--quiet'], {
+    const prof = cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `${label}.cpuprofile`];
+    const child = spawn(process.execPath, [...prof, '--import', HOOK, CLI, 'poll', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir, '--quiet'], {
       cwd: work,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,19 +148,16 @@ function line(run: Run): string {
 }
 
 async function benchmark(settings: Settings): Promise<boolean> {
-  ensureTestUser();
-  const keys = makeKeys('fleetpoll-bench-dead-');
-  const work = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-dead-'));
-  const port = pickPort(15);
-  let fleet: Sshd[] = [];
+  let fleet: SshdFleet | null = null;
   const silentServers: Server[] = [];
   const silentSockets: Socket[] = [];
   try {
-    const healthyRows: Row[] = loopbackAddresses(settings.healthy, HEALTHY_OCTET).map((address, i) => ({ name: `ok-${i + 1}`, address, kind: 'healthy' }));
+    fleet = await startFleet({ hosts: settings.healthy, octet: HEALTHY_OCTET, portSeed: 15, prefix: 'fleetpoll-bench-dead-', probe: settings.probe, noReexec: true, drainStdin: true });
+    onInterrupt = fleet.killNow;
+    const { port, work } = fleet;
+    const healthyRows: Row[] = fleet.addresses.map((address, i) => ({ name: `ok-${i + 1}`, address, kind: 'healthy' }));
     const silentRows: Row[] = loopbackAddresses(settings.silent, SILENT_OCTET).map((address, i) => ({ name: `silent-${i + 1}`, address, kind: 'silent' }));
     const refusedRows: Row[] = loopbackAddresses(settings.refused, REFUSED_OCTET).map((address, i) => ({ name: `refused-${i + 1}`, address, kind: 'refused' }));
-    const startedFleet = performance.now();
-    fleet = await startSshdFleet(healthyRows.map((r) => r.address), port, keys);
     for (const row of silentRows) {
       const server = createServer((sock) => {
         silentSockets.push(sock);
@@ -161,30 +166,29 @@ async function benchmark(settings: Settings): Promise<boolean> {
       await new Promise<void>((r) => server.listen({ port, host: row.address, backlog: 511 }, r));
       silentServers.push(server);
     }
-    const knownHostsPath = join(work, 'known_hosts');
-    writeFileSync(knownHostsPath, `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`, { mode: 0o600 });
     const configPath = join(work, 'fleetpoll.config.json');
     // Default settings except the deadline, and known_hosts of this bench.
-    writeFileSync(configPath, JSON.stringify({ poll: { timeoutSeconds: settings.timeoutSec }, ssh: { hostKeyChecking: 'strict', knownHosts: knownHostsPath, systemKnownHosts: join(work, 'none') } }));
+    writeFileSync(configPath, JSON.stringify({ poll: { timeoutSeconds: settings.timeoutSec }, ssh: { hostKeyChecking: 'strict', knownHosts: fleet.knownHostsPath, systemKnownHosts: join(work, 'none') } }));
     const alone = join(work, 'servers-healthy.csv');
-    writeFileSync(alone, inventory(healthyRows, port, keys.clientKeyPath));
+    writeFileSync(alone, fleet.inventory(healthyRows));
     const withDead = join(work, 'servers-with-dead.csv');
     const arranged = arrange(healthyRows, [...silentRows, ...refusedRows], settings.order);
-    writeFileSync(withDead, inventory(arranged, port, keys.clientKeyPath));
+    writeFileSync(withDead, fleet.inventory(arranged));
 
     process.stdout.write(
-      `fleetpoll dead-hosts benchmark: ${settings.healthy} healthy (${fleet.length} sshd, started in ${((performance.now() - startedFleet) / 1000).toFixed(1)} s), ` +
+      `fleetpoll dead-hosts benchmark: ${settings.healthy} healthy (${fleet.sshd.length} sshd, started in ${(fleet.startedMs / 1000).toFixed(1)} s), ` +
         `${settings.silent} silent, ${settings.refused} refused (order ${settings.order}), deadline ${settings.timeoutSec} s, other settings default; ` +
-        `node ${process.version}, ${cpus().length} CPUs\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
+        `node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
+        `${describeHostProbe(settings.probe)}${settings.probe === 'canned' ? ', after draining the streamed probe (cat >/dev/null)' : ''}; sshd -r (no re-exec per connection)\nCPU and peak RSS are the CLI's own (reported at its exit); wall = spawn to exit\n`,
     );
     // Untimed: warms the page cache and sshd.
     const warm = healthyRows.slice(0, Math.min(50, healthyRows.length));
     const warmPath = join(work, 'servers-warm.csv');
-    writeFileSync(warmPath, inventory(warm, port, keys.clientKeyPath));
+    writeFileSync(warmPath, fleet.inventory(warm));
     await runCli(work, 'warmup', warmPath, configPath, new Map(warm.map((r) => [r.name, r.kind])));
 
-    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])));
-    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])));
+    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])), settings.cpuProfDir);
+    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])), settings.cpuProfDir);
 
     const out: string[] = ['', `${'run'.padEnd(22)} ${'hosts'.padStart(6)} ${'wall s'.padStart(8)} ${'CPU ms'.padStart(8)} ${'RSS MB'.padStart(8)}   statuses`, line(healthy), line(dead)];
     const wallLimit = Math.max(settings.timeoutSec * 1000, healthy.wallMs) * TARGET_WALL;
@@ -204,14 +208,17 @@ async function benchmark(settings: Settings): Promise<boolean> {
   } finally {
     for (const s of silentSockets) s.destroy();
     for (const s of silentServers) s.close();
-    await Promise.all(fleet.map((s) => s.stop()));
-    removeKeys(keys);
-    rmSync(work, { recursive: true, force: true });
+    onInterrupt = null;
+    await fleet?.stop();
   }
 }
 
 async function main(): Promise<number> {
   const stop = (): void => {
+    if (stopping && onInterrupt !== null) {
+      onInterrupt();
+      process.exit(130);
+    }
     stopping = true;
     running?.kill('SIGTERM');
   };

@@ -1,17 +1,21 @@
 // Benchmark of warm SSH connections (issue 17): in one process, pollFleet drives a warm-mode SSH
-// transport against real OpenSSH sshd on loopback (16 addresses per sshd). For each probe, the
-// minimal one (a canned protocol answer) and the real one, a cold cycle (fresh transport: every host
-// connects) and then WARM_RUNS warm cycles (the same transport object) are measured apart:
+// transport against real OpenSSH sshd on loopback (16 addresses per sshd, bench/lib/sshd-fleet.ts).
+// For each host-side probe, the canned one (sshd's ForceCommand prints a fixed real sample; the
+// poller streams its probe as always) and the real one, a cold cycle (fresh transport: every host connects) and
+// then WARM_RUNS warm cycles (the same transport object) are measured apart:
 // - the poller's CPU per host (process.cpuUsage around the cycle);
 // - the sshd side's CPU per host: the sshd processes' own accounting from /proc/<pid>/stat, see
 //   sshdCpuMs(), per cycle from the live process trees, and (for the verdict) from the closed trees:
 //   a cold cycle on its own transport, closed, against a cold cycle + the warm cycles, closed;
 // then the poller's RSS with N_RSS kept connections. Run with `npm run bench:serve`; env N (hosts,
 // default 500), N_RSS (kept connections for the RSS figure, default 1000; 0 skips it), WARM_RUNS
-// (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1).
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// (default 10; the real probe runs at most 3), CONCURRENCY (default 50), WINDOW (the real probe's CPU window s, default 1),
+// CPU_PROF (a directory: write a .cpuprofile of each probe's cold and warm cycles; inflates every figure),
+// PROBES (host-side probes to run, default canned,real).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
 import { KnownHosts } from '../src/fleet/known-hosts.js';
 import { pollFleet, type PollOptions } from '../src/fleet/poll.js';
 import { DEFAULT_WARM_SETTINGS, knownHostsPolicy, SshTransport } from '../src/fleet/ssh.js';
@@ -21,7 +25,7 @@ import type { Host, PollResult } from '../src/model.js';
 import { silentLog } from '../src/log.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
 import { hostsFromCsv } from '../test/helpers/fleet.js';
-import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd } from '../test/helpers/sshd.js';
+import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 
 // Second octet of the loopback addresses: bench/poll.ts uses 79, bench/dead-hosts.ts 84-86, the tests 77-83 and 88.
 const ADDRESS_OCTET = 89;
@@ -31,8 +35,6 @@ const TARGET_RSS_MB = 250;
 const TIMEOUT_MS = 300_000;
 // Processes that just exited are reaped (and move into their parent's cutime) within this.
 const SETTLE_MS = 300;
-// A canned protocol answer: `sh -s` reads it and prints; the transport's cost, not the probe's.
-const MINIMAL_PROBE = "printf 'fleetpoll-probe\\t1\\nhost\\tbench\\nuptime\\t1000\\ncpu\\t2\\t1.0\\nmem\\t1000\\t500\\t400\\t0\\t0\\nend\\n'\n";
 
 interface Settings {
   readonly hosts: number;
@@ -40,6 +42,8 @@ interface Settings {
   readonly warmRuns: number;
   readonly concurrency: number;
   readonly windowSec: number;
+  readonly cpuProfDir: string | null;
+  readonly probes: readonly HostProbe[];
 }
 
 interface Cycle {
@@ -66,7 +70,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);
-  return { hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec };
+  const probes = (env.PROBES ?? 'canned,real').split(',').filter((p) => p !== '');
+  for (const p of probes) if (p !== 'canned' && p !== 'real') throw new Error(`PROBES must list canned and/or real, comma-separated (got ${JSON.stringify(env.PROBES)})`);
+  if (probes.length === 0) throw new Error('PROBES must name at least one probe');
+  return { probes: probes as HostProbe[], hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
 const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux
@@ -185,23 +192,28 @@ function cycleRow(c: Cycle): string {
 }
 const HEADER = `${''.padEnd(22)} ${'hosts'.padStart(6)} ${'ok'.padStart(6)} ${'connects'.padStart(9)} ${'wall s'.padStart(8)} ${'poller ms/host'.padStart(14)} ${'sshd ms/host'.padStart(13)} ${'retried'.padStart(8)}`;
 
+// CPU_PROF: V8's sampling profiler in this process, around the measured cycles of one phase.
+async function profiled<T>(dir: string | null, name: string, work: () => Promise<T>): Promise<T> {
+  if (dir === null) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 async function benchmark(settings: Settings): Promise<boolean> {
-  ensureTestUser();
-  const keys = makeKeys('fleetpoll-bench-serve-');
-  const work = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-serve-'));
-  const port = pickPort(17);
-  let fleet: Sshd[] = [];
+  let fleet: SshdFleet | null = null;
   // Ctrl-C: no sshd or temp dir left behind.
   const onSignal = (): void => {
-    for (const s of fleet) {
-      try {
-        process.kill(s.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    removeKeys(keys);
-    rmSync(work, { recursive: true, force: true });
+    fleet?.killNow();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
@@ -209,15 +221,10 @@ async function benchmark(settings: Settings): Promise<boolean> {
   const transports: SshTransport[] = [];
   try {
     const total = Math.max(settings.hosts, settings.rssHosts);
-    const addresses = loopbackAddresses(total, ADDRESS_OCTET);
-    const startedFleet = performance.now();
-    fleet = await startSshdFleet(addresses, port, keys);
-    const masters = fleet.map((s) => s.pid);
-    const knownHostsPath = join(work, 'known_hosts');
-    writeFileSync(knownHostsPath, `${fleet.flatMap((s) => s.knownHostsLines()).join('\n')}\n`, { mode: 0o600 });
-    const csv = addresses.map((a, i) => `serve-${String(i + 1).padStart(4, '0')},${a},ssh,${port},${TEST_USER},key:${keys.clientKeyPath},linux`).join('\n');
-    const allHosts = hostsFromCsv(`name,address,transport,port,user,auth,os\n${csv}\n`);
-    const knownHosts = new KnownHosts({ mode: 'strict', userFile: knownHostsPath, systemFile: null });
+    fleet = await startFleet({ hosts: total, octet: ADDRESS_OCTET, portSeed: 17, prefix: 'fleetpoll-bench-serve-', probe: 'canned' });
+    const { addresses, port, masters } = fleet;
+    const allHosts = hostsFromCsv(fleet.inventory(addresses.map((a, i) => ({ name: `serve-${String(i + 1).padStart(4, '0')}`, address: a }))));
+    const knownHosts = new KnownHosts({ mode: 'strict', userFile: fleet.knownHostsPath, systemFile: null });
     await knownHosts.load();
 
     const newTransport = (): SshTransport => {
@@ -249,7 +256,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     });
 
     process.stdout.write(
-      `fleetpoll serve benchmark: warm SSH connections; ${settings.hosts} hosts (${addresses[0]}..:${port}) on ${fleet.length} sshd (started in ${((performance.now() - startedFleet) / 1000).toFixed(1)} s), ` +
+      `fleetpoll serve benchmark: warm SSH connections; ${settings.hosts} hosts (${addresses[0]}..:${port}) on ${fleet.sshd.length} sshd (started in ${(fleet.startedMs / 1000).toFixed(1)} s), ` +
         `concurrency ${settings.concurrency}, at most ${settings.concurrency * 4} probes in flight, ${settings.warmRuns} warm cycles (real probe: ${Math.min(settings.warmRuns, 3)}), node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
         'poller CPU = this process (process.cpuUsage around the cycle); sshd CPU = own time (schedstat) + reaped children (cutime+cstime) of the sshd masters and every process under them (/proc), before and after the cycle; warm verdicts over all warm cycles\n' +
         'cold = a fresh transport (every host: TCP, key exchange, auth, then the probe); warm = the same transport again (one new channel on the kept connection)\n',
@@ -262,18 +269,21 @@ async function benchmark(settings: Settings): Promise<boolean> {
     };
     const lines: string[] = [];
     const hosts = allHosts.slice(0, settings.hosts);
+    // The poller streams the real Linux probe in every cycle; the hosts answer with the canned
+    // sample, or run it (fleet.setProbe).
+    const script = buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: 10 });
     // Untimed: warms the page cache (sshd, sh) and the poller's code paths.
     {
       const t = newTransport();
-      await pollFleet(hosts.slice(0, Math.min(hosts.length, settings.concurrency)), optionsFor(t, MINIMAL_PROBE));
+      await pollFleet(hosts.slice(0, Math.min(hosts.length, settings.concurrency)), optionsFor(t, script));
       await t.close();
     }
-    // The real probe's figures are for information and large (no tick rounding to average out): fewer warm cycles.
-    const probes: [string, string, number][] = [
-      ['minimal', MINIMAL_PROBE, settings.warmRuns],
-      ['real', buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: 10 }), Math.min(settings.warmRuns, 3)],
-    ];
-    for (const [probeName, script, warmRuns] of probes) {
+    // The real probe's figures are large (no tick rounding to average out) and its sshd figure is
+    // for information: fewer warm cycles.
+    const probes: [HostProbe, number][] = settings.probes.map((p) => [p, p === 'real' ? Math.min(settings.warmRuns, 3) : settings.warmRuns]);
+    for (const [probeName, warmRuns] of probes) {
+      fleet.setProbe(probeName);
+      process.stdout.write(`\n${describeHostProbe(probeName)}`);
       const alone = newTransport();
       const coldAlone = await measureCycle(`${probeName} cold (alone)`, hosts, optionsFor(alone, script), alone, masters);
       await alone.close();
@@ -282,16 +292,18 @@ async function benchmark(settings: Settings): Promise<boolean> {
       const options = optionsFor(transport, script);
       const cycles: Cycle[] = [coldAlone];
       process.stdout.write(`\n${probeName} probe\n${HEADER}\n${cycleRow(coldAlone)}\n`);
-      const cold = await measureCycle(`${probeName} cold`, hosts, options, transport, masters);
+      const cold = await profiled(settings.cpuProfDir, `${probeName}-cold`, () => measureCycle(`${probeName} cold`, hosts, options, transport, masters));
       cycles.push(cold);
       process.stdout.write(`${cycleRow(cold)}\n`);
       await settle();
       const spanBefore = sshdCpuMs(masters);
-      for (let i = 1; i <= warmRuns; i += 1) {
-        const warm = await measureCycle(`${probeName} warm ${i}`, hosts, options, transport, masters);
-        cycles.push(warm);
-        process.stdout.write(`${cycleRow(warm)}\n`);
-      }
+      await profiled(settings.cpuProfDir, `${probeName}-warm`, async () => {
+        for (let i = 1; i <= warmRuns; i += 1) {
+          const warm = await measureCycle(`${probeName} warm ${i}`, hosts, options, transport, masters);
+          cycles.push(warm);
+          process.stdout.write(`${cycleRow(warm)}\n`);
+        }
+      });
       await settle();
       const warmSpanMs = sshdCpuMs(masters) - spanBefore;
       for (const c of cycles) if (c.failures.length > 0) process.stdout.write(`  ${c.label}: ${c.hosts - c.ok} failed, e.g.\n    ${c.failures.join('\n    ')}\n`);
@@ -320,10 +332,11 @@ async function benchmark(settings: Settings): Promise<boolean> {
     }
 
     if (settings.rssHosts > 0) {
+      fleet.setProbe('canned');
       const rssHosts = allHosts.slice(0, settings.rssHosts);
       const transport = newTransport();
-      const options = optionsFor(transport, MINIMAL_PROBE);
-      process.stdout.write(`\nRSS with ${rssHosts.length} kept connections (minimal probe)\n${HEADER}\n`);
+      const options = optionsFor(transport, script);
+      process.stdout.write(`\nRSS with ${rssHosts.length} kept connections (canned probe)\n${HEADER}\n`);
       const cold = await measureCycle('rss cold', rssHosts, options, transport, masters);
       process.stdout.write(`${cycleRow(cold)}\n`);
       const warm = await measureCycle('rss warm', rssHosts, options, transport, masters);
@@ -340,9 +353,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     return allMet;
   } finally {
     await Promise.all(transports.map((t) => t.close()));
-    await Promise.all(fleet.map((s) => s.stop()));
-    removeKeys(keys);
-    rmSync(work, { recursive: true, force: true });
+    await fleet?.stop();
   }
 }
 

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Host, OsKind, PollResult, TransportKind } from '../model.js';
 import type { Log } from '../log.js';
 import { parseProbeOutput } from '../probes/protocol.js';
+import { FailureLines } from './failure-lines.js';
 import { Gate } from './gate.js';
 import type { CpuSlot, RunOutcome, SlotGrant, Transport } from './transport.js';
 
@@ -81,15 +82,19 @@ export function openFilesSoftLimit(): number {
 /** Polls every host; resolves with one result per host, in inventory order. Never rejects. */
 export async function pollFleet(hosts: readonly Host[], options: PollOptions): Promise<PollResult[]> {
   const gates = pollGates(options);
-  return Promise.all(
+  // Hundreds of hosts down at once: the run log names the first ones and counts the rest.
+  const failures = new FailureLines(options.log);
+  const results = await Promise.all(
     hosts.map(async (host) => {
       // A connection slot before the deadline starts: a fleet larger than the limit waits its turn.
       await gates.connections.acquire();
-      const result = await pollWithGates(host, options, gates);
+      const result = await pollWithGates(host, options, gates, failures);
       options.onResult?.(result);
       return result;
     }),
   );
+  failures.flush();
+  return results;
 }
 
 /** The gates of one cycle, sized from the options. */
@@ -108,20 +113,21 @@ export async function pollHost(host: Host, options: PollOptions): Promise<PollRe
 
 /**
  * Polls one host that holds a connection slot (released here). Exported for the fan-out of
- * `serve`, which shares one PollGates across its schedule.
+ * `serve`, which shares one PollGates across its schedule. `failures` bounds the cycle's
+ * per-host failure lines in the run log; without it every failed host gets its line.
  */
-export async function pollWithGates(host: Host, options: PollOptions, gates: PollGates): Promise<PollResult> {
+export async function pollWithGates(host: Host, options: PollOptions, gates: PollGates, failures?: FailureLines): Promise<PollResult> {
   const deadline = new HostDeadline(options.timeoutMs);
   const connection = { held: true };
   try {
-    return await pollWithin(host, options, gates, deadline, connection);
+    return await pollWithin(host, options, gates, deadline, connection, failures);
   } finally {
     deadline.clear();
     if (connection.held) gates.connections.release();
   }
 }
 
-async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }): Promise<PollResult> {
+async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }, failures: FailureLines | undefined): Promise<PollResult> {
   const startedAt = new Date();
   const started = performance.now();
   const log = options.log.child({ host: host.name });
@@ -162,7 +168,9 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
   if (!outcome.ok) {
     const durationMs = Math.round(performance.now() - started);
-    log.warn(`${outcome.status} during ${outcome.phase}`, { error: outcome.error, attempts, ms: durationMs });
+    const meta = { error: outcome.error, attempts, ms: durationMs };
+    if (failures === undefined) log.warn(`${outcome.status} during ${outcome.phase}`, meta);
+    else failures.failed(host.name, `${outcome.status} during ${outcome.phase}`, meta);
     return { host, status: outcome.status, phase: outcome.phase, error: outcome.error, startedAt, durationMs, attempts, cause: outcome.cause };
   }
   // The answer is here and the connection closed: parsing only needs the CPU, first in line.
@@ -180,7 +188,8 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
   if (!parsed.ok) {
     const exit = outcome.exitCode !== null && outcome.exitCode !== 0 ? ` (exit ${outcome.exitCode}${outcome.stderr === '' ? '' : `: ${outcome.stderr}`})` : '';
     const error = `${parsed.error}${exit}`;
-    log.warn('probe_error', { error, ms: durationMs });
+    if (failures === undefined) log.warn('probe_error', { error, ms: durationMs });
+    else failures.failed(host.name, 'probe_error', { error, ms: durationMs });
     return { host, status: 'probe_error', phase: 'parse', error, startedAt, durationMs, attempts };
   }
   log.debug('ok', { ms: durationMs, cpu_pct: parsed.sample.cpuBusyPct });

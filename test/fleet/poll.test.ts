@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { pollFleet, pollHost, defaultMaxConnections, type PollOptions } from '../../src/fleet/poll.js';
 import { failure, type RunOptions, type RunOutcome, type Transport } from '../../src/fleet/transport.js';
 import type { Host, PollResult } from '../../src/model.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog, type Log } from '../../src/log.js';
+import { FAILURE_LINES_PER_CYCLE } from '../../src/fleet/failure-lines.js';
 import { hostsFromCsv } from '../helpers/fleet.js';
 
 const PROBE_OUTPUT = readFileSync(new URL('../../../test/fixtures/probe/debian12-dash/output.txt', import.meta.url), 'utf8');
@@ -67,6 +68,28 @@ function waitOrDeadline(run: RunOptions, ms: number, then: () => RunOutcome): Pr
 const status = (r: PollResult): string => (r.status === 'ok' ? 'ok' : `${r.status} (${r.phase}: ${r.error})`);
 
 describe('poll loop with a fake transport', () => {
+  it('fake transport: a cycle names its first failed hosts in the run log and counts the rest in one line', async () => {
+    const warnings: { message: string; host: unknown }[] = [];
+    const log = (host?: unknown): Log => ({
+      error: () => {},
+      info: () => {},
+      debug: () => {},
+      warn: (message) => warnings.push({ message, host }),
+      child: (meta) => log(meta.host),
+    });
+    const fake = new FakeTransport(async () => failure('unreachable', 'connect', 'connection refused', false));
+    const count = FAILURE_LINES_PER_CYCLE + 50;
+    const results = await pollFleet(hosts(count), options(fake, { log: log() }));
+    assert.equal(results.length, count, 'every host still gets its result');
+    assert.ok(results.every((r) => r.status === 'unreachable'));
+    const named = warnings.filter((w) => w.host !== undefined);
+    assert.equal(named.length, FAILURE_LINES_PER_CYCLE);
+    assert.ok(named.every((w) => w.message === 'unreachable during connect'));
+    const counted = warnings.filter((w) => w.host === undefined);
+    assert.equal(counted.length, 1);
+    assert.match(counted[0]!.message, /^50 more failed hosts not named one by one/);
+  });
+
   it('fake transport: a transient error is retried and the retry answer counts', async () => {
     const fake = new FakeTransport(async (_h, _r, call) => (call === 0 ? REFUSED() : OK));
     const [host] = hosts(1);

@@ -74,6 +74,8 @@ export interface SshdOptions {
   readonly keys: SshdKeys;
   /** Appended to sshd_config, e.g. `Match LocalAddress ...` blocks. */
   readonly extraConfig?: string;
+  /** sshd -r: serve each connection from a plain fork, without re-executing sshd (less CPU per connection). */
+  readonly noReexec?: boolean;
 }
 
 /** Starts one sshd (at most 16 addresses) and waits until every address accepts TCP. */
@@ -105,7 +107,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   ].join('\n');
   writeFileSync(configPath, `${config}\n`);
   const logFd = openSync(logPath, 'a');
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', logFd, logFd] });
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', ...(options.noReexec === true ? ['-r'] : []), '-f', configPath], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const pid = child.pid;
   if (pid === undefined) throw new Error('sshd did not start');
@@ -151,11 +153,11 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
 }
 
 /** Starts as many sshd processes as needed (16 addresses each) for `addresses`. */
-export async function startSshdFleet(addresses: readonly string[], port: number, keys: SshdKeys, extraConfig?: string): Promise<Sshd[]> {
+export async function startSshdFleet(addresses: readonly string[], port: number, keys: SshdKeys, extraConfig?: string, noReexec = false): Promise<Sshd[]> {
   const started: Sshd[] = [];
   try {
     for (let i = 0; i < addresses.length; i += 16) {
-      started.push(await startSshd({ addresses: addresses.slice(i, i + 16), port, keys, extraConfig }));
+      started.push(await startSshd({ addresses: addresses.slice(i, i + 16), port, keys, extraConfig, noReexec }));
     }
   } catch (error) {
     await Promise.all(started.map((s) => s.stop()));
