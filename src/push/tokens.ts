@@ -3,7 +3,7 @@
 // so no dictionary or brute force can reach it and a slow hash would only cost the poller CPU on every
 // push (and hand unauthenticated clients a way to burn it). Compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hasErrorCode } from '../store/errors.js';
 import { replaceFileSynced } from '../store/files.js';
@@ -85,6 +85,7 @@ export async function readTokens(dataDir: string): Promise<TokenTable> {
 export async function writeTokens(dataDir: string, table: TokenTable): Promise<void> {
   const hosts: Record<string, StoredToken> = {};
   for (const entry of [...table.values()].sort((a, b) => a.host.localeCompare(b.host))) hosts[entry.host] = { sha256: entry.sha256, createdAt: entry.createdAt };
+  await mkdir(dataDir, { recursive: true });
   await replaceFileSynced(tokensPath(dataDir), `${JSON.stringify({ hosts }, null, 2)}\n`, 0o600);
 }
 
