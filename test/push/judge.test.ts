@@ -25,8 +25,8 @@ describe('judgePush', () => {
   it('refuses a missing, repeated or malformed time record (422)', () => {
     assert.match(String(readTimeRecord(FIXTURE)), /^no 'time' record: a push must say when its sample was taken/);
     assert.equal(readTimeRecord(stamped(`${NOW}\ntime\t${NOW}`)), "line 3: a second 'time' record: a push carries exactly one");
-    assert.equal(readTimeRecord(stamped('yesterday')), 'line 3: the \'time\' record must be "time<TAB><epoch seconds UTC>" (got "time\\tyesterday")');
-    assert.equal(readTimeRecord(stamped(`${NOW}\t1`)), `line 3: the 'time' record must be "time<TAB><epoch seconds UTC>" (got "time\\t${NOW}\\t1")`);
+    assert.equal(readTimeRecord(stamped('yesterday')), 'line 2: the \'time\' record must be "time<TAB><epoch seconds UTC>" (got "time\\tyesterday")');
+    assert.equal(readTimeRecord(stamped(`${NOW}\t1`)), `line 2: the 'time' record must be "time<TAB><epoch seconds UTC>" (got "time\\t${NOW}\\t1")`);
     assert.equal(readTimeRecord(`${stamped(NOW)}time\t1\n`), NOW, 'after end: not part of the output');
     const verdict = judgePush(FIXTURE, ctx);
     assert.equal(verdict.ok === false && verdict.statusCode, 422);
