@@ -21,7 +21,7 @@ export function buildPushProbe(os: OsKind, params: ProbeParams, send: PushTarget
     '',
     '# fleetpoll push: the probe, stamped with the time its sample was taken (docs/push.md).',
     // Not DateTimeOffset.ToUnixTimeSeconds: .NET 4.6+, and Windows PowerShell 5.1 may run on 4.5.
-    "$fpTime = [long][Math]::Floor(([DateTime]::UtcNow - (New-Object DateTime 1970, 1, 1, 0, 0, 0, ([DateTimeKind]::Utc))).TotalSeconds)",
+    "$fpTime = [long][Math]::Floor(([DateTime]::UtcNow - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalSeconds)",
     '$fpText = Invoke-FpProbe',
     '$fpAt = $fpText.IndexOf("`n") + 1',
     '$fpBody = $fpText.Substring(0, $fpAt) + "time`t" + $fpTime + "`n" + $fpText.Substring($fpAt)',
