@@ -242,7 +242,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
     };
     const unused: Transport = { run: () => Promise.reject(new Error('not used')), close: () => Promise.resolve() };
     const optionsFor = (transport: SshTransport, script: string): PollOptions => ({
-      transports: { ssh: transport, local: new LocalTransport(), winrm: unused },
+      transports: { ssh: transport, local: new LocalTransport(), winrm: unused, push: unused },
       scripts: { linux: script, windows: script },
       concurrency: settings.concurrency,
       // At most as many probes in flight warm as cold (where poll.maxSessions bounds them): a warm exec takes no session slot.

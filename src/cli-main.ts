@@ -11,6 +11,7 @@ import { clearingLineBefore, ProgressLine, wantsProgress } from './progress-line
 import type { PollResult, PollStatus } from './model.js';
 import type { ReportArgs } from './report/command.js';
 import { historyOptions, type HistoryArgs } from './history/options.js';
+import type { PushCommandArgs } from './push/commands.js';
 import type { ServeArgs } from './serve/command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
@@ -232,6 +233,22 @@ const COMMANDS = {
     describe: 'the HTTP service: "hash-password" reads a password and prints its hash for http.users',
     builder: (y: Argv) => y.positional('action', { choices: ['hash-password'], describe: 'hash-password: type the password (or pipe it on stdin)' }),
   },
+  token: {
+    positional: '<action> [name]',
+    describe: 'push tokens: "create <name>" prints a new token for a transport=push host (once), "list", "revoke <name>"',
+    builder: (y: Argv) => pushCommandOptions(y)
+      .positional('action', { choices: ['create', 'list', 'revoke'], describe: 'create: make (print once) a host\'s token; list; revoke: the host\'s pushes are refused' })
+      .positional('name', { type: 'string', describe: 'the push host, as named in servers.csv' })
+      .option('replace', { type: 'boolean', default: false, describe: 'create: replace the host\'s existing token' }),
+  },
+  'push-script': {
+    positional: '<name>',
+    describe: 'print the lines that make a transport=push host send its probe (cron + curl, or Task Scheduler)',
+    builder: (y: Argv) => pushCommandOptions(y)
+      .positional('name', { type: 'string', describe: 'the push host, as named in servers.csv' })
+      .option('url', { type: 'string', describe: 'the poller as the host reaches it (default https://<this machine>:<http.port>)' })
+      .option('probe', { type: 'boolean', default: false, describe: 'print the probe file itself (probe.sh, or push.ps1 for Windows)' }),
+  },
   report: {
     describe: 'write the utilisation report of the last days (data/reports/weekly-<date>.html) and optionally e-mail it',
     // Its options are declared in report/command.ts, loaded by `fleetpoll report` only (main): a poll
@@ -246,6 +263,14 @@ const COMMANDS = {
 } satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
 
 type CommandName = keyof typeof COMMANDS;
+
+// The options `fleetpoll token` and `fleetpoll push-script` share.
+function pushCommandOptions(y: Argv): Argv {
+  return y
+    .option('config', { type: 'string', describe: 'settings file (default ./fleetpoll.config.json if present)' })
+    .option('inventory', { alias: 'i', type: 'string', describe: 'servers.csv (default inventory/servers.csv)' })
+    .option('data-dir', { alias: 'd', type: 'string', describe: 'where push-tokens.json is (default data/)' });
+}
 
 function isCommandName(word: string | undefined): word is CommandName {
   return word !== undefined && Object.hasOwn(COMMANDS, word);
@@ -268,6 +293,8 @@ export async function main(argv: string[]): Promise<number> {
       .command('report', COMMANDS.report.describe, COMMANDS.report.builder)
       .command(`history ${COMMANDS.history.positional}`, COMMANDS.history.describe, COMMANDS.history.builder)
       .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder)
+      .command(`token ${COMMANDS.token.positional}`, COMMANDS.token.describe, COMMANDS.token.builder)
+      .command(`push-script ${COMMANDS['push-script'].positional}`, COMMANDS['push-script'].describe, COMMANDS['push-script'].builder)
       .command('serve', COMMANDS.serve.describe, COMMANDS.serve.builder);
   } else {
     const command = COMMANDS[named];
@@ -298,6 +325,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'http': {
       const { hashPasswordCommand } = await import('./http/hash-password-command.js');
       return hashPasswordCommand({ stdin: process.stdin, ...streams });
+    }
+    case 'token': {
+      const { tokenCommand } = await import('./push/commands.js');
+      return tokenCommand(args as unknown as PushCommandArgs, process.env, process.cwd(), streams);
+    }
+    case 'push-script': {
+      const { pushScriptCommand } = await import('./push/commands.js');
+      return pushScriptCommand(args as unknown as PushCommandArgs, process.env, process.cwd(), streams);
     }
     case 'report': {
       const { reportCommand } = await import('./report/command.js');

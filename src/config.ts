@@ -8,6 +8,7 @@ import { parseHistorySettings, type HistorySettings } from './history/settings.j
 import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
+import { parsePushSettings, type PushSettings } from './push/settings.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { parseServeSettings, type ServeSettings } from './serve/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
@@ -72,6 +73,8 @@ export interface Config {
   readonly history: HistorySettings;
   /** `fleetpoll serve`: the interval and the spread of hosts over it. */
   readonly serve: ServeSettings;
+  /** Hosts that push their probe output (transport=push): interval, grace, clock skew, rate limit. */
+  readonly push: PushSettings;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -136,7 +139,7 @@ const FIELDS: readonly Field[] = [
 ];
 
 // Sections owned by later stages (alerts, report, http, history, serve); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve']);
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve', 'push']);
 
 type Raw = { value: unknown; source: string };
 
@@ -280,6 +283,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
     history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
     serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
+    push: parsePushSettings(settingsFile?.sections.push, settingsFile, problems),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);

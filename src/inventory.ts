@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import type { AuthSpec, Host, OsKind, TransportKind, WinrmAuthentication, WinrmOptions } from './model.js';
+import type { AuthSpec, Host, OsKind, PushOptions, TransportKind, WinrmAuthentication, WinrmOptions } from './model.js';
 
 // A problem found in the inventory, tied to its line.
 export interface InventoryIssue {
@@ -26,16 +26,22 @@ export interface InventoryDefaults {
   /** Defaults for transport=winrm rows whose winrm_ssl / winrm_auth cells are empty. */
   readonly winrmSsl?: boolean;
   readonly winrmAuthentication?: WinrmAuthentication;
+  /** Default for transport=push rows whose push_interval cell is empty (push.intervalSeconds). */
+  readonly pushIntervalSeconds?: number;
 }
 
-const TRANSPORTS: readonly TransportKind[] = ['ssh', 'winrm', 'local'];
+const TRANSPORTS: readonly TransportKind[] = ['ssh', 'winrm', 'local', 'push'];
+// Bounds of a push host's interval (push_interval, push.intervalSeconds), seconds.
+export const PUSH_INTERVAL_RANGE = { min: 10, max: 86_400 } as const;
+// The push interval when neither the row nor the settings give one.
+export const DEFAULT_PUSH_INTERVAL_SECONDS = 300;
 const OSES: readonly OsKind[] = ['linux', 'windows'];
 const WINRM_AUTHS: readonly WinrmAuthentication[] = ['default', 'negotiate', 'kerberos', 'credssp', 'basic'];
 // WinRM's standard listener ports (HTTP, HTTPS).
 const WINRM_PORT = 5985;
 const WINRM_SSL_PORT = 5986;
 // Columns the core reads; others are kept in `extra` for later stages (alert overrides).
-const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled', 'winrm_ssl', 'winrm_auth']);
+const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled', 'winrm_ssl', 'winrm_auth', 'push_interval']);
 // Headers of the PowerShell-era servers.csv that admins already have.
 const HEADER_ALIASES: Record<string, string> = {
   'server name': 'name',
@@ -252,6 +258,11 @@ function parseRow(
     }
   }
 
+  const push = transport === 'push' ? parsePush(get, defaults, errors) : undefined;
+  if (transport !== 'push' && get('push_interval') !== '') {
+    warnings.push(`push_interval applies to transport=push only; ignored for transport=${transportText}`);
+  }
+
   let port = winrm === undefined ? defaults.port : winrm.useSsl ? WINRM_SSL_PORT : WINRM_PORT;
   const portText = get('port');
   if (portText !== '') {
@@ -269,6 +280,9 @@ function parseRow(
 
   if (!(OSES as readonly string[]).includes(osText)) errors.push(`unknown os "${clip(osText)}" (expected ${listOf(OSES)})`);
   if (transport === 'winrm' && osText === 'linux') errors.push('transport winrm polls Windows hosts: set os=windows (or use transport=ssh)');
+  if (transport === 'push' && get('auth') !== '') {
+    warnings.push('auth is not used by transport=push: the host proves itself with its push token ("fleetpoll token create <name>"); ignored');
+  }
   if (transport === 'local' && osText === 'windows') errors.push('transport local runs the Linux probe on this machine: os=windows is not supported with it');
   if (transport === 'winrm' && (auth.kind === 'agent' || auth.kind === 'key')) {
     errors.push(`auth ${auth.kind === 'key' ? 'key:<path>' : 'agent'} is for SSH; for winrm use password-env:<VAR>, or leave it empty to use the poller's own Windows identity`);
@@ -302,7 +316,20 @@ function parseRow(
     line,
     extra,
     ...(winrm === undefined ? {} : { winrm }),
+    ...(push === undefined ? {} : { push }),
   };
+}
+
+// push_interval of a transport=push row (seconds between the host's pushes), with the settings' default.
+function parsePush(get: (column: string) => string, defaults: InventoryDefaults, errors: string[]): PushOptions {
+  const text = get('push_interval');
+  const { min, max } = PUSH_INTERVAL_RANGE;
+  if (text === '') return { intervalSeconds: defaults.pushIntervalSeconds ?? DEFAULT_PUSH_INTERVAL_SECONDS };
+  if (!/^\d{1,6}$/.test(text) || Number(text) < min || Number(text) > max) {
+    errors.push(`push_interval "${clip(text)}" is not a whole number of seconds from ${min} to ${max} (how often the host pushes)`);
+    return { intervalSeconds: defaults.pushIntervalSeconds ?? DEFAULT_PUSH_INTERVAL_SECONDS };
+  }
+  return { intervalSeconds: Number(text) };
 }
 
 // winrm_ssl and winrm_auth of a transport=winrm row, with the settings' defaults.

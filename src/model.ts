@@ -1,6 +1,6 @@
 // The typed data that flows one way: inventory -> poll -> samples -> store.
 
-export type TransportKind = 'ssh' | 'local' | 'winrm';
+export type TransportKind = 'ssh' | 'local' | 'winrm' | 'push';
 export type OsKind = 'linux' | 'windows';
 
 // How PowerShell remoting authenticates to a WinRM host (Invoke-Command -Authentication).
@@ -37,6 +37,13 @@ export interface Host {
   readonly extra: Readonly<Record<string, string>>;
   /** Set for transport=winrm; `port` is then the WinRM port. */
   readonly winrm?: WinrmOptions;
+  /** Set for transport=push: the host sends its probe output itself (docs/push.md). */
+  readonly push?: PushOptions;
+}
+
+// A transport=push host's schedule: it is `timeout` once its last push is older than this (plus push.graceSeconds).
+export interface PushOptions {
+  readonly intervalSeconds: number;
 }
 
 export interface Disk {

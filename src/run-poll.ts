@@ -12,6 +12,7 @@ import { buildTransports, type CycleTransports } from './fleet/transports.js';
 import { reportingStarts } from './fleet/report-starts.js';
 import type { Transport } from './fleet/transport.js';
 import { recordPollIntoHistory } from './history/poll-hook.js';
+import { PUSH_DIR } from './push/spool.js';
 import { buildProbeScript } from './probes/scripts.js';
 import { catchUpAfterWrite, rotateBeforeWrite } from './report/poll-hooks.js';
 import { ROLLUP_DIR } from './report/rollup-store.js';
@@ -66,7 +67,7 @@ export async function loadPollInventory(
 ): Promise<{ kind: 'loaded'; value: PollInventory } | { kind: 'invalid'; problems: string[]; inventoryIssues: readonly InventoryIssue[] }> {
   let inventory: Inventory;
   try {
-    inventory = await loadInventory(config.inventoryPath, { user: config.ssh.user, port: config.ssh.port, winrmSsl: config.winrm.useSsl, winrmAuthentication: config.winrm.authentication }, env);
+    inventory = await loadInventory(config.inventoryPath, { user: config.ssh.user, port: config.ssh.port, winrmSsl: config.winrm.useSsl, winrmAuthentication: config.winrm.authentication, pushIntervalSeconds: config.push.intervalSeconds }, env);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : (error as Error).message;
@@ -216,7 +217,7 @@ export async function runPoll(request: PollRequest): Promise<PollRunOutcome> {
 export async function clearKilledRunLeftovers(config: Config, log: Log): Promise<void> {
   // Before the monthly rotation renames log.csv: an unfinished cycle is rolled back in the file it was written to.
   try {
-    for (const message of await clearLeftovers(config.dataDir, [ROLLUP_DIR, 'reports'])) log.warn(message);
+    for (const message of await clearLeftovers(config.dataDir, [ROLLUP_DIR, 'reports', PUSH_DIR])) log.warn(message);
   } catch (error) {
     // writeCycle tries the roll-back again and fails the poll with the path if it still cannot.
     log.warn(`could not clear what a killed run left in ${config.dataDir}: ${(error as Error).message}`);

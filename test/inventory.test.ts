@@ -51,7 +51,7 @@ describe('inventory', () => {
 
   it('skips blank lines and # comments, keeping physical line numbers', () => {
     const text = '# fleet\nname,transport\n\n# web tier\nweb01,ssh\nweb02,bogus\n';
-    assert.deepEqual(messages(text), ['6: error: unknown transport "bogus" (expected ssh, winrm or local)']);
+    assert.deepEqual(messages(text), ['6: error: unknown transport "bogus" (expected ssh, winrm, local or push)']);
     assert.deepEqual(parse(text).hosts.map((h) => h.line), [5]);
   });
 
@@ -186,6 +186,32 @@ describe('inventory', () => {
       '9: warning: winrm_ssl applies to transport=winrm only; ignored for transport=ssh',
     ]);
     assert.deepEqual(parse(text).hosts.map((h) => h.name), ['w8']);
+  });
+
+  it('push rows: push_interval or the settings\' default, errors and warnings with their line', () => {
+    const text = [
+      'name,address,transport,auth,os,push_interval',
+      'dmz01,,push,,linux,60',
+      'dmz02,,push,,windows,',
+      'dmz03,,push,,linux,5',
+      'dmz04,,push,,linux,often',
+      'dmz05,,push,agent,linux,',
+      'web01,10.0.0.1,ssh,,linux,60',
+    ].join('\n');
+    const inv = parseInventory(text, 'servers.csv', { ...DEFAULTS, pushIntervalSeconds: 120 }, {});
+    assert.deepEqual(inv.hosts.map((h) => [h.name, h.transport, h.os, h.push?.intervalSeconds]), [
+      ['dmz01', 'push', 'linux', 60],
+      ['dmz02', 'push', 'windows', 120],
+      ['dmz05', 'push', 'linux', 120],
+      ['web01', 'ssh', 'linux', undefined],
+    ]);
+    assert.deepEqual(messages(text), [
+      '4: error: push_interval "5" is not a whole number of seconds from 10 to 86400 (how often the host pushes)',
+      '5: error: push_interval "often" is not a whole number of seconds from 10 to 86400 (how often the host pushes)',
+      '6: warning: auth is not used by transport=push: the host proves itself with its push token ("fleetpoll token create <name>"); ignored',
+      '7: warning: push_interval applies to transport=push only; ignored for transport=ssh',
+    ]);
+    assert.equal(parse('name,transport\ndmz01,push\n').hosts[0]?.push?.intervalSeconds, 300, 'the built-in default');
   });
 });
 

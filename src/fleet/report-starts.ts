@@ -18,5 +18,5 @@ export function reportingStarts(transports: Readonly<Record<TransportKind, Trans
     },
     close: () => transport.close(),
   });
-  return { local: wrap(transports.local), ssh: wrap(transports.ssh), winrm: wrap(transports.winrm) };
+  return { local: wrap(transports.local), ssh: wrap(transports.ssh), winrm: wrap(transports.winrm), push: wrap(transports.push) };
 }

@@ -8,6 +8,7 @@ import type { Host, TransportKind } from '../model.js';
 import { KnownHosts } from './known-hosts.js';
 import { KNOWN_HOSTS_NAMES_FILE, readKnownHostsNames, writeKnownHostsNames } from './known-hosts-names.js';
 import { LocalTransport } from './local.js';
+import { PushTransport } from './push.js';
 import { knownHostsPolicy, SshTransport, type SshOptions } from './ssh.js';
 import type { Transport } from './transport.js';
 
@@ -49,6 +50,8 @@ export async function buildTransports(config: Config, hosts: readonly Host[], en
     winrm: hosts.some((h) => h.transport === 'winrm')
       ? new (await import('./powershell.js')).PowerShellTransport({ executable: config.winrm.powershell, env, log, timeoutMs: config.poll.timeoutMs })
       : unusedTransport('winrm'),
+    // Reads what transport=push hosts sent to the ingest route (docs/push.md); opens no connection.
+    push: new PushTransport({ dataDir: config.dataDir, graceSeconds: config.push.graceSeconds }),
   };
   return { transports, saveKnownHostsNames };
 }

@@ -18,6 +18,7 @@ const KINDS: Readonly<Record<number, string>> = {
   404: 'not_found',
   405: 'method_not_allowed',
   406: 'not_acceptable',
+  409: 'conflict',
   408: 'request_timeout',
   413: 'payload_too_large',
   414: 'uri_too_long',

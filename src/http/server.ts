@@ -12,6 +12,7 @@ import type { HistoryReader } from './history-reader.js';
 import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
+import { hasOwnAuth, ingestRoutes, type IngestOptions } from './routes/ingest.js';
 import { statusRoutes } from './routes/status.js';
 import { userSeriesRoutes } from './routes/users-series.js';
 import type { ServiceStatus } from './service-status.js';
@@ -31,6 +32,8 @@ export interface HttpServerOptions {
   readonly log: Log;
   /** Epoch seconds now (tests pin it). */
   readonly nowSec?: () => number;
+  /** Push ingest (POST /api/v1/ingest/:name); absent: no ingest route. */
+  readonly ingest?: IngestOptions;
 }
 
 /** Builds the server, or throws HttpStartError with every reason it cannot start as configured. */
@@ -56,7 +59,8 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   installErrorHandlers(app, log);
   if (hasCredentials(credentials)) {
     const check = createAuthCheck(credentials, log);
-    app.addHook('onRequest', async (request) => check(request));
+    // Push ingest checks its per-host tokens itself (routes/ingest.ts).
+    app.addHook('onRequest', async (request) => (hasOwnAuth(request) ? undefined : check(request)));
   }
   app.addHook('onSend', async (_request, reply, payload) => {
     // Fleet data is for the asker only: no shared caches; and no content sniffing of JSON.
@@ -70,6 +74,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   hostRoutes(app, options.reader, nowSec);
   userSeriesRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
+  if (options.ingest !== undefined) ingestRoutes(app, options.ingest, log);
   return app;
 }
 

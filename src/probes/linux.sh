@@ -6,6 +6,7 @@
 #   FP_WINDOW      CPU sample window in seconds (default 1, may be fractional)
 #   FP_TOPN        processes listed by CPU and by resident memory (default 10)
 #   FP_DF_TIMEOUT  seconds allowed for each df when a network mount could hang it (default 3)
+#   FP_PUSH        1: the host pushes this output itself (docs/push.md); add the `time` record
 #
 # The script arrives on stdin, so every command that could read stdin gets
 # </dev/null or a pipe: otherwise it would swallow the rest of the script.
@@ -18,6 +19,10 @@ fp_nl='
 '
 
 printf 'fleetpoll-probe\t1\n'
+# A pushed sample says when it was taken, so the poller can refuse replays and clock-skewed samples.
+if [ "${FP_PUSH:-0}" = 1 ]; then
+	printf 'time\t%s\n' "$(date +%s)"
+fi
 
 fp_warn() {
 	printf 'warn\t%s\n' "$1"

@@ -111,7 +111,7 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
           return;
         }
         if (!history.open()) log.error(`${history.problem}; cycles still write the CSV files, the API answers 503 until it opens`);
-        app = await startHttp(config.http, env, state, history, log);
+        app = await startHttp(config.http, env, state, history, log, { dataDir: config.dataDir, bodyLimitBytes: config.poll.maxOutputBytes });
       },
       onStopping: async () => {
         await app?.close();

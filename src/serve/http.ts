@@ -58,9 +58,17 @@ export function serviceStatus(state: ServiceState, history: ServeHistory): Servi
   };
 }
 
-/** Builds and starts the server; throws HttpStartError (settings) or the listen error (address in use). */
-export async function startHttp(settings: HttpSettings, env: NodeJS.ProcessEnv, state: ServiceState, history: ServeHistory, log: Log): Promise<FastifyInstance> {
-  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), log });
+/** Builds and starts the server (with push ingest, docs/push.md); throws HttpStartError (settings) or the listen error (address in use). */
+export async function startHttp(
+  settings: HttpSettings,
+  env: NodeJS.ProcessEnv,
+  state: ServiceState,
+  history: ServeHistory,
+  log: Log,
+  push: { readonly dataDir: string; readonly bodyLimitBytes: number },
+): Promise<FastifyInstance> {
+  const ingest = { dataDir: push.dataDir, bodyLimitBytes: push.bodyLimitBytes, current: () => state.push };
+  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), log, ingest });
   try {
     const url = await listenHttp(app, settings);
     log.info(`HTTP API listening on ${url}`);

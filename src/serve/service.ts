@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import type { Host } from '../model.js';
 import { clearKilledRunLeftovers, runCycle, type CycleOutcome, type CycleRecorder } from '../run-poll.js';
 import type { ServeHistory } from './history.js';
+import { ingestView } from '../push/view.js';
 import { StoreError } from '../store/errors.js';
 import { acquireRunLock, describeLockHolder, type RunLock } from '../store/lock.js';
 import { spreadFanOut } from './fan-out.js';
@@ -55,6 +56,7 @@ export async function serve(options: ServeOptions): Promise<ServeOutcome> {
   const transports = new ServeTransports(options.source.env, log);
   const state = new ServiceState(intervalSeconds(options, options.initial.config), options.initial.inventory.enabled.length);
   state.warm = () => transports.stats();
+  state.push = ingestView(options.initial.inventory.enabled, options.initial.config.push);
   try {
     await clearKilledRunLeftovers(options.initial.config, log);
     await options.onStarted?.(state);
@@ -110,6 +112,7 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
     const interval = intervalMs(options, config);
     state.intervalSeconds = interval / 1000;
     state.hosts = hosts.length;
+    state.push = ingestView(hosts, config.push);
     state.cycleRunning = true;
     state.nextCycleAtSec = null;
     const outcome = await oneCycle(options, inputs, hosts, transports, rebuild, { tickMs, spreadOverMs, spreadFraction: config.serve.spreadFraction }, state);

@@ -1,6 +1,7 @@
 // What the running service knows about itself: its last cycle, skipped ticks, reloads and kept
 // connections. The loop writes it; the HTTP API reads it (ServiceStatus).
 import type { PollResult } from '../model.js';
+import { EMPTY_INGEST_VIEW, type IngestView } from '../push/view.js';
 import type { WarmStats } from './transports.js';
 
 // One finished cycle, in the shape the API's /api/v1/cycles rows have.
@@ -66,6 +67,8 @@ export class ServiceState {
   /** The last cycle that could not be written (data dir unwritable); null once one succeeds. */
   lastError: string | null = null;
   warm: (() => WarmStats | null) | null = null;
+  /** The transport=push hosts and push settings in force, for the ingest route. */
+  push: IngestView = EMPTY_INGEST_VIEW;
 
   constructor(intervalSeconds: number, hosts: number) {
     this.intervalSeconds = intervalSeconds;

@@ -99,5 +99,5 @@ export function stoppable(transports: Readonly<Record<TransportKind, Transport>>
     // Keeps the CPU-gating contract of the wrapped transport (pollWithGates reads it).
     ...(transport.gatesCpu === undefined ? {} : { gatesCpu: transport.gatesCpu }),
   });
-  return { local: wrap(transports.local), ssh: wrap(transports.ssh), winrm: wrap(transports.winrm) };
+  return { local: wrap(transports.local), ssh: wrap(transports.ssh), winrm: wrap(transports.winrm), push: wrap(transports.push) };
 }

@@ -37,7 +37,7 @@ function hosts(count: number, prefix = 'h'): Host[] {
 
 function options(transport: Transport, overrides: Partial<PollOptions> = {}): PollOptions {
   return {
-    transports: { local: transport, ssh: transport, winrm: transport },
+    transports: { local: transport, ssh: transport, winrm: transport, push: transport },
     scripts: { linux: 'probe', windows: 'probe' },
     concurrency: 5,
     timeoutMs: 5000,

@@ -27,7 +27,7 @@ describe('reportingStarts with fake transports', () => {
     const calls: string[] = [];
     const started: string[] = [];
     const wrapped = reportingStarts(
-      { local: fakeTransport('local', calls), ssh: fakeTransport('ssh', calls), winrm: fakeTransport('winrm', calls) },
+      { local: fakeTransport('local', calls), ssh: fakeTransport('ssh', calls), winrm: fakeTransport('winrm', calls), push: fakeTransport('push', calls) },
       (host) => started.push(host.name),
     );
     const [a, b, w] = hostsFromCsv('name,address,transport,os\na,10.0.0.1,ssh,linux\nb,,local,linux\nw,10.0.0.3,winrm,windows\n');
@@ -47,7 +47,7 @@ describe('reportingStarts with fake transports', () => {
   it('keeps a transport\'s gatesCpu, so the fan-out still frees the CPU slot while an SSH host waits', () => {
     const calls: string[] = [];
     const ssh: Transport = { ...fakeTransport('ssh', calls), gatesCpu: true };
-    const wrapped = reportingStarts({ local: fakeTransport('local', calls), ssh, winrm: fakeTransport('winrm', calls) }, () => {});
+    const wrapped = reportingStarts({ local: fakeTransport('local', calls), ssh, winrm: fakeTransport('winrm', calls), push: fakeTransport('push', calls) }, () => {});
     assert.equal(wrapped.ssh.gatesCpu, true);
     assert.equal(wrapped.local.gatesCpu, undefined);
   });

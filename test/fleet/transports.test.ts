@@ -48,7 +48,7 @@ describe('buildTransports', () => {
   it('sets up every kind; a kind no host uses is a stand-in that refuses to run', async () => {
     const config = configIn(join(dir, 'local'));
     const { transports, saveKnownHostsNames } = await buildTransports(config, [host('here', { transport: 'local' })], {}, silentLog);
-    assert.deepEqual(Object.keys(transports).sort(), ['local', 'ssh', 'winrm']);
+    assert.deepEqual(Object.keys(transports).sort(), ['local', 'push', 'ssh', 'winrm']);
     await assert.rejects(transports.winrm.run(host('w', { transport: 'winrm' }), { script: 'probe', signal: AbortSignal.timeout(1000), maxOutputBytes: 1024 }), /transport winrm was not set up for this run/);
     await saveKnownHostsNames();
     await Promise.all(Object.values(transports).map((t) => t.close()));

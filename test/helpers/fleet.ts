@@ -9,6 +9,7 @@ import { PowerShellTransport } from '../../src/fleet/powershell.js';
 import type { Transport } from '../../src/fleet/transport.js';
 import type { PollOptions } from '../../src/fleet/poll.js';
 import { knownHostsPolicy, SshTransport } from '../../src/fleet/ssh.js';
+import { PushTransport } from '../../src/fleet/push.js';
 import { buildProbeScript } from '../../src/probes/scripts.js';
 import { silentLog } from '../../src/log.js';
 
@@ -55,6 +56,7 @@ export async function pollOptions(setup: TestPollSetup): Promise<PollOptions> {
         windowsPowerShell: setup.windowsPowerShell,
       }),
       winrm: setup.winrm ?? new PowerShellTransport({ executable: 'pwsh', env, log: silentLog }),
+      push: new PushTransport({ dataDir: '/nonexistent/fleetpoll-push', graceSeconds: 0 }),
     },
     scripts: { linux: script, windows: setup.windowsScript ?? buildProbeScript('windows', { cpuWindowSec: setup.cpuWindowSec ?? 0.2, topProcesses: 10 }) },
     concurrency: 50,

@@ -24,7 +24,7 @@ function fakeTransport(starts: Map<string, number>): Transport {
 
 function options(transport: Transport) {
   return {
-    transports: { local: transport, ssh: transport, winrm: transport },
+    transports: { local: transport, ssh: transport, winrm: transport, push: transport },
     scripts: { linux: 'probe', windows: 'probe' },
     concurrency: 4,
     timeoutMs: 5000,

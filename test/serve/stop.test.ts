@@ -41,7 +41,7 @@ describe('stoppable with a fake transport', () => {
       close: () => Promise.resolve(),
     };
     const hard = new AbortController();
-    const wrapped = stoppable({ local: fake, ssh: fake, winrm: fake }, hard.signal);
+    const wrapped = stoppable({ local: fake, ssh: fake, winrm: fake, push: fake }, hard.signal);
     assert.equal(wrapped.ssh.gatesCpu, true);
     const [host] = hostsFromCsv('name,address,transport\nh,,local\n');
     const run = wrapped.local.run(host!, { script: 's', signal: new AbortController().signal, maxOutputBytes: 1 });
