@@ -7,6 +7,7 @@ import type { Readiness, ServiceStatus, StatusSnapshot } from '../http/service-s
 import type { Log } from '../log.js';
 import { VERSION } from '../version.js';
 import type { ServeHistory } from './history.js';
+import { metricsSource } from './metrics-source.js';
 import type { ServiceState } from './status.js';
 import type { WarmStats } from './transports.js';
 
@@ -60,7 +61,7 @@ export function serviceStatus(state: ServiceState, history: ServeHistory): Servi
 
 /** Builds and starts the server; throws HttpStartError (settings) or the listen error (address in use). */
 export async function startHttp(settings: HttpSettings, env: NodeJS.ProcessEnv, state: ServiceState, history: ServeHistory, log: Log): Promise<FastifyInstance> {
-  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), log });
+  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), metrics: metricsSource(state, history), log });
   try {
     const url = await listenHttp(app, settings);
     log.info(`HTTP API listening on ${url}`);

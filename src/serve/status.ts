@@ -1,6 +1,7 @@
 // What the running service knows about itself: its last cycle, skipped ticks, reloads and kept
 // connections. The loop writes it; the HTTP API reads it (ServiceStatus).
 import type { PollResult } from '../model.js';
+import { FleetCycles } from './metrics-source.js';
 import type { WarmStats } from './transports.js';
 
 // One finished cycle, in the shape the API's /api/v1/cycles rows have.
@@ -66,6 +67,8 @@ export class ServiceState {
   /** The last cycle that could not be written (data dir unwritable); null once one succeeds. */
   lastError: string | null = null;
   warm: (() => WarmStats | null) | null = null;
+  /** The last cycle's results, for the Prometheus routes. */
+  readonly fleet = new FleetCycles();
 
   constructor(intervalSeconds: number, hosts: number) {
     this.intervalSeconds = intervalSeconds;

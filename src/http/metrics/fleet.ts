@@ -1,0 +1,165 @@
+// The fleet's metrics in the exposition format, from the results of the last cycle (a scrape never
+// polls). node_exporter's names where the meaning is the same, fleetpoll_* otherwise. Two shapes:
+// the whole fleet with an `instance` label per host (/metrics/fleet), or one host without it, the
+// blackbox way (/probe?target=). Top processes are not series; per-user series exist only for users
+// with processes, so the series count is bounded by hosts x (mounts + users + a fixed set).
+import type { PollResult, PollStatus, Sample } from '../../model.js';
+import { GaugeFamily, label } from './exposition.js';
+import type { MetricsCycle } from './source.js';
+
+// Every poll status, each a series of fleetpoll_poll_status (1 for the host's status, 0 for the others).
+const STATUS_SET: Readonly<Record<PollStatus, true>> = { ok: true, timeout: true, unreachable: true, auth_failed: true, host_key_mismatch: true, probe_error: true };
+/** The poll statuses, in the CSV files' order. */
+export const POLL_STATUSES = Object.keys(STATUS_SET) as readonly PollStatus[];
+
+/** Appended to every HELP text: what a scrape returns, and what it does not do. */
+export const LAST_CYCLE_NOTE = "(from fleetpoll's last poll cycle; a scrape does not poll)";
+
+// One family: its name, HELP, and the samples a host gives it (labels besides `instance`, value).
+interface FamilyDef {
+  readonly name: string;
+  readonly help: string;
+  samples(result: PollResult, cycle: MetricsCycle): Iterable<readonly [readonly string[], number]>;
+}
+
+const KB = 1024;
+const NONE: readonly string[] = [];
+
+// From an ok host's sample only; a failed host has no such series (not a zero: it was not measured).
+function fromSample(name: string, help: string, value: (s: Sample, r: PollResult & { status: 'ok' }) => number | null): FamilyDef {
+  return {
+    name,
+    help,
+    *samples(r) {
+      if (r.status !== 'ok') return;
+      const v = value(r.sample, r);
+      if (v !== null) yield [NONE, v];
+    },
+  };
+}
+
+function pollEndSec(r: PollResult): number {
+  return Math.round(r.startedAt.getTime() + r.durationMs) / 1000;
+}
+
+/** The families, in the order they are written. Exported for the docs test and the dashboard test. */
+export const FLEET_FAMILIES: readonly FamilyDef[] = [
+  {
+    name: 'fleetpoll_up',
+    help: '1 when the last poll of the host succeeded (status ok), else 0',
+    *samples(r) {
+      yield [NONE, r.status === 'ok' ? 1 : 0];
+    },
+  },
+  {
+    name: 'fleetpoll_poll_status',
+    help: 'The status of the last poll of the host: 1 for the series whose status label it had, 0 for the others',
+    *samples(r) {
+      for (const s of POLL_STATUSES) yield [[label('status', s)], r.status === s ? 1 : 0];
+    },
+  },
+  {
+    name: 'fleetpoll_probe_duration_seconds',
+    help: 'How long the last poll of the host took (connect, probe, read; retries included), seconds',
+    *samples(r) {
+      yield [NONE, r.durationMs / 1000];
+    },
+  },
+  {
+    name: 'fleetpoll_last_poll_timestamp_seconds',
+    help: 'When the last poll of the host ended, epoch seconds',
+    *samples(r) {
+      yield [NONE, pollEndSec(r)];
+    },
+  },
+  {
+    name: 'fleetpoll_last_success_timestamp_seconds',
+    help: 'When the last successful poll of the host ended, epoch seconds; absent when none succeeded since the service started',
+    *samples(r, cycle) {
+      const at = cycle.lastOkAtSec.get(r.host.name);
+      if (at !== undefined) yield [NONE, at];
+    },
+  },
+  {
+    name: 'fleetpoll_host_info',
+    help: 'Always 1; the labels carry the host name the host reports and its operating system',
+    *samples(r) {
+      if (r.status === 'ok') yield [[label('hostname', r.sample.hostname), label('os', r.sample.osPretty || r.sample.osFamily)], 1];
+    },
+  },
+  fromSample('fleetpoll_cpu_cores', 'Logical CPU cores of the host', (s) => s.cpuCores),
+  fromSample('fleetpoll_cpu_busy_ratio', 'Share of the whole host CPU busy over the probe window (poll.cpuWindowSeconds), 0..1', (s) => s.cpuBusyPct / 100),
+  fromSample('node_load1', '1m load average', (s) => s.load?.m1 ?? null),
+  fromSample('node_load5', '5m load average', (s) => s.load?.m5 ?? null),
+  fromSample('node_load15', '15m load average', (s) => s.load?.m15 ?? null),
+  fromSample('node_boot_time_seconds', 'Node boot time, in unixtime (poll time minus uptime)', (s, r) => Math.round(r.startedAt.getTime() / 1000 - s.uptimeSec)),
+  fromSample('node_memory_MemTotal_bytes', 'Memory information field MemTotal_bytes', (s) => s.mem.totalKb * KB),
+  fromSample('node_memory_MemAvailable_bytes', 'Memory information field MemAvailable_bytes', (s) => s.mem.availableKb * KB),
+  fromSample('node_memory_MemFree_bytes', 'Memory information field MemFree_bytes', (s) => s.mem.freeKb * KB),
+  fromSample('node_memory_SwapTotal_bytes', 'Memory information field SwapTotal_bytes', (s) => s.mem.swapTotalKb * KB),
+  fromSample('node_memory_SwapFree_bytes', 'Memory information field SwapFree_bytes', (s) => s.mem.swapFreeKb * KB),
+  disks('node_filesystem_size_bytes', 'Filesystem size in bytes', (d) => d.totalKb),
+  disks('node_filesystem_avail_bytes', 'Filesystem space available to non-root users in bytes', (d) => d.availableKb),
+  disks('node_filesystem_free_bytes', 'Filesystem free space in bytes (size minus used, root reserve included)', (d) => d.totalKb - d.usedKb),
+  users('fleetpoll_user_cpu_ratio', "CPU of the user's processes over the probe window as a share of one core (1 = one core busy; may exceed 1), users with processes only", (u) => u.cpuPct / 100),
+  users('fleetpoll_user_resident_bytes', "Resident memory of the user's processes in bytes, users with processes only", (u) => u.rssKb * KB),
+  users('fleetpoll_user_processes', 'Processes the user runs, users with processes only', (u) => u.processCount),
+];
+
+function disks(name: string, help: string, kb: (d: Sample['disks'][number]) => number): FamilyDef {
+  return {
+    name,
+    help,
+    *samples(r) {
+      if (r.status !== 'ok') return;
+      // A mount listed twice (a probe quirk) would be a duplicate series, which fails the whole scrape.
+      const seen = new Set<string>();
+      for (const d of r.sample.disks) {
+        const labels = [label('mountpoint', d.mount), label('fstype', d.fsType)];
+        const key = labels.join(',');
+        if (seen.has(key)) continue;
+        seen.add(key);
+        yield [labels, kb(d) * KB];
+      }
+    },
+  };
+}
+
+function users(name: string, help: string, value: (u: Sample['users'][number]) => number): FamilyDef {
+  return {
+    name,
+    help,
+    *samples(r) {
+      if (r.status !== 'ok') return;
+      const seen = new Set<string>();
+      for (const u of r.sample.users) {
+        if (u.processCount <= 0 || seen.has(u.user)) continue;
+        seen.add(u.user);
+        yield [[label('user', u.user)], value(u)];
+      }
+    },
+  };
+}
+
+/** The whole fleet, one `instance` label (the servers.csv name) per host. */
+export function fleetExposition(cycle: MetricsCycle): string {
+  return render(cycle, cycle.results, (r) => [label('instance', r.host.name)]);
+}
+
+/** One host, without an `instance` label (Prometheus adds its own from the target), blackbox style. */
+export function probeExposition(cycle: MetricsCycle, result: PollResult): string {
+  return render(cycle, [result], () => NONE);
+}
+
+function render(cycle: MetricsCycle, results: readonly PollResult[], base: (r: PollResult) => readonly string[]): string {
+  const bases = results.map(base);
+  let text = '';
+  for (const def of FLEET_FAMILIES) {
+    const family = new GaugeFamily(def.name, `${def.help} ${LAST_CYCLE_NOTE}`);
+    results.forEach((r, i) => {
+      for (const [labels, value] of def.samples(r, cycle)) family.add(labels.length === 0 ? bases[i]! : [...bases[i]!, ...labels], value);
+    });
+    text += family.text();
+  }
+  return text;
+}
