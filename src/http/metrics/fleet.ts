@@ -62,7 +62,7 @@ export const FLEET_FAMILIES: readonly FamilyDef[] = [
     name: 'fleetpoll_probe_duration_seconds',
     help: 'How long the last poll of the host took (connect, probe, read; retries included), seconds',
     *samples(r) {
-      yield [NONE, r.durationMs / 1000];
+      yield [NONE, Math.round(r.durationMs) / 1000];
     },
   },
   {
