@@ -1,7 +1,7 @@
 // A real Prometheus server (Debian's /usr/bin/prometheus) started on loopback with a temp config and
 // storage, queried through its HTTP API, stopped by PID; and promtool's linter over an exposition.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -109,4 +109,20 @@ export function promtoolCheckMetrics(text: string): PromtoolCheck {
 /** The problems left once node_exporter's own camelCase memory names (which promtool's linter flags in node_exporter too) are set aside. */
 export function problemsBesidesNodeExporterNames(check: PromtoolCheck): string[] {
   return check.problems.filter((p) => !/^node_memory_[A-Za-z]+_bytes metric names should be written in 'snake_case' not 'camelCase'$/.test(p));
+}
+
+// A throwaway CA-less certificate for one IP address, for HTTPS scrapes.
+export interface IpCert {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly cert: string;
+}
+
+/** Makes a self-signed certificate for `ip` in `dir` with openssl. */
+export function makeIpCert(dir: string, ip: string): IpCert {
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`], { stdio: 'ignore' });
+  if (!existsSync(certFile)) throw new Error(`openssl could not make a certificate for ${ip}`);
+  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8') };
 }
