@@ -30,8 +30,13 @@ export function metricsRoutes(app: FastifyInstance, source: MetricsSource): void
     return reply.type(health.registry.contentType).send(text);
   });
 
+  // The exposition changes only when a cycle finishes, and Prometheus scrapes several times per cycle:
+  // written on the first scrape after a cycle, then sent as it is.
+  let rendered: { readonly cycle: MetricsCycle; readonly body: Buffer } | null = null;
   getRoute(app, '/metrics/fleet', { querystring: query({}) }, async (_request, reply) => {
-    return reply.type(EXPOSITION_CONTENT_TYPE).send(fleetExposition(lastCycle()));
+    const cycle = lastCycle();
+    if (rendered?.cycle !== cycle) rendered = { cycle, body: Buffer.from(fleetExposition(cycle), 'utf8') };
+    return reply.type(EXPOSITION_CONTENT_TYPE).send(rendered.body);
   });
 
   getRoute<{ Querystring: { target: string } }>(
