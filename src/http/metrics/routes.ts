@@ -31,12 +31,19 @@ export function metricsRoutes(app: FastifyInstance, source: MetricsSource): void
   });
 
   // The exposition changes only when a cycle finishes, and Prometheus scrapes several times per cycle:
-  // written on the first scrape after a cycle, then sent as it is.
+  // written once per cycle and then sent as it is. Once the fleet has been scraped, it is written as the
+  // cycle finishes (at the cycle's end, not in a scrape's time); before that, on the first scrape.
   let rendered: { readonly cycle: MetricsCycle; readonly body: Buffer } | null = null;
-  getRoute(app, '/metrics/fleet', { querystring: query({}) }, async (_request, reply) => {
-    const cycle = lastCycle();
+  const render = (cycle: MetricsCycle): Buffer => {
     if (rendered?.cycle !== cycle) rendered = { cycle, body: Buffer.from(fleetExposition(cycle), 'utf8') };
-    return reply.type(EXPOSITION_CONTENT_TYPE).send(rendered.body);
+    return rendered.body;
+  };
+  const stopRendering = source.onCycle((cycle) => {
+    if (rendered !== null) render(cycle);
+  });
+  app.addHook('onClose', async () => stopRendering());
+  getRoute(app, '/metrics/fleet', { querystring: query({}) }, async (_request, reply) => {
+    return reply.type(EXPOSITION_CONTENT_TYPE).send(render(lastCycle()));
   });
 
   getRoute<{ Querystring: { target: string } }>(

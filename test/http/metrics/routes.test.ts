@@ -88,6 +88,11 @@ describe('metrics routes', () => {
       assert.equal(fleet.statusCode, 200);
       assert.equal(fleet.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
       assert.deepEqual([...new Set(parseExposition(fleet.body).samples.map((s) => s.labels.instance))], ['web1', 'evil', 'down']);
+      // The next cycle replaces what the fleet scrape sends.
+      source.emit(metricsCycle(sampleFleet().slice(0, 1)));
+      const next = await app.inject({ method: 'GET', url: '/metrics/fleet' });
+      assert.deepEqual([...new Set(parseExposition(next.body).samples.map((s) => s.labels.instance))], ['web1']);
+      source.emit(metricsCycle(sampleFleet()));
       const probe = await app.inject({ method: 'GET', url: '/probe?target=down' });
       assert.equal(probe.statusCode, 200);
       assert.equal(samplesOf(parseExposition(probe.body), 'fleetpoll_poll_status', { status: 'unreachable' })[0]?.value, 1);
