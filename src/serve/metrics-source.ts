@@ -31,7 +31,15 @@ export class FleetCycles {
       alertMailsQueued: alerts?.queued ?? null,
       alertsFiring: alerts?.firing ?? null,
     };
-    for (const listener of this.listeners) listener(this.last);
+    for (const listener of this.listeners) {
+      // What the metrics do with a cycle must never cost the poller its cycle: a failure here loses that
+      // cycle's own-health observations, or leaves the fleet exposition to be written by the next scrape.
+      try {
+        listener(this.last);
+      } catch {
+        continue;
+      }
+    }
   }
 
   lastCycle(): MetricsCycle | null {

@@ -56,7 +56,7 @@ function pollEndSec(r: PollResult): number {
   return Math.round(r.startedAt.getTime() + r.durationMs) / 1000;
 }
 
-/** The families, in the order they are written. Exported for the docs test and the dashboard test. */
+/** The families, in the order they are written (exported for the tests). */
 export const FLEET_FAMILIES: readonly FamilyDef[] = [
   {
     name: 'fleetpoll_up',
