@@ -9,6 +9,8 @@ import { createAuthCheck, hasCredentials, HttpStartError, loadCredentials } from
 import { frameworkError, formatSchemaErrors, installErrorHandlers, type SchemaIssue } from './errors.js';
 import { exposureProblems } from './exposure.js';
 import type { HistoryReader } from './history-reader.js';
+import { metricsRoutes } from './metrics/routes.js';
+import { NO_METRICS, type MetricsSource } from './metrics/source.js';
 import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
@@ -30,6 +32,8 @@ export interface HttpServerOptions {
   readonly reader: HistoryReader;
   readonly status: ServiceStatus;
   readonly log: Log;
+  /** The last cycle and the service's figures, for the Prometheus routes (none: they have nothing to show). */
+  readonly metrics?: MetricsSource;
   /** Epoch seconds now (tests pin it). */
   readonly nowSec?: () => number;
   /** Push ingest (POST /api/v1/ingest/:name); absent: no ingest route. */
@@ -75,6 +79,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   userSeriesRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
   if (options.ingest !== undefined) ingestRoutes(app, options.ingest, log);
+  metricsRoutes(app, options.metrics ?? NO_METRICS);
   return app;
 }
 

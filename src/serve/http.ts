@@ -7,6 +7,7 @@ import type { Readiness, ServiceStatus, StatusSnapshot } from '../http/service-s
 import type { Log } from '../log.js';
 import { VERSION } from '../version.js';
 import type { ServeHistory } from './history.js';
+import { metricsSource } from './metrics-source.js';
 import type { ServiceState } from './status.js';
 import type { WarmStats } from './transports.js';
 
@@ -68,7 +69,7 @@ export async function startHttp(
   push: { readonly dataDir: string; readonly bodyLimitBytes: number },
 ): Promise<FastifyInstance> {
   const ingest = { dataDir: push.dataDir, bodyLimitBytes: push.bodyLimitBytes, current: () => state.push };
-  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), log, ingest });
+  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), metrics: metricsSource(state, history), log, ingest });
   try {
     const url = await listenHttp(app, settings);
     log.info(`HTTP API listening on ${url}`);

@@ -196,6 +196,7 @@ async function oneCycle(
       record,
     });
     state.lastCycle = summariseCycle(outcome.results, outcome.cycleStart, outcome.durationMs, outcome.notStarted.size, reconnectsSoFar());
+    state.fleet.finished(outcome, reconnectsSoFar());
     state.lastError = null;
     return outcome;
   } catch (error) {

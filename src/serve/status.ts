@@ -2,6 +2,7 @@
 // connections. The loop writes it; the HTTP API reads it (ServiceStatus).
 import type { PollResult } from '../model.js';
 import { EMPTY_INGEST_VIEW, type IngestView } from '../push/view.js';
+import { FleetCycles } from './metrics-source.js';
 import type { WarmStats } from './transports.js';
 
 // One finished cycle, in the shape the API's /api/v1/cycles rows have.
@@ -69,6 +70,8 @@ export class ServiceState {
   warm: (() => WarmStats | null) | null = null;
   /** The transport=push hosts and push settings in force, for the ingest route. */
   push: IngestView = EMPTY_INGEST_VIEW;
+  /** The last cycle's results, for the Prometheus routes. */
+  readonly fleet = new FleetCycles();
 
   constructor(intervalSeconds: number, hosts: number) {
     this.intervalSeconds = intervalSeconds;
