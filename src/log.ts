@@ -1,7 +1,8 @@
 // The run log: one line per event, to stderr and a size-rotated file in the data dir.
 import { mkdirSync } from 'node:fs';
+import { EOL } from 'node:os';
 import { join } from 'node:path';
-import winston from 'winston';
+import { RotatingFile } from './log-file.js';
 
 // How much the run log says, most severe first.
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -33,15 +34,15 @@ export interface LogOptions {
 }
 
 // key=value pairs; values JSON-quoted when they contain spaces, quotes or came from a host.
-const line = winston.format.printf((info) => {
-  const { level, message, timestamp, host, ...rest } = info as Record<string, unknown>;
+function formatLine(timestamp: string, level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  const { host, ...rest } = fields;
   const where = host === undefined ? '' : ` [${String(host)}]`;
   const pairs = Object.entries(rest)
-    .filter(([k, v]) => typeof k === 'string' && k !== 'splat' && v !== undefined)
+    .filter(([k, v]) => k !== 'splat' && v !== undefined)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(' ');
-  return `${String(timestamp)} ${String(level)}${where} ${String(message)}${pairs === '' ? '' : ` ${pairs}`}`;
-});
+  return `${timestamp} ${level}${where} ${message}${pairs === '' ? '' : ` ${pairs}`}`;
+}
 
 function formatValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -49,68 +50,60 @@ function formatValue(value: unknown): string {
   return /^[\w.:/@-]+$/.test(text) ? text : JSON.stringify(text);
 }
 
-/** Creates the run log. The file transport rotates by size and keeps maxFiles old files. */
+// A message with a printf token (%s, %d, ...) kept its call's fields apart under winston, which wrote
+// this log before and printed them only through a format fleetpoll never used; kept so.
+const PRINTF_TOKEN = /%[scdjifoO%]/;
+
+/** Creates the run log: stderr and a file rotated by size that keeps maxFiles files. */
 export function createLog(options: LogOptions): { log: Log; close: () => Promise<void> } {
-  const transports: winston.transport[] = [];
-  transports.push(
-    new winston.transports.Console({
-      stderrLevels: ['error', 'warn', 'info', 'debug'],
-      level: options.consoleLevel ?? options.level,
-    }),
-  );
-  if (options.dir !== null) {
-    transports.push(
-      new winston.transports.File({
-        filename: join(options.dir, 'fleetpoll.log'),
-        maxsize: options.maxSizeBytes,
-        maxFiles: options.maxFiles,
-        tailable: true,
-        level: options.level,
-      }),
-    );
-  }
-  const logger = winston.createLogger({
-    level: options.level,
-    format: winston.format.combine(winston.format.timestamp(), line),
-    transports,
-  });
-  const close = (): Promise<void> =>
-    new Promise((resolveClose) => {
-      let pending = transports.length;
-      const done = (): void => {
-        pending -= 1;
-        if (pending <= 0) resolveClose();
-      };
-      for (const t of transports) {
-        if (t instanceof winston.transports.File) t.once('finish', done);
-        else done();
+  const consoleRank = RANK[options.consoleLevel ?? options.level];
+  const fileRank = RANK[options.level];
+  let file = options.dir === null ? null : new RotatingFile(join(options.dir, 'fleetpoll.log'), options.maxSizeBytes, options.maxFiles);
+  const write = (level: LogLevel, message: string, fields: Record<string, unknown>, timestamp: unknown): void => {
+    // A `timestamp` field given by the caller stood in for the time under winston; kept so.
+    const text = `${formatLine(timestamp ? String(timestamp) : new Date().toISOString(), level, message, fields)}${EOL}`;
+    if (RANK[level] <= consoleRank) process.stderr.write(text);
+    if (file !== null) {
+      try {
+        // The file exists from the first line logged anywhere, as it did under winston.
+        file.write(RANK[level] <= fileRank ? text : '');
+      } catch (error) {
+        // The run log is not worth the run: say so once, then log to stderr only.
+        process.stderr.write(`fleetpoll: cannot write the run log ${file.path}: ${(error as Error).message}; logging to stderr only${EOL}`);
+        file = null;
       }
-      logger.end();
-      setTimeout(resolveClose, 2000).unref();
-    });
-  const verbosest = Math.max(RANK[options.level], RANK[options.consoleLevel ?? options.level]);
-  return { log: gated(() => logger, verbosest), close };
+    }
+  };
+  const close = async (): Promise<void> => {
+    file?.close();
+  };
+  return { log: logger(write, Math.max(fileRank, consoleRank), {}), close };
 }
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-// winston formats every message before its transports drop it by level; a debug line per
-// host cost ~0.25 ms of CPU each (bench/poll.ts), so messages below every transport's
-// level stop here, and per-host child loggers are only made when something is written.
-function gated(make: () => winston.Logger, verbosest: number): Log {
-  let logger: winston.Logger | undefined;
-  const get = (): winston.Logger => (logger ??= make());
+// Messages below every destination's level stop here, before anything is formatted (a debug line per
+// host would otherwise cost CPU on every poll, bench/poll.ts). A child's fields come first on its lines.
+function logger(write: (level: LogLevel, message: string, fields: Record<string, unknown>, timestamp: unknown) => void, verbosest: number, base: Record<string, unknown>): Log {
   const at =
     (level: LogLevel) =>
     (message: string, meta?: Record<string, unknown>): void => {
-      if (RANK[level] <= verbosest) get().log(level, message, meta ?? {});
+      if (RANK[level] > verbosest) return;
+      if (meta === undefined || PRINTF_TOKEN.test(message)) {
+        const { level: _level, message: _message, timestamp, ...fields } = base;
+        write(level, message, fields, timestamp);
+        return;
+      }
+      // As winston did: a `message` field is appended to the message, and the line's own keys are its own.
+      const { level: _level, message: extra, timestamp, ...fields } = { ...base, ...meta };
+      write(level, meta.message ? `${message} ${String(extra)}` : message, fields, timestamp);
     };
   return {
     error: at('error'),
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
-    child: (meta) => gated(() => get().child(meta), verbosest),
+    child: (meta) => logger(write, verbosest, { ...base, ...meta }),
   };
 }
 
