@@ -37,6 +37,16 @@ export interface Host {
   readonly extra: Readonly<Record<string, string>>;
   /** Set for transport=winrm; `port` is then the WinRM port. */
   readonly winrm?: WinrmOptions;
+  /** Network zone whose worker pollers poll this host (servers.csv `zone`); absent means DEFAULT_ZONE. */
+  readonly zone?: string;
+}
+
+// The zone of hosts whose `zone` cell is empty.
+export const DEFAULT_ZONE = 'default';
+
+/** The zone a host is polled from. */
+export function zoneOf(host: Pick<Host, 'zone'>): string {
+  return host.zone ?? DEFAULT_ZONE;
 }
 
 export interface Disk {
