@@ -10,6 +10,7 @@ import type { LogSettings } from './log.js';
 import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { parseServeSettings, type ServeSettings } from './serve/settings.js';
+import { parseNatsSettings, type NatsSettings } from './cluster/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
 
@@ -72,6 +73,8 @@ export interface Config {
   readonly history: HistorySettings;
   /** `fleetpoll serve`: the interval and the spread of hosts over it. */
   readonly serve: ServeSettings;
+  /** Zones: NATS JetStream for the coordinator (`serve`) and `fleetpoll worker`; null = standalone. */
+  readonly nats: NatsSettings | null;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -135,8 +138,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report, http, history, serve); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve']);
+// Sections owned by later stages (alerts, report, http, history, serve, nats); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve', 'nats']);
 
 type Raw = { value: unknown; source: string };
 
@@ -280,6 +283,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     http: parseHttpSettings(settingsFile?.sections.http, settingsFile, env, problems, { fileBase, cwd }),
     history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
     serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
+    nats: parseNatsSettings(settingsFile?.sections.nats, settingsFile, env, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);

@@ -13,6 +13,7 @@ import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { statusRoutes } from './routes/status.js';
+import { workerRoutes } from './routes/workers.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
 
@@ -66,6 +67,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
   healthRoutes(app, options.status);
   statusRoutes(app, options.status);
+  workerRoutes(app, options.status);
   hostRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
   return app;

@@ -2,6 +2,7 @@
 // connections. The loop writes it; the HTTP API reads it (ServiceStatus).
 import type { PollResult } from '../model.js';
 import type { WarmStats } from './transports.js';
+import type { WorkerStatus } from '../http/service-status.js';
 
 // One finished cycle, in the shape the API's /api/v1/cycles rows have.
 export interface CycleSummary {
@@ -66,6 +67,8 @@ export class ServiceState {
   /** The last cycle that could not be written (data dir unwritable); null once one succeeds. */
   lastError: string | null = null;
   warm: (() => WarmStats | null) | null = null;
+  /** The coordinator's workers (zones); null when the service polls everything itself. */
+  workers: (() => readonly WorkerStatus[]) | null = null;
 
   constructor(intervalSeconds: number, hosts: number) {
     this.intervalSeconds = intervalSeconds;
