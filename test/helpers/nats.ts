@@ -62,9 +62,11 @@ export async function startNatsServer(address: string, port: number): Promise<Na
         }
         c.once('exit', () => resolveStop());
         process.kill(c.pid, 'SIGTERM');
-        setTimeout(() => {
-          if (!exited && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-        }, 5000).unref();
+        // This child's own state: `exited` is the next child's once start() runs again.
+        const timer = setTimeout(() => {
+          if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        }, 5000);
+        c.once('exit', () => clearTimeout(timer));
       }),
     async dispose() {
       await server.stop();
