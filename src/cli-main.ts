@@ -13,6 +13,7 @@ import type { ReportArgs } from './report/command.js';
 import { historyOptions, type HistoryArgs } from './history/options.js';
 import type { PushCommandArgs } from './push/commands.js';
 import type { ServeArgs } from './serve/command.js';
+import type { WorkerArgs } from './cluster/worker-command.js';
 // Loaded by the poll command only: `fleetpoll report` need not load the SSH and WinRM stack.
 import type { PollRunOutcome } from './run-poll.js';
 import { StoreError } from './store/errors.js';
@@ -260,6 +261,11 @@ const COMMANDS = {
     // Declared in serve/command.ts, loaded by `fleetpoll serve` only (main), as report's are.
     builder: (y: Argv) => y,
   },
+  worker: {
+    describe: 'poll the hosts of one zone for a coordinator (serve with nats settings) until stopped: a worker poller',
+    // Declared in cluster/worker-command.ts, loaded by `fleetpoll worker` only (main).
+    builder: (y: Argv) => y,
+  },
 } satisfies Record<string, { positional?: string; describe: string; builder: (y: Argv) => Argv }>;
 
 type CommandName = keyof typeof COMMANDS;
@@ -295,12 +301,17 @@ export async function main(argv: string[]): Promise<number> {
       .command(`http ${COMMANDS.http.positional}`, COMMANDS.http.describe, COMMANDS.http.builder)
       .command(`token ${COMMANDS.token.positional}`, COMMANDS.token.describe, COMMANDS.token.builder)
       .command(`push-script ${COMMANDS['push-script'].positional}`, COMMANDS['push-script'].describe, COMMANDS['push-script'].builder)
-      .command('serve', COMMANDS.serve.describe, COMMANDS.serve.builder);
+      .command('serve', COMMANDS.serve.describe, COMMANDS.serve.builder)
+      .command('worker', COMMANDS.worker.describe, COMMANDS.worker.builder);
   } else {
     const command = COMMANDS[named];
     const positional = 'positional' in command ? ` ${command.positional}` : '';
     const builder =
-      named === 'report' ? (await import('./report/command.js')).reportOptions : named === 'serve' ? (await import('./serve/command.js')).serveOptions : command.builder;
+      named === 'report' ? (await import('./report/command.js')).reportOptions : named === 'serve'
+          ? (await import('./serve/command.js')).serveOptions
+          : named === 'worker'
+            ? (await import('./cluster/worker-command.js')).workerOptions
+            : command.builder;
     parser = parser.command(`$0${positional}`, command.describe, builder);
   }
   const args = await parser
@@ -341,6 +352,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { serveCommand } = await import('./serve/command.js');
       return serveCommand(args as unknown as ServeArgs, process.env, process.cwd(), streams);
+    }
+    case 'worker': {
+      const { workerCommand } = await import('./cluster/worker-command.js');
+      return workerCommand(args as unknown as WorkerArgs, process.env, process.cwd(), streams);
     }
     case 'history': {
       const { historyCommand } = await import('./history/command.js');

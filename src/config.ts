@@ -11,6 +11,7 @@ import { parseSmtpSettings, type SmtpSettings } from './mail/smtp.js';
 import { parsePushSettings, type PushSettings } from './push/settings.js';
 import { parseReportSettings, type ReportSettings } from './report/settings.js';
 import { parseServeSettings, type ServeSettings } from './serve/settings.js';
+import { parseNatsSettings, type NatsSettings } from './cluster/settings.js';
 import { jsonPathLines, type SettingsFileSections } from './settings-section.js';
 import type { WinrmAuthentication } from './model.js';
 
@@ -75,6 +76,8 @@ export interface Config {
   readonly serve: ServeSettings;
   /** Hosts that push their probe output (transport=push): interval, grace, clock skew, rate limit. */
   readonly push: PushSettings;
+  /** Zones: NATS JetStream for the coordinator (`serve`) and `fleetpoll worker`; null = standalone. */
+  readonly nats: NatsSettings | null;
 }
 
 // Values given on the command line; undefined means "not given".
@@ -138,8 +141,8 @@ const FIELDS: readonly Field[] = [
   { path: 'log.maxFiles' },
 ];
 
-// Sections owned by later stages (alerts, report, http, history, serve); accepted here, validated there.
-const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve', 'push']);
+// Sections owned by later stages (alerts, report, http, history, serve, push, nats); accepted here, validated there.
+const FOREIGN_SECTIONS = new Set(['alerts', 'smtp', 'report', 'http', 'history', 'serve', 'push', 'nats']);
 
 type Raw = { value: unknown; source: string };
 
@@ -284,6 +287,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
     history: parseHistorySettings(settingsFile?.sections.history, settingsFile, problems, { fileBase, cwd }),
     serve: parseServeSettings(settingsFile?.sections.serve, settingsFile, env, problems),
     push: parsePushSettings(settingsFile?.sections.push, settingsFile, problems),
+    nats: parseNatsSettings(settingsFile?.sections.nats, settingsFile, env, problems, { fileBase, cwd }),
   };
   if (config.poll.cpuWindowSec * 1000 >= config.poll.timeoutMs) {
     problems.push(`poll.cpuWindowSeconds (${config.poll.cpuWindowSec}) must be shorter than the timeout (${config.poll.timeoutMs / 1000} s)`);

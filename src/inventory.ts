@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parse } from 'csv-parse/sync';
-import type { AuthSpec, Host, OsKind, PushOptions, TransportKind, WinrmAuthentication, WinrmOptions } from './model.js';
+import { DEFAULT_ZONE, type AuthSpec, type Host, type OsKind, type PushOptions, type TransportKind, type WinrmAuthentication, type WinrmOptions } from './model.js';
 
 // A problem found in the inventory, tied to its line.
 export interface InventoryIssue {
@@ -41,7 +41,7 @@ const WINRM_AUTHS: readonly WinrmAuthentication[] = ['default', 'negotiate', 'ke
 const WINRM_PORT = 5985;
 const WINRM_SSL_PORT = 5986;
 // Columns the core reads; others are kept in `extra` for later stages (alert overrides).
-const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled', 'winrm_ssl', 'winrm_auth', 'push_interval']);
+const KNOWN_COLUMNS = new Set(['name', 'address', 'transport', 'port', 'user', 'auth', 'os', 'tags', 'enabled', 'winrm_ssl', 'winrm_auth', 'push_interval', 'zone']);
 // Headers of the PowerShell-era servers.csv that admins already have.
 const HEADER_ALIASES: Record<string, string> = {
   'server name': 'name',
@@ -59,6 +59,8 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@:-]{0,252}$/;
 // A hostname, IPv4 or IPv6 literal; no spaces, no leading dash (never mistaken for an option).
 const ADDRESS = /^[A-Za-z0-9_:.[\]%-]+$/;
 const USER = /^[A-Za-z0-9_][A-Za-z0-9_.@\\-]{0,63}$/;
+// A zone is one token of a NATS subject (fleetpoll.jobs.<zone>): no dots, spaces, wildcards.
+const ZONE = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/;
 
 // A record of the inventory with the physical line it ends on, as csv-parse's `info` gives it.
 export interface InventoryRecord {
@@ -288,6 +290,9 @@ function parseRow(
     errors.push(`auth ${auth.kind === 'key' ? 'key:<path>' : 'agent'} is for SSH; for winrm use password-env:<VAR>, or leave it empty to use the poller's own Windows identity`);
   }
 
+  const zone = get('zone') || DEFAULT_ZONE;
+  if (!ZONE.test(zone)) errors.push(`zone "${clip(zone)}" must be letters, digits, _ and - (at most 63, no dots or spaces)`);
+
   const tags = get('tags')
     .split(/[\s,;|]+/)
     .filter((t) => t !== '');
@@ -317,6 +322,7 @@ function parseRow(
     extra,
     ...(winrm === undefined ? {} : { winrm }),
     ...(push === undefined ? {} : { push }),
+    zone,
   };
 }
 

@@ -39,6 +39,16 @@ export interface Host {
   readonly winrm?: WinrmOptions;
   /** Set for transport=push: the host sends its probe output itself (docs/push.md). */
   readonly push?: PushOptions;
+  /** Network zone whose worker pollers poll this host (servers.csv `zone`); absent means DEFAULT_ZONE. */
+  readonly zone?: string;
+}
+
+// The zone of hosts whose `zone` cell is empty.
+export const DEFAULT_ZONE = 'default';
+
+/** The zone a host is polled from. */
+export function zoneOf(host: Pick<Host, 'zone'>): string {
+  return host.zone ?? DEFAULT_ZONE;
 }
 
 // A transport=push host's schedule: it is `timeout` once its last push is older than this (plus push.graceSeconds).

@@ -109,6 +109,8 @@ export interface CycleInput {
   readonly onResult?: (result: PollResult) => void;
   /** Records into the history store after the CSV files; absent: nothing but the CSV files. */
   readonly record?: CycleRecorder;
+  /** The cycle's time in every file; absent: now. A coordinator resuming an unwritten cycle passes its start. */
+  readonly cycleStart?: Date;
 }
 
 // What one cycle did.
@@ -118,7 +120,7 @@ export type CycleOutcome = Extract<PollRunOutcome, { kind: 'polled' }> & { reado
 export async function runCycle(input: CycleInput): Promise<CycleOutcome> {
   const { config, log, hosts } = input;
   const { enabled, alertRules, inventory } = input.inventory;
-  const cycleStart = new Date();
+  const cycleStart = input.cycleStart ?? new Date();
   const started = performance.now();
   log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
   const { results, notStarted } = await input.fanOut(hosts, {
@@ -235,7 +237,8 @@ function unpolled(enabled: readonly Host[], polled: readonly Host[]): Set<string
   return new Set(enabled.filter((h) => !polledNames.has(h.name)).map((h) => h.name));
 }
 
-function buildScripts(config: Config): Record<OsKind, string> {
+/** The probe scripts of a cycle, per OS (a worker builds them once, as a cycle does). */
+export function buildScripts(config: Config): Record<OsKind, string> {
   const params = { cpuWindowSec: config.poll.cpuWindowSec, topProcesses: config.poll.topProcesses };
   return { linux: buildProbeScript('linux', params), windows: buildProbeScript('windows', params) };
 }

@@ -33,6 +33,7 @@ describe('inventory', () => {
         enabled: true,
         line: 2,
         extra: undefined,
+        zone: 'default',
       },
     );
     assert.equal(db?.address, 'db01');
@@ -119,6 +120,18 @@ describe('inventory', () => {
 
   it('reports a stray delimiter (more fields than the header) on its line', () => {
     assert.deepEqual(messages('name,address\nweb01,10.0.0.1,extra\n'), ['2: error: 3 fields but the header has 2 (a stray ","?)']);
+  });
+
+  it('reads the zone column (empty = default) and refuses zones that are not one NATS subject token', () => {
+    const inv = parse('name,zone\nweb01,dmz\nweb02,\ndb01,dc-2_a\n');
+    assert.deepEqual(inv.issues, []);
+    assert.deepEqual(inv.hosts.map((h) => [h.name, h.zone]), [['web01', 'dmz'], ['web02', 'default'], ['db01', 'dc-2_a']]);
+    assert.deepEqual(inv.hosts[0]?.extra, {});
+    assert.deepEqual(messages('name,zone\nweb01,dc.1\nweb02,dmz *\nweb03,-x\n'), [
+      '2: error: zone "dc.1" must be letters, digits, _ and - (at most 63, no dots or spaces)',
+      '3: error: zone "dmz *" must be letters, digits, _ and - (at most 63, no dots or spaces)',
+      '4: error: zone "-x" must be letters, digits, _ and - (at most 63, no dots or spaces)',
+    ]);
   });
 
   it('disabled rows are parsed but marked', () => {

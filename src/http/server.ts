@@ -17,6 +17,7 @@ import { hostRoutes } from './routes/hosts.js';
 import { hasOwnAuth, ingestRoutes, type IngestOptions } from './routes/ingest.js';
 import { statusRoutes } from './routes/status.js';
 import { userSeriesRoutes } from './routes/users-series.js';
+import { workerRoutes } from './routes/workers.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
 
@@ -75,6 +76,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
   healthRoutes(app, options.status);
   statusRoutes(app, options.status);
+  workerRoutes(app, options.status);
   hostRoutes(app, options.reader, nowSec);
   userSeriesRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);

@@ -23,8 +23,24 @@ export interface StatusSnapshot {
   readonly reload: { readonly atSec: number | null; readonly ok: boolean; readonly problems: readonly string[] };
 }
 
+// One worker poller as /api/v1/workers shows it (zones: the coordinator hears its heartbeats).
+export interface WorkerStatus {
+  readonly id: string;
+  readonly zone: string;
+  readonly version: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly startedAtSec: number;
+  readonly lastSeenSec: number;
+  readonly inFlight: number;
+  readonly done: number;
+  readonly live: boolean;
+}
+
 // Implemented by the serve loop.
 export interface ServiceStatus {
   readiness(): Readiness;
   snapshot(): StatusSnapshot;
+  /** The workers heard of; absent or null when the service is not a coordinator (no nats settings). */
+  workers?(): readonly WorkerStatus[] | null;
 }

@@ -12,6 +12,8 @@ import { loadServeInputs, type LoadSource } from './reload.js';
 import { serve } from './service.js';
 import { INTERVAL_SECONDS_RANGE } from './settings.js';
 import { ServiceSignals } from './stop.js';
+import { NatsSetupError } from '../cluster/errors.js';
+import type { Coordinator } from '../cluster/coordinator.js';
 
 // The flags of `fleetpoll serve`.
 export interface ServeArgs {
@@ -86,6 +88,7 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
   const { log, close } = openRunLog(logConfig, args);
   const signals = new ServiceSignals((message) => log.warn(message));
   signals.install();
+  let cluster: Coordinator | null = null;
   try {
     for (const w of loaded.warnings) log.warn(`${w.file}:${w.line}: ${w.message}`);
     const { config } = loaded.inputs;
@@ -94,7 +97,15 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
     const history = config.history.enabled ? new ServeHistory(config.dataDir, config.history, log) : null;
     let app: Awaited<ReturnType<typeof startHttp>> | null = null;
     log.info('service starting', { hosts: loaded.inputs.inventory.enabled.length, interval_s: interval, once: args.once });
+    // With nats settings this service is the coordinator of zones (docs/zones.md); they change only at a restart.
+    if (config.nats !== null) {
+      if (!args.quiet) streams.out(`fleetpoll serve: coordinator of zones, NATS ${config.nats.servers.join(', ')}\n`);
+      const { Coordinator } = await import('../cluster/coordinator.js');
+      cluster = await Coordinator.start(config.nats, env, config.dataDir, log);
+    }
+    const coordinator = cluster;
     const outcome = await serve({
+      cluster: coordinator,
       source,
       initial: loaded.inputs,
       log,
@@ -106,6 +117,7 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
       },
       history,
       onStarted: async (state) => {
+        if (coordinator !== null) state.workers = () => coordinator.workers();
         if (history === null) {
           log.info('HTTP API off: it reads the history store, and history.enabled is false');
           return;
@@ -133,6 +145,11 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
       streams.err(`fleetpoll: http: cannot listen on ${loaded.inputs.config.http.bind}:${loaded.inputs.config.http.port}: ${(error as Error).message} (set http.bind/http.port)\n`);
       return EXIT.usage;
     }
+    if (error instanceof NatsSetupError) {
+      log.error(error.message);
+      streams.err(`fleetpoll: ${error.message}\n`);
+      return EXIT.usage;
+    }
     if (error instanceof StoreError) {
       log.error(error.message);
       streams.err(`fleetpoll: cannot write the data directory: ${error.message}\n`);
@@ -140,6 +157,7 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
     }
     throw error;
   } finally {
+    await cluster?.close();
     signals.dispose();
     await close();
   }

@@ -26,6 +26,7 @@ export function serviceStatus(state: ServiceState, history: ServeHistory): Servi
       if (history.problem !== null) return { ready: false, reason: history.problem };
       return { ready: true };
     },
+    workers: () => state.workers?.() ?? null,
     snapshot(): ServeStatusSnapshot {
       const last = state.lastCycle;
       return {

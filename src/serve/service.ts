@@ -12,12 +12,15 @@ import { ingestView } from '../push/view.js';
 import { StoreError } from '../store/errors.js';
 import { acquireRunLock, describeLockHolder, type RunLock } from '../store/lock.js';
 import { spreadFanOut } from './fan-out.js';
+import { splitFanOut } from '../cluster/split-fan-out.js';
 import { changedFiles, fingerprintAll, type FileFingerprint } from './fingerprint.js';
 import { loadServeInputs, type LoadSource, type ServeInputs } from './reload.js';
 import { afterCycle, hostOffsetMs, nextTickMs } from './schedule.js';
 import { ServiceState, summariseCycle } from './status.js';
 import { stoppable, type ServiceSignals } from './stop.js';
 import { ServeTransports } from './transports.js';
+import { CycleSuspended } from '../cluster/errors.js';
+import type { ClusterCycle, Coordinator } from '../cluster/coordinator.js';
 
 // Everything the loop needs; the command builds it.
 export interface ServeOptions {
@@ -40,6 +43,8 @@ export interface ServeOptions {
   readonly onStopping?: () => Promise<void> | void;
   /** Recorded in the lock file (default process.argv). */
   readonly argv?: readonly string[];
+  /** With nats settings: the coordinator whose workers poll (src/cluster/); each cycle's fan-out is its jobs and results. */
+  readonly cluster?: Coordinator | null;
 }
 
 // How the service ended.
@@ -115,7 +120,7 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
     state.push = ingestView(hosts, config.push);
     state.cycleRunning = true;
     state.nextCycleAtSec = null;
-    const outcome = await oneCycle(options, inputs, hosts, transports, rebuild, { tickMs, spreadOverMs, spreadFraction: config.serve.spreadFraction }, state);
+    const outcome = await oneCycle(options, inputs, hosts, transports, rebuild, { tickMs, intervalMs: interval, spreadOverMs, spreadFraction: config.serve.spreadFraction }, state);
     state.cycleRunning = false;
     // What the cycle itself wrote to known_hosts (accept-new) is not an edit to react to.
     knownHosts = await fingerprintAll(knownHostsFiles(config));
@@ -151,6 +156,8 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
 // The schedule of one cycle: its tick and the span its hosts' starts are spread over.
 interface CycleTiming {
   readonly tickMs: number;
+  /** The interval: a coordinator's cycle deadline is set from it. */
+  readonly intervalMs: number;
   readonly spreadOverMs: number;
   readonly spreadFraction: number;
 }
@@ -184,22 +191,33 @@ async function oneCycle(
   const history = options.history ?? null;
   const record: CycleRecorder | undefined =
     history === null ? undefined : (results, cycleStart, durationMs) => history.record(results, cycleStart, durationMs, reconnectsSoFar());
+  // Zones: the coordinator's fan-out (jobs out, results in) replaces the spread fan-out for the hosts
+  // workers poll; push hosts stay here, where their samples arrive. The rest is the same cycle.
+  const localFanOut = spreadFanOut({ tickMs: timing.tickMs, offsetMs: (host) => hostOffsetMs(host.name, timing.spreadOverMs, timing.spreadFraction) }, signals.stop);
+  let cluster: ClusterCycle | null = null;
   try {
+    if (options.cluster != null) cluster = await options.cluster.beginCycle(timing.intervalMs, config.poll.timeoutMs, signals.stop);
     const outcome = await runCycle({
       config,
       inventory: inputs.inventory,
       hosts,
       transports: { ...cycleTransports, transports: stoppable(cycleTransports.transports, hardStop.signal) },
-      fanOut: spreadFanOut({ tickMs: timing.tickMs, offsetMs: (host) => hostOffsetMs(host.name, timing.spreadOverMs, timing.spreadFraction) }, signals.stop),
+      fanOut: cluster === null ? localFanOut : splitFanOut(localFanOut, cluster.fanOut),
       env: options.source.env,
       log,
       record,
+      ...(cluster === null ? {} : { cycleStart: cluster.cycleStart }),
     });
+    if (cluster !== null) await options.cluster?.cycleWritten(cluster);
     state.lastCycle = summariseCycle(outcome.results, outcome.cycleStart, outcome.durationMs, outcome.notStarted.size, reconnectsSoFar());
     state.fleet.finished(outcome, reconnectsSoFar());
     state.lastError = null;
     return outcome;
   } catch (error) {
+    if (error instanceof CycleSuspended) {
+      log.warn(error.message);
+      return null;
+    }
     if (!(error instanceof StoreError)) throw error;
     // The data dir may come back (a full disk freed, a mount back): the next cycle tries again.
     state.lastError = error.message;

@@ -4,6 +4,7 @@ import type { PollResult } from '../model.js';
 import { EMPTY_INGEST_VIEW, type IngestView } from '../push/view.js';
 import { FleetCycles } from './metrics-source.js';
 import type { WarmStats } from './transports.js';
+import type { WorkerStatus } from '../http/service-status.js';
 
 // One finished cycle, in the shape the API's /api/v1/cycles rows have.
 export interface CycleSummary {
@@ -72,6 +73,8 @@ export class ServiceState {
   push: IngestView = EMPTY_INGEST_VIEW;
   /** The last cycle's results, for the Prometheus routes. */
   readonly fleet = new FleetCycles();
+  /** The coordinator's workers (zones); null when the service polls everything itself. */
+  workers: (() => readonly WorkerStatus[]) | null = null;
 
   constructor(intervalSeconds: number, hosts: number) {
     this.intervalSeconds = intervalSeconds;

@@ -1,0 +1,46 @@
+// The names fleetpoll uses in NATS: streams, consumers, subjects and message ids. One place, so that
+// the coordinator, the workers and docs/zones.md agree.
+
+/** The work-queue stream of poll jobs; one subject per zone. */
+export const JOBS_STREAM = 'FLEETPOLL_JOBS';
+/** The stream of results; one subject per cycle and zone, purged once the cycle is written. */
+export const RESULTS_STREAM = 'FLEETPOLL_RESULTS';
+/** Workers publish heartbeats here (core NATS, not stored): fleetpoll.workers.<zone>. */
+export const HEARTBEAT_PREFIX = 'fleetpoll.workers';
+/** The coordinator asks every worker for an immediate heartbeat here (at its start, for a zone that seems empty). */
+export const HELLO_SUBJECT = 'fleetpoll.hello';
+
+/** The subject of one zone's jobs. */
+export function jobSubject(zone: string): string {
+  return `fleetpoll.jobs.${zone}`;
+}
+
+/** The durable pull consumer every worker of a zone shares (the work queue of that zone). */
+export function zoneConsumer(zone: string): string {
+  return `fleetpoll-zone-${zone}`;
+}
+
+/** The subject a worker of `zone` publishes one result of cycle `cycleId` to. */
+export function resultSubject(cycleId: string, zone: string): string {
+  return `fleetpoll.results.${cycleId}.${zone}`;
+}
+
+/** Every result of one cycle. */
+export function cycleResults(cycleId: string): string {
+  return `fleetpoll.results.${cycleId}.>`;
+}
+
+/** The heartbeat subject of one zone. */
+export function heartbeatSubject(zone: string): string {
+  return `${HEARTBEAT_PREFIX}.${zone}`;
+}
+
+/** Nats-Msg-Id of a job and of its result: the stream drops a second copy within its duplicate window. */
+export function messageId(cycleId: string, hostName: string): string {
+  return `${cycleId}:${hostName}`;
+}
+
+/** The id of the cycle that started at `startMs` (one NATS subject token). */
+export function cycleIdOf(startMs: number): string {
+  return `c${startMs}`;
+}

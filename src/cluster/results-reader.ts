@@ -1,0 +1,79 @@
+// Reads one cycle's results from the results stream, from its first message on (a resumed cycle gets
+// what arrived before the coordinator restarted), through an ephemeral pull consumer without acks. NATS
+// going away is logged once per outage and retried; the reader goes on from the last message it saw.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Log } from '../log.js';
+import { cycleResults, RESULTS_STREAM } from './names.js';
+
+// Messages asked for per pull, and how long a pull waits for them.
+const BATCH = 1000;
+const PULL_EXPIRES_MS = 1000;
+const RETRY_MS = 2000;
+// The server removes the reader's consumer this long after the reader stops asking (a killed coordinator).
+const INACTIVE_MS = 60_000;
+
+// A running reader: stop() ends it; caughtUp resolves once everything stored when it started was read.
+export interface ResultsReader {
+  readonly caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts reading the results of `cycleId`; each message's bytes go to `onMessage`. */
+export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cycleId: string, onMessage: (data: Uint8Array) => void, log: Log): ResultsReader {
+  const stopped = new AbortController();
+  let markCaughtUp: () => void = () => {};
+  const caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  const done = (async () => {
+    let lastSeq = 0;
+    let failing = false;
+    let consumerName: string | null = null;
+    while (!stopped.signal.aborted) {
+      try {
+        if (consumerName === null) {
+          const info = await jsm.consumers.add(RESULTS_STREAM, {
+            filter_subject: cycleResults(cycleId),
+            ack_policy: AckPolicy.None,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: lastSeq + 1,
+            inactive_threshold: nanos(INACTIVE_MS),
+            mem_storage: true,
+          });
+          consumerName = info.name;
+        }
+        const consumer = await js.consumers.get(RESULTS_STREAM, consumerName);
+        const batch = await consumer.fetch({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
+        let pending = -1;
+        for await (const m of batch) {
+          lastSeq = m.seq;
+          pending = m.info.pending;
+          onMessage(m.data);
+        }
+        if (failing) log.warn(`reading the results of cycle ${cycleId} again`);
+        failing = false;
+        // An empty pull, or the last message with nothing behind it: all that was stored has been read.
+        if (pending <= 0) markCaughtUp();
+      } catch (error) {
+        if (!failing) log.error(`NATS: cannot read the results of cycle ${cycleId}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s (results received so far are kept)`);
+        failing = true;
+        // The consumer may be gone (NATS restarted): a new one goes on after the last message seen.
+        consumerName = null;
+        try {
+          await sleep(RETRY_MS, undefined, { signal: stopped.signal });
+        } catch {
+          break;
+        }
+      }
+    }
+    if (consumerName !== null) await jsm.consumers.delete(RESULTS_STREAM, consumerName).catch(() => false);
+  })();
+  return {
+    caughtUp,
+    stop: async () => {
+      stopped.abort();
+      markCaughtUp();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// `fleetpoll worker`: takes its zone's jobs from the work queue, polls each host with the same transports
+// (warm SSH connections, as `serve` keeps them), gates, deadline and retries as a standalone cycle
+// (pollWithGates), publishes the result, then acknowledges the job. A long poll keeps its job with
+// in-progress acks; a job is pulled only when a slot is free, so none waits unseen in a buffer.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { Config } from '../config.js';
+import type { Log } from '../log.js';
+import { zoneOf, type Host } from '../model.js';
+import { pollGates, pollWithGates, SESSIONS_PER_CPU_SLOT, type PollOptions } from '../fleet/poll.js';
+import { buildScripts } from '../run-poll.js';
+import { ServeTransports } from '../serve/transports.js';
+import { VERSION } from '../version.js';
+import { connectNats, type NatsLink } from './connect.js';
+import { decodeJob, encode, resultMessage, type Heartbeat } from './messages.js';
+import { heartbeatSubject, HELLO_SUBJECT, JOBS_STREAM, messageId, resultSubject, zoneConsumer } from './names.js';
+import type { NatsSettings } from './settings.js';
+import { ensureStreams, ensureZoneConsumer } from './streams.js';
+
+const PULL_EXPIRES_MS = 2000;
+const RETRY_MS = 2000;
+
+// What a worker needs.
+export interface WorkerOptions {
+  readonly config: Config & { readonly nats: NatsSettings };
+  readonly zone: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Log;
+  /** Aborts when the worker should stop: no new job is taken, jobs in hand finish within their deadline. */
+  readonly stop: AbortSignal;
+}
+
+// Stands in for "the hosts of a cycle" when the transports are built: a worker does not know its hosts
+// ahead, so every kind is set up (known_hosts loaded; PowerShell starts only on a winrm host's first job).
+const EVERY_KIND: readonly Host[] = (['ssh', 'local', 'winrm'] as const).map((transport) => ({
+  name: `any-${transport}`,
+  address: 'localhost',
+  transport,
+  port: 22,
+  user: 'any',
+  auth: { kind: 'default' },
+  os: transport === 'winrm' ? 'windows' : 'linux',
+  tags: [],
+  enabled: true,
+  line: 0,
+  extra: {},
+}));
+
+/** Runs a worker until `stop`; throws only when it cannot start (NATS settings, known_hosts unreadable). */
+export async function runWorker(options: WorkerOptions): Promise<{ jobs: number }> {
+  const { config, zone, log, stop } = options;
+  const settings = config.nats;
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const link = await connectNats(settings, options.env, `fleetpoll worker ${zone} ${id}`, log);
+  const js = jetstream(link.nc);
+  const transports = new ServeTransports(options.env, log);
+  const stats = { inFlight: 0, done: 0 };
+  const startedAtSec = Math.floor(Date.now() / 1000);
+  const beat = (stopping: boolean): void => {
+    const message: Heartbeat = { v: 1, id, zone, version: VERSION, hostname: hostname(), pid: process.pid, startedAtSec, sentAtSec: Math.floor(Date.now() / 1000), inFlight: stats.inFlight, done: stats.done, stopping };
+    try {
+      link.nc.publish(heartbeatSubject(zone), encode(message));
+    } catch {
+      // Disconnected: the next beat goes out once NATS is back.
+    }
+  };
+  const hello = link.nc.subscribe(HELLO_SUBJECT, { callback: () => beat(false) });
+  try {
+    const jsm = await jetstreamManager(link.nc);
+    await untilDone(async () => {
+      await ensureStreams(jsm, settings);
+      await ensureZoneConsumer(jsm, zone, settings);
+    }, `setting up the streams and the consumer of zone ${zone}`, log, stop);
+    const built = await transports.forCycle(config, EVERY_KIND, false);
+    const pollOptions: PollOptions = {
+      transports: built.transports,
+      scripts: buildScripts(config),
+      concurrency: config.poll.concurrency,
+      timeoutMs: config.poll.timeoutMs,
+      maxOutputBytes: config.poll.maxOutputBytes,
+      retries: config.poll.retries,
+      retryBackoffMs: config.poll.retryBackoffMs,
+      maxConnections: config.poll.maxConnections,
+      maxSessions: config.poll.maxSessions,
+      log,
+    };
+    const gates = pollGates(pollOptions);
+    // Jobs in hand at once: as many as may be past their banner, so none waits long holding its ack wait.
+    const capacity = Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT);
+    const timer = setInterval(() => {
+      beat(false);
+      void built.saveKnownHostsNames();
+    }, settings.heartbeatMs);
+    beat(false);
+    log.info(`worker ${id} polling zone ${zone}`, { capacity, ack_wait_s: settings.ackWaitMs / 1000 });
+    const running = new Set<Promise<void>>();
+    let freed: () => void = () => {};
+    try {
+      let consumer: Consumer | null = null;
+      let failing = false;
+      while (!stop.aborted) {
+        if (running.size >= capacity) {
+          await new Promise<void>((resolve) => (freed = resolve));
+          continue;
+        }
+        try {
+          consumer ??= await js.consumers.get(JOBS_STREAM, zoneConsumer(zone));
+          const batch = await consumer.fetch({ max_messages: capacity - running.size, expires: PULL_EXPIRES_MS });
+          for await (const m of batch) {
+            stats.inFlight += 1;
+            const job = handle(m, { js, link, zone, id, settings, pollOptions, gates, log }).finally(() => {
+              stats.inFlight -= 1;
+              stats.done += 1;
+              running.delete(job);
+              freed();
+            });
+            running.add(job);
+          }
+          if (failing) log.warn(`taking the jobs of zone ${zone} again`);
+          failing = false;
+        } catch (error) {
+          if (!failing) log.error(`NATS: cannot take the jobs of zone ${zone}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s`);
+          failing = true;
+          consumer = null;
+          await sleep(RETRY_MS, undefined, { signal: stop }).catch(() => undefined);
+        }
+      }
+      // Jobs in hand finish within their own deadline, and their results go out.
+      await Promise.all(running);
+    } finally {
+      clearInterval(timer);
+      await built.saveKnownHostsNames();
+    }
+    return { jobs: stats.done };
+  } finally {
+    beat(true);
+    hello.unsubscribe();
+    await transports.close();
+    await link.nc.drain().catch(() => undefined);
+  }
+}
+
+// What handling one job needs.
+interface JobContext {
+  readonly js: JetStreamClient;
+  readonly link: NatsLink;
+  readonly zone: string;
+  readonly id: string;
+  readonly settings: NatsSettings;
+  readonly pollOptions: PollOptions;
+  readonly gates: ReturnType<typeof pollGates>;
+  readonly log: Log;
+}
+
+// One job: poll, publish the result, acknowledge. A job never throws; what cannot be done is left to redelivery.
+async function handle(m: JsMsg, c: JobContext): Promise<void> {
+  const job = decodeJob(m.data);
+  if (job === null || zoneOf(job.host) !== c.zone) {
+    c.log.warn(`dropping a malformed job (or one for another zone) on ${m.subject}`);
+    m.term();
+    return;
+  }
+  if (Date.now() > job.deadlineMs) {
+    // The coordinator has given this host its row already (or is about to): polling now would be wasted.
+    c.log.info(`job of cycle ${job.cycleId} for ${job.host.name} came after the cycle deadline: dropped`);
+    m.ack();
+    return;
+  }
+  // In-progress acks keep the job ours while it waits for a slot and polls.
+  const working = setInterval(() => m.working(), Math.max(200, Math.floor(c.settings.ackWaitMs / 3)));
+  try {
+    await c.gates.connections.acquire();
+    const result = await pollWithGates(job.host, c.pollOptions, c.gates);
+    const data = encode(resultMessage(job.cycleId, c.zone, c.id, result));
+    // Until the coordinator stops waiting for it; past that the result is of no use to anyone.
+    const giveUpMs = job.deadlineMs + c.settings.ackWaitMs + c.pollOptions.timeoutMs;
+    let logged = false;
+    for (;;) {
+      try {
+        await c.js.publish(resultSubject(job.cycleId, c.zone), data, { msgID: messageId(job.cycleId, job.host.name) });
+        break;
+      } catch (error) {
+        if (!logged) c.log.error(`NATS: cannot publish the result of ${job.host.name} (cycle ${job.cycleId}): ${(error as Error).message}; retrying`);
+        logged = true;
+        if (Date.now() > giveUpMs) return;
+        await sleep(RETRY_MS);
+      }
+    }
+    m.ack();
+  } finally {
+    clearInterval(working);
+  }
+}
+
+// Runs `step` until it works or a stop comes (NATS not reachable yet at start).
+async function untilDone(step: () => Promise<void>, what: string, log: Log, stop: AbortSignal): Promise<void> {
+  let logged = false;
+  for (;;) {
+    try {
+      await step();
+      return;
+    } catch (error) {
+      if (stop.aborted) throw error;
+      if (!logged) log.error(`NATS: ${what} failed: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s`);
+      logged = true;
+      await sleep(RETRY_MS);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// The coordinator's view of the workers: the last heartbeat of each, by id. A worker is live while its
+// heartbeats keep coming (three missed beats: gone) and until it says it is stopping. Read by the
+// cycle (which zones have a poller) and by the API (/api/v1/workers).
+import type { Heartbeat } from './messages.js';
+
+// Beats a worker may miss before it counts as gone.
+export const MISSED_BEATS = 3;
+// Workers not heard of for this long are dropped from the list (the API shows recent ones only).
+const FORGET_AFTER_BEATS = 60;
+
+// One worker as the API shows it.
+export interface WorkerView {
+  readonly id: string;
+  readonly zone: string;
+  readonly version: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly startedAtSec: number;
+  /** When the coordinator last heard from it (its clock may differ from the worker's). */
+  readonly lastSeenSec: number;
+  readonly inFlight: number;
+  readonly done: number;
+  readonly live: boolean;
+}
+
+// Heartbeats received, and who is live.
+export class WorkerRegistry {
+  private readonly beats = new Map<string, { beat: Heartbeat; seenMs: number }>();
+
+  constructor(
+    private readonly heartbeatMs: number,
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  /** Records a heartbeat (or a goodbye). */
+  heard(beat: Heartbeat): void {
+    this.beats.set(beat.id, { beat, seenMs: this.nowMs() });
+  }
+
+  /** Whether `zone` has at least one live worker. */
+  hasLive(zone: string): boolean {
+    for (const { beat, seenMs } of this.beats.values()) if (beat.zone === zone && this.isLive(beat, seenMs)) return true;
+    return false;
+  }
+
+  /** Every worker heard of recently, live or not, by zone then id. */
+  list(): WorkerView[] {
+    const now = this.nowMs();
+    const out: WorkerView[] = [];
+    for (const [id, { beat, seenMs }] of this.beats) {
+      if (now - seenMs > FORGET_AFTER_BEATS * this.heartbeatMs) {
+        this.beats.delete(id);
+        continue;
+      }
+      out.push({
+        id,
+        zone: beat.zone,
+        version: beat.version,
+        hostname: beat.hostname,
+        pid: beat.pid,
+        startedAtSec: beat.startedAtSec,
+        lastSeenSec: Math.floor(seenMs / 1000),
+        inFlight: beat.inFlight,
+        done: beat.done,
+        live: this.isLive(beat, seenMs),
+      });
+    }
+    return out.sort((a, b) => a.zone.localeCompare(b.zone) || a.id.localeCompare(b.id));
+  }
+
+  private isLive(beat: Heartbeat, seenMs: number): boolean {
+    return !beat.stopping && this.nowMs() - seenMs <= MISSED_BEATS * this.heartbeatMs;
+  }
+}
