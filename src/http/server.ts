@@ -15,6 +15,8 @@ import { hostRoutes } from './routes/hosts.js';
 import { statusRoutes } from './routes/status.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
+import type { DashboardSource } from '../web/reader.js';
+import { webRoutes } from '../web/routes.js';
 
 /** Bodies are refused above this (the API is read-only; push ingest sets its own limit per route). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -30,6 +32,8 @@ export interface HttpServerOptions {
   readonly log: Log;
   /** Epoch seconds now (tests pin it). */
   readonly nowSec?: () => number;
+  /** The dashboard's other sources (filesystems, alert files); without it there is no dashboard. */
+  readonly dashboard?: DashboardSource;
 }
 
 /** Builds the server, or throws HttpStartError with every reason it cannot start as configured. */
@@ -68,6 +72,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   statusRoutes(app, options.status);
   hostRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
+  if (options.dashboard !== undefined) webRoutes(app, options.reader, options.dashboard, nowSec);
   return app;
 }
 

@@ -5,6 +5,8 @@ import type { HistorySettings } from '../history/settings.js';
 import { HistoryError } from '../history/open.js';
 import { epochSeconds } from '../history/record.js';
 import { historyFile, HistoryStore } from '../history/store.js';
+import { DiskQueries } from '../history/disk-queries.js';
+import type { DiskReader } from '../web/reader.js';
 import type { HistoryReader } from '../http/history-reader.js';
 import type { Log } from '../log.js';
 import type { PollResult } from '../model.js';
@@ -73,6 +75,21 @@ export class ServeHistory {
       users: (host, from, to) => queries().users(host, from, to),
       processes: (host, at) => queries().processes(host, at),
       cycles: (from, to) => queries().cycles(from, to),
+    };
+  }
+
+  /** The filesystem queries of the dashboard; follows the store across re-opens like reader(). */
+  disks(): DiskReader {
+    let cached: { store: HistoryStore; queries: DiskQueries } | null = null;
+    const queries = (): DiskQueries => {
+      if (!this.open()) throw new Error(this.problem ?? 'the history store is not open');
+      if (cached?.store !== this.store) cached = { store: this.store!, queries: new DiskQueries(this.store!.db) };
+      return cached.queries;
+    };
+    return {
+      fullestByHost: () => queries().fullestByHost(),
+      series: (host, first, to, stepSec) => queries().series(host, first, to, stepSec),
+      trends: (host, from, to) => queries().trends(host, from, to),
     };
   }
 

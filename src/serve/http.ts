@@ -6,6 +6,7 @@ import { buildHttpServer, listenHttp } from '../http/server.js';
 import type { Readiness, ServiceStatus, StatusSnapshot } from '../http/service-status.js';
 import type { Log } from '../log.js';
 import { VERSION } from '../version.js';
+import type { DashboardSource } from '../web/reader.js';
 import type { ServeHistory } from './history.js';
 import type { ServiceState } from './status.js';
 import type { WarmStats } from './transports.js';
@@ -59,8 +60,22 @@ export function serviceStatus(state: ServiceState, history: ServeHistory): Servi
 }
 
 /** Builds and starts the server; throws HttpStartError (settings) or the listen error (address in use). */
-export async function startHttp(settings: HttpSettings, env: NodeJS.ProcessEnv, state: ServiceState, history: ServeHistory, log: Log): Promise<FastifyInstance> {
-  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), log });
+export async function startHttp(
+  settings: HttpSettings,
+  env: NodeJS.ProcessEnv,
+  state: ServiceState,
+  history: ServeHistory,
+  log: Log,
+  dashboard: Omit<DashboardSource, 'disks'> | null = null,
+): Promise<FastifyInstance> {
+  const app = buildHttpServer({
+    settings,
+    env,
+    reader: history.reader(),
+    status: serviceStatus(state, history),
+    log,
+    ...(dashboard === null ? {} : { dashboard: { ...dashboard, disks: history.disks() } }),
+  });
   try {
     const url = await listenHttp(app, settings);
     log.info(`HTTP API listening on ${url}`);
