@@ -7,16 +7,17 @@ import type { Proc, Session } from '../model.js';
 import { byCpu } from '../process-rank.js';
 import { decodeProcesses, decodeSessions } from './details.js';
 import { Maintenance } from './maintain.js';
+import { bucketStep, checkRange, QueryError } from './range.js';
+import { UserSeriesQuery, type UsersSeries } from './user-series.js';
 
 // The metrics a series can show, each with its avg and max per bucket.
 export const SERIES_METRICS = ['cpu_pct', 'mem_pct', 'swap_pct', 'load_1m', 'load_5m', 'load_15m', 'mem_used_kb'] as const;
 // One of SERIES_METRICS.
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
 
-// A request the store cannot answer as asked (bad range, unknown metric): the API's 400, with the reason.
-export class QueryError extends Error {
-  override readonly name = 'QueryError';
-}
+export { defaultStep, QueryError } from './range.js';
+export type { UserSeries, UsersSeries } from './user-series.js';
+
 
 // One bucket of a series. status: 'ok' when any poll in it succeeded, else the failure of its polls, null without polls.
 export interface SeriesPoint {
@@ -96,11 +97,8 @@ export interface CycleRow {
   readonly reconnects: number | null;
 }
 
+
 const HOUR = 3600;
-// A default step gives about this many points; a request may not ask for more than MAX_POINTS.
-const DEFAULT_POINTS = 500;
-const MAX_POINTS = 20_000;
-const NICE_STEPS = [300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 7 * 86_400];
 
 // What each metric is, over a sample row `s`; NULL for a failed poll or a missing reading.
 const METRIC_SQL: Readonly<Record<SeriesMetric, string>> = {
@@ -121,16 +119,12 @@ const rawMetric = (m: SeriesMetric): string => `SELECT t, count(v), avg(v), max(
 const HOURLY_STATUS = 'SELECT hour, polls, ok, last_failure FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ?';
 const hourlyMetric = (m: SeriesMetric): string => `SELECT hour, ok, ${m}_avg, ${m}_max FROM hourly WHERE host_id = ? AND hour >= ? AND hour < ? AND ${m}_avg IS NOT NULL`;
 
-/** The default step for a range: a round step giving about DEFAULT_POINTS points. */
-export function defaultStep(from: number, to: number): number {
-  const wanted = (to - from) / DEFAULT_POINTS;
-  return NICE_STEPS.find((s) => s >= wanted) ?? Math.ceil(wanted / 86_400) * 86_400;
-}
 
 // Read-only queries over one store handle; statements are prepared once.
 export class HistoryQueries {
   private readonly s;
   private readonly maintenance: Maintenance;
+  private readonly userSeries: UserSeriesQuery;
 
   constructor(db: Database.Database) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
@@ -158,6 +152,7 @@ export class HistoryQueries {
         FROM cycles WHERE started_at >= ? AND started_at < ? ORDER BY started_at`),
     };
     this.maintenance = new Maintenance(db);
+    this.userSeries = new UserSeriesQuery(db, this.maintenance);
   }
 
   /** Whether the store knows this host. */
@@ -173,11 +168,7 @@ export class HistoryQueries {
   series(host: string, metrics: readonly string[], from: number, to: number, stepSec?: number): Series | null {
     checkRange(from, to);
     const wanted = checkMetrics(metrics);
-    let step = stepSec ?? defaultStep(from, to);
-    if (!Number.isInteger(step) || step < 1) throw new QueryError(`step must be a whole number of seconds ≥ 1 (got ${step})`);
-    const hourly = step >= HOUR;
-    if (hourly) step = Math.ceil(step / HOUR) * HOUR;
-    if ((to - from) / step > MAX_POINTS) throw new QueryError(`the range holds more than ${MAX_POINTS} steps of ${step} s: ask for a larger step`);
+    const { step, hourly } = bucketStep(from, to, stepSec);
     const hostId = this.s.hostId.get(host) as number | undefined;
     if (hostId === undefined) return null;
 
@@ -255,6 +246,14 @@ export class HistoryQueries {
       .sort((a, b) => b.cpuPctAvg - a.cpuPctAvg || b.rssKbAvg - a.rssKbAvg || (a.user < b.user ? -1 : 1));
   }
 
+  /**
+   * Each user's CPU % and resident kB of `host` over [from, to), per bucket of `stepSec` (as series()), users in
+   * `exclude` left out; null for an unknown host. See user-series.ts.
+   */
+  usersSeries(host: string, from: number, to: number, stepSec: number | undefined, exclude: readonly string[] = []): UsersSeries | null {
+    return this.userSeries.run(host, from, to, stepSec, exclude);
+  }
+
   /** The poll of `host` nearest to `at` (ties: the earlier), with its processes and sessions; null when there is none. */
   processes(host: string, at: number): ProcessSnapshot | null {
     if (!Number.isInteger(at)) throw new QueryError(`at must be a whole number of epoch seconds (got ${at})`);
@@ -279,12 +278,8 @@ export class HistoryQueries {
   }
 }
 
-function checkRange(from: number, to: number): void {
-  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to < 0) {
-    throw new QueryError(`from and to must be whole epoch seconds ≥ 0 (got ${from}, ${to})`);
-  }
-  if (to <= from) throw new QueryError(`to (${to}) must be after from (${from})`);
-}
+
+
 
 function checkMetrics(metrics: readonly string[]): SeriesMetric[] {
   if (metrics.length === 0) throw new QueryError(`name at least one metric (${SERIES_METRICS.join(', ')})`);

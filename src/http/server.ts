@@ -13,6 +13,7 @@ import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { statusRoutes } from './routes/status.js';
+import { userSeriesRoutes } from './routes/users-series.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
 import type { DashboardSource } from '../web/reader.js';
@@ -71,6 +72,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   healthRoutes(app, options.status);
   statusRoutes(app, options.status);
   hostRoutes(app, options.reader, nowSec);
+  userSeriesRoutes(app, options.reader, nowSec);
   cycleRoutes(app, options.reader, nowSec);
   if (options.dashboard !== undefined) webRoutes(app, options.reader, options.dashboard, nowSec);
   return app;
