@@ -75,6 +75,7 @@ export class ServeHistory {
       users: (host, from, to) => queries().users(host, from, to),
       processes: (host, at) => queries().processes(host, at),
       cycles: (from, to) => queries().cycles(from, to),
+      usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
     };
   }
 

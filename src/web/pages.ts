@@ -19,6 +19,7 @@ export function pageHtml(page: PageName): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>${TITLES[page]} · fleetpoll</title>
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/uplot/uPlot.min.css">
 <link rel="stylesheet" href="/assets/dashboard.css">
 <script src="/assets/uplot/uPlot.iife.min.js"></script>

@@ -181,7 +181,7 @@ function forecastTable(d: HostData): HTMLElement {
     return [disk.mount, pct(disk.lastUsedPct), f.kind === 'full-in' && f.flagged ? el('span', { class: 'warn', text }) : text];
   });
   const caption = `Forecast from the last ${d.forecastDays} days of the range (as the weekly report computes it; flagged when full within ${d.horizonDays} days)`;
-  return table(caption, ['Mount', 'Used now', 'Forecast'], rows, [false, true, false]);
+  return table(caption, ['Mount', 'Used now', 'Forecast'], rows, [false, true, false], 'forecasts');
 }
 
 async function loadUsers(d: HostData): Promise<void> {
