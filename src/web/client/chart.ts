@@ -99,7 +99,15 @@ function draw(spec: ChartSpec, events: ChartEvents, target: HTMLElement): uPlotT
     width: Math.max(300, target.clientWidth),
     height: 220,
     series,
-    scales: { x: { time: true }, ...(spec.yRange === undefined ? {} : { y: { range: [spec.yRange[0], spec.yRange[1]] as uPlotT.Range.MinMax } }) },
+    // Fixed ranges for percentages; areas start at 0 (a stack cut off at its minimum misleads).
+    scales: {
+      x: { time: true },
+      ...(spec.yRange !== undefined
+        ? { y: { range: [spec.yRange[0], spec.yRange[1]] as uPlotT.Range.MinMax } }
+        : spec.stacked === true
+          ? { y: { range: (_u: uPlotT, _min: number, max: number): uPlotT.Range.MinMax => [0, max > 0 ? max * 1.05 : 1] } }
+          : {}),
+    },
     axes: [{ ...axis }, { ...axis, size: 60, values: (_u, ticks) => ticks.map((v) => `${v}${spec.unit === '%' ? ' %' : ''}`) }],
     cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'host' } },
     legend: { live: true },

@@ -34,6 +34,7 @@ pickButton.addEventListener('click', () => {
   const at = Date.parse(`${pickAt.value}Z`) / 1000;
   if (Number.isFinite(at)) void showPoll(at);
 });
+picked.append(el('p', { class: 'muted', text: 'Click a moment on any chart (or give a time above) for the top processes and logged-in users of the poll nearest to it.' }));
 main.append(
   title,
   info,
@@ -166,12 +167,14 @@ function drawHost(d: HostData): void {
       footer: forecastTable(d),
     },
   ];
-  hostCharts.replaceChildren();
-  for (const spec of specs) {
-    const { card, mount } = chartCard(spec, events);
-    hostCharts.append(card);
-    charts.push(mount());
-  }
+  mountAll(hostCharts, specs);
+}
+
+// All cards go in first, then the charts are drawn: each measures its card's width once the grid has laid them out.
+function mountAll(into: HTMLElement, specs: readonly ChartSpec[]): void {
+  const made = specs.map((spec) => chartCard(spec, events));
+  into.replaceChildren(...made.map((m) => m.card));
+  for (const m of made) charts.push(m.mount());
 }
 
 function forecastTable(d: HostData): HTMLElement {
@@ -230,12 +233,7 @@ async function loadUsers(d: HostData): Promise<void> {
       fileName: file('user-memory'),
     },
   ];
-  userCharts.replaceChildren();
-  for (const spec of specs) {
-    const { card, mount } = chartCard(spec, events);
-    userCharts.append(card);
-    charts.push(mount());
-  }
+  mountAll(userCharts, specs);
 }
 
 async function showPoll(at: number): Promise<void> {
