@@ -1,5 +1,6 @@
 // The dashboard's HTML pages: fixed markup, no data in it and no inline script or style (the
-// Content-Security-Policy forbids both). Each page loads uPlot, the style sheet and its one module;
+// Content-Security-Policy forbids both). Each page loads the style sheet and its one module (the host
+// page uPlot too, before its module);
 // the module reads the URL (range, filters) and fetches the JSON it draws.
 
 // The pages, by the module that drives each.
@@ -20,10 +21,8 @@ export function pageHtml(page: PageName): string {
 <meta name="color-scheme" content="light dark">
 <title>${TITLES[page]} · fleetpoll</title>
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/assets/uplot/uPlot.min.css">
-<link rel="stylesheet" href="/assets/dashboard.css">
-<script src="/assets/uplot/uPlot.iife.min.js"></script>
-<script type="module" src="/assets/web/client/${page}-page.js"></script>
+${page === 'host' ? '<link rel="stylesheet" href="/assets/uplot/uPlot.min.css">\n' : ''}<link rel="stylesheet" href="/assets/dashboard.css">
+${page === 'host' ? '<script src="/assets/uplot/uPlot.iife.min.js"></script>\n' : ''}<script type="module" src="/assets/web/client/${page}-page.js"></script>
 </head>
 <body data-page="${page}">
 <header><span class="brand">fleetpoll</span><nav aria-label="Pages">${nav}</nav></header>
