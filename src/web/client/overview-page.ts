@@ -243,7 +243,8 @@ async function loadHeatmap(): Promise<void> {
   const range = readRange(params);
   const metric = params.get('metric') === 'mem_pct' ? 'mem_pct' : 'cpu_pct';
   heatSlot.replaceChildren(el('p', { class: 'loading', text: 'Loading the heatmap…' }));
-  const width = Math.max(100, Math.min(600, Math.floor(heatSlot.clientWidth / 3)));
+  // About 150 columns: enough to see when, small enough that 1,000 hosts stay a few hundred KB.
+  const width = Math.max(100, Math.min(200, Math.floor(heatSlot.clientWidth / 6)));
   try {
     heat = await getJson<HeatmapData>(`/api/v1/dashboard/heatmap?metric=${metric}&from=${range.from}&to=${range.to}&width=${width}`);
   } catch (error) {
