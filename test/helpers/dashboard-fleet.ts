@@ -15,6 +15,8 @@ import { failedResult, GIB_KB, host, okResult, sample } from './store-fixtures.j
 /** The hostile names the pages must show as text. */
 export const HOSTILE_PROCESS = '<img src=x onerror=alert(1)>';
 export const HOSTILE_USER = '<b>mallory</b>';
+/** A process name a spreadsheet would run as a formula. */
+export const FORMULA_PROCESS = '=HYPERLINK("http://x.invalid","y")';
 export const POLL_SEC = 300;
 const POLLS = 26 * 12;
 
@@ -52,7 +54,7 @@ function result(h: FleetHost, k: number): PollResult {
       mem: { ...base.mem, availableKb: h.memAvailableGib * GIB_KB },
       // /var grows 0.01 GiB a poll: about 2.9 GiB a day, full within days.
       disks: [base.disks[0]!, { mount: '/var', fsType: 'xfs', totalKb: 20 * GIB_KB, usedKb: Math.round((10 + k * 0.01) * GIB_KB), availableKb: Math.round((10 - k * 0.01) * GIB_KB) }],
-      procs: [...base.procs, { pid: 666, user: HOSTILE_USER, cpuPct: 12.5, rssKb: 4096, name: HOSTILE_PROCESS }],
+      procs: [...base.procs, { pid: 666, user: HOSTILE_USER, cpuPct: 12.5, rssKb: 4096, name: HOSTILE_PROCESS }, { pid: 667, user: 'root', cpuPct: 0.5, rssKb: 2048, name: FORMULA_PROCESS }],
       users: [...base.users, { user: HOSTILE_USER, cpuPct: 12.5, rssKb: 4096, processCount: 1 }],
     },
     { tags: [...h.tags] },

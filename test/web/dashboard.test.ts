@@ -4,12 +4,12 @@
 // shows that poll's processes; hostile names render as text; the alerts page lists what fires; no page
 // logs a console error. Screenshots go to test-output/ for review.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { FLEET, HOSTILE_PROCESS, HOSTILE_USER, LATEST, startDashboardFleet, type DashboardFleet } from '../helpers/dashboard-fleet.js';
+import { FLEET, FORMULA_PROCESS, HOSTILE_PROCESS, HOSTILE_USER, LATEST, startDashboardFleet, type DashboardFleet } from '../helpers/dashboard-fleet.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-output';
@@ -149,6 +149,13 @@ describe('dashboard in Chromium', { skip: skip ?? false }, () => {
     assert.ok((await page.$$eval('#processes tbody td', (tds) => tds.map((td) => td.textContent))).includes(HOSTILE_USER));
     assert.equal(await page.$$eval('main img, main b', (n) => n.length), 0, 'no markup from a host was parsed');
     assert.match(page.url(), /[?&]at=\d+/);
+    // The processes as CSV: the data files' encoding, a formula from a host neutralised.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[aria-label="Download processes as CSV"]')]);
+    const csv = readFileSync((await download.path()) as string, 'utf8');
+    assert.ok(csv.startsWith('\uFEFFpid,user,cpu_pct,mem_mb,process\r\n'), csv.slice(0, 60));
+    assert.ok(csv.includes(`,"'=HYPERLINK(""http://x.invalid"",""y"")"\r\n`), csv);
+    assert.ok(csv.includes(`,${HOSTILE_PROCESS}\r\n`));
+    assert.ok((await page.$$eval('#processes td', (tds) => tds.map((td) => td.textContent))).includes(FORMULA_PROCESS));
     await page.screenshot({ path: join(SHOTS, 'dashboard-host.png'), fullPage: true });
     await page.close();
   });
@@ -177,6 +184,17 @@ describe('dashboard in Chromium', { skip: skip ?? false }, () => {
     assert.match(transitions[0] ?? '', /firing.*db2/);
     assert.ok((transitions[0] ?? '').includes(HOSTILE_PROCESS));
     await page.screenshot({ path: join(SHOTS, 'dashboard-alerts.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('dark mode follows the system setting', async () => {
+    const page = await context.newPage();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${fleet.url}/host?name=web2&range=24h`);
+    await page.waitForSelector('body[data-ready-users]', { timeout: 20_000 });
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(background, 'rgb(17, 20, 24)');
+    await page.screenshot({ path: join(SHOTS, 'dashboard-host-dark.png'), fullPage: true });
     await page.close();
   });
 

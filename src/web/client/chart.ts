@@ -97,6 +97,8 @@ function draw(spec: ChartSpec, events: ChartEvents, target: HTMLElement): uPlotT
   let downX = 0;
   const opts: uPlotT.Options = {
     width: Math.max(300, target.clientWidth),
+    // Axes in UTC, like every time fleetpoll writes (the legend says so).
+    tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     height: 220,
     series,
     // Fixed ranges for percentages; areas start at 0 (a stack cut off at its minimum misleads).
