@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { DiskQueries } from '../src/history/disk-queries.js';
+import { FleetQueries } from '../src/history/fleet-queries.js';
 import { encodeProcesses } from '../src/history/details.js';
 import { HistoryStore } from '../src/history/store.js';
 import { buildHttpServer, listenHttp } from '../src/http/server.js';
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     reader: store.read(),
     status: { readiness: () => ({ ready: true }), snapshot: () => ({}) } as never,
     log,
-    dashboard: { disks: new DiskQueries(store.db), alertStateFile: null, alertLogFile: null, forecastDays: 7, horizonDays: 30 },
+    dashboard: { disks: new DiskQueries(store.db), fleet: new FleetQueries(store.db), alertStateFile: null, alertLogFile: null, forecastDays: 7, horizonDays: 30 },
   });
   const url = await listenHttp(app, http);
   const profile = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-chromium-'));
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
     };
     const overviewCpu = await cpuMs('/api/v1/dashboard/overview');
     const hostCpu = await cpuMs(`/api/v1/dashboard/hosts/${host}?from=${from}&to=${to}&width=${widthAsked ?? 1000}`);
-    const heatCpu = await cpuMs(`/api/v1/dashboard/heatmap?metric=cpu_pct&from=${end - DAY}&to=${end}&width=400`);
+    const heatCpu = await cpuMs(`/api/v1/dashboard/heatmap?metric=cpu_pct&from=${end - DAY}&to=${end}&width=200`);
     const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
     const verdict = (ok: boolean): string => (ok ? 'ok' : 'OVER');
     say('');

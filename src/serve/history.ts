@@ -6,7 +6,8 @@ import { HistoryError } from '../history/open.js';
 import { epochSeconds } from '../history/record.js';
 import { historyFile, HistoryStore } from '../history/store.js';
 import { DiskQueries } from '../history/disk-queries.js';
-import type { DiskReader } from '../web/reader.js';
+import { FleetQueries } from '../history/fleet-queries.js';
+import type { DiskReader, FleetReader } from '../web/reader.js';
 import type { HistoryReader } from '../http/history-reader.js';
 import type { Log } from '../log.js';
 import type { PollResult } from '../model.js';
@@ -91,6 +92,18 @@ export class ServeHistory {
       fullestByHost: () => queries().fullestByHost(),
       series: (host, first, to, stepSec) => queries().series(host, first, to, stepSec),
       trends: (host, from, to) => queries().trends(host, from, to),
+    };
+  }
+
+  /** The fleet-wide averages of the dashboard's overview; follows the store across re-opens. */
+  fleet(): FleetReader {
+    let cached: { store: HistoryStore; queries: FleetQueries } | null = null;
+    return {
+      averages: (first, to, stepSec) => {
+        if (!this.open()) throw new Error(this.problem ?? 'the history store is not open');
+        if (cached?.store !== this.store) cached = { store: this.store!, queries: new FleetQueries(this.store!.db) };
+        return cached.queries.averages(first, to, stepSec);
+      },
     };
   }
 

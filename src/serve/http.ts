@@ -66,7 +66,7 @@ export async function startHttp(
   state: ServiceState,
   history: ServeHistory,
   log: Log,
-  dashboard: Omit<DashboardSource, 'disks'> | null = null,
+  dashboard: Omit<DashboardSource, 'disks' | 'fleet'> | null = null,
 ): Promise<FastifyInstance> {
   const app = buildHttpServer({
     settings,
@@ -74,7 +74,7 @@ export async function startHttp(
     reader: history.reader(),
     status: serviceStatus(state, history),
     log,
-    ...(dashboard === null ? {} : { dashboard: { ...dashboard, disks: history.disks() } }),
+    ...(dashboard === null ? {} : { dashboard: { ...dashboard, disks: history.disks(), fleet: history.fleet() } }),
   });
   try {
     const url = await listenHttp(app, settings);

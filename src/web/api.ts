@@ -39,7 +39,7 @@ export function dashboardApi(app: FastifyInstance, reader: HistoryReader, source
     async (request) => {
       const { fromSec, toSec } = parseRange(request.query, nowSec());
       const width = parseWidth(request.query.width, 120);
-      return heatmap(reader, request.query.metric ?? 'cpu_pct', fromSec, toSec, chartStep(fromSec, toSec, width, pollIntervalSec(reader, toSec)));
+      return heatmap(reader, source, request.query.metric ?? 'cpu_pct', fromSec, toSec, chartStep(fromSec, toSec, width, pollIntervalSec(reader, toSec)));
     },
   );
 
@@ -80,8 +80,9 @@ function overview(reader: HistoryReader, source: DashboardSource, now: number): 
   const fullest = source.disks.fullestByHost();
   const sparkTo = Math.floor(now / HOUR) * HOUR + HOUR;
   const sparkFrom = sparkTo - 24 * HOUR;
+  const sparks = new Map(source.fleet.averages(sparkFrom, sparkTo, HOUR).map((r) => [r.host, r]));
   const hosts: OverviewHost[] = reader.latest().map((h) => {
-    const points = reader.series(h.host, ['cpu_pct', 'mem_pct'], sparkFrom, sparkTo, HOUR)?.points ?? [];
+    const spark = sparks.get(h.host);
     return {
       host: h.host,
       tags: h.tags,
@@ -94,25 +95,21 @@ function overview(reader: HistoryReader, source: DashboardSource, now: number): 
       diskPct: round1(fullest.get(h.host) ?? null),
       loadPerCore: h.load1m === null || h.cpuCores === null || h.cpuCores <= 0 ? null : Math.round((h.load1m / h.cpuCores) * 100) / 100,
       uptimeSec: h.uptimeSec,
-      cpu24: points.map((p) => round1(p.values.cpu_pct?.avg ?? null)),
-      mem24: points.map((p) => round1(p.values.mem_pct?.avg ?? null)),
+      cpu24: (spark?.cpuPct ?? []).map(round1),
+      mem24: (spark?.memPct ?? []).map(round1),
     };
   });
   return { now, sparkFrom, sparkStepSec: HOUR, hosts };
 }
 
-function heatmap(reader: HistoryReader, metric: 'cpu_pct' | 'mem_pct', from: number, to: number, step: number): HeatmapData {
+function heatmap(reader: HistoryReader, source: DashboardSource, metric: 'cpu_pct' | 'mem_pct', from: number, to: number, step: number): HeatmapData {
+  // Whole hours from the rollup, as the host series do.
+  const stepSec = step >= HOUR ? Math.ceil(step / HOUR) * HOUR : step;
+  const first = Math.floor(from / stepSec) * stepSec;
+  const rows = new Map(source.fleet.averages(first, to, stepSec).map((r) => [r.host, metric === 'cpu_pct' ? r.cpuPct : r.memPct]));
   const hosts = reader.latest().map((h) => h.host);
-  let first = Math.floor(from / step) * step;
-  const values = hosts.map((host) => {
-    const points = reader.series(host, [metric], from, to, step)?.points ?? [];
-    if (points[0] !== undefined) first = points[0].t;
-    return points.map((p) => {
-      const v = p.values[metric]?.avg;
-      return v === undefined ? null : Math.round(v);
-    });
-  });
-  return { metric, from, to, first, stepSec: step, hosts, values };
+  const values = hosts.map((host) => (rows.get(host) ?? []).map((v) => (v === null ? null : Math.round(v))));
+  return { metric, from, to, first, stepSec, hosts, values };
 }
 
 function hostData(reader: HistoryReader, source: DashboardSource, host: string, from: number, to: number, step: number): HostData | null {

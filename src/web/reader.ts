@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { STATE_FILE } from '../alerts/state.js';
 import { TRANSITIONS_FILE } from '../alerts/transition-log.js';
 import type { DiskSeries, DiskTrend } from '../history/disk-queries.js';
+import type { FleetRow } from '../history/fleet-queries.js';
 
 export type { DiskSeries, DiskTrend } from '../history/disk-queries.js';
 
@@ -14,9 +15,15 @@ export interface DiskReader {
   trends(host: string, from: number, to: number): DiskTrend[] | null;
 }
 
+/** The fleet-wide averages of the history, as FleetQueries answers them. */
+export interface FleetReader {
+  averages(first: number, to: number, stepSec: number): FleetRow[];
+}
+
 /** Everything the dashboard's routes need besides the HistoryReader. */
 export interface DashboardSource {
   readonly disks: DiskReader;
+  readonly fleet: FleetReader;
   /** data/alert-state.json; null when alerts are off. */
   readonly alertStateFile: string | null;
   /** data/alert-transitions.jsonl (firing/resolved history); null when alerts are off. */
@@ -31,7 +38,7 @@ export function dashboardFiles(config: {
   readonly dataDir: string;
   readonly alerts: { readonly enabled: boolean };
   readonly report: { readonly days: number; readonly horizonDays: number };
-}): Omit<DashboardSource, 'disks'> {
+}): Omit<DashboardSource, 'disks' | 'fleet'> {
   const on = config.alerts.enabled;
   return {
     alertStateFile: on ? join(config.dataDir, STATE_FILE) : null,

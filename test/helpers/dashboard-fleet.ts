@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { DiskQueries } from '../../src/history/disk-queries.js';
+import { FleetQueries } from '../../src/history/fleet-queries.js';
 import { HistoryStore } from '../../src/history/store.js';
 import { buildHttpServer, listenHttp } from '../../src/http/server.js';
 import { DEFAULT_HTTP_SETTINGS } from '../../src/http/settings.js';
@@ -114,7 +115,7 @@ export async function startDashboardFleet(bind = '127.0.0.1'): Promise<Dashboard
     reader: store.read(),
     status: { readiness: () => ({ ready: true }), snapshot: () => ({}) } as never,
     log,
-    dashboard: { disks: new DiskQueries(store.db), alertStateFile, alertLogFile, forecastDays: 7, horizonDays: 30 },
+    dashboard: { disks: new DiskQueries(store.db), fleet: new FleetQueries(store.db), alertStateFile, alertLogFile, forecastDays: 7, horizonDays: 30 },
   });
   const url = await listenHttp(app, { ...DEFAULT_HTTP_SETTINGS, bind, port: 0 });
   return {

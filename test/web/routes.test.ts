@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { buildHttpServer } from '../../src/http/server.js';
 import { DEFAULT_HTTP_SETTINGS } from '../../src/http/settings.js';
 import { chartStep } from '../../src/web/api.js';
-import type { DiskReader } from '../../src/web/reader.js';
+import type { DiskReader, FleetReader } from '../../src/web/reader.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/web/routes.js';
 import type { HostData, OverviewData } from '../../src/web/shapes.js';
 import { assertApiError, FakeHistoryReader, FakeServiceStatus, NOW_SEC, RecordingLog } from '../http/fakes.js';
@@ -24,6 +24,11 @@ const fakeDisks: DiskReader = {
       : null,
 };
 
+// Two steps of averages per host: a fake at the FleetReader seam.
+const fakeFleet: FleetReader = {
+  averages: () => ['web01', 'db01'].map((host) => ({ host, cpuPct: [1.5, null], memPct: [2.4, null] })),
+};
+
 function server(env: NodeJS.ProcessEnv = {}) {
   return buildHttpServer({
     settings: DEFAULT_HTTP_SETTINGS,
@@ -32,7 +37,7 @@ function server(env: NodeJS.ProcessEnv = {}) {
     status: new FakeServiceStatus(),
     log: new RecordingLog(),
     nowSec: () => NOW_SEC,
-    dashboard: { disks: fakeDisks, alertStateFile: null, alertLogFile: null, forecastDays: 7, horizonDays: 30 },
+    dashboard: { disks: fakeDisks, fleet: fakeFleet, alertStateFile: null, alertLogFile: null, forecastDays: 7, horizonDays: 30 },
   });
 }
 
