@@ -12,6 +12,7 @@ import { buildDigest } from './digest.js';
 import { evaluate } from './evaluate.js';
 import { hostRules, type HostRules } from './settings.js';
 import { loadState, saveState, STATE_FILE } from './state.js';
+import { appendTransitions, TRANSITIONS_FILE } from './transition-log.js';
 import type { AlertState, Notification } from './types.js';
 
 // Inputs of one alerting pass.
@@ -118,6 +119,8 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
     state = { version: 1, alerts: evaluation.alerts, queue };
     // Saved before sending: if this process dies mid-send, the notifications are still queued.
     await saveState(file, state);
+    // The history of transitions, for the dashboard's alerts page (the state keeps only the present).
+    await appendTransitions(path.join(config.dataDir, TRANSITIONS_FILE), evaluation.notifications);
 
     let mailsSent = 0;
     if (config.smtp !== null && state.queue.length > 0) {

@@ -20,6 +20,8 @@ import { userSeriesRoutes } from './routes/users-series.js';
 import { workerRoutes } from './routes/workers.js';
 import type { ServiceStatus } from './service-status.js';
 import type { HttpSettings } from './settings.js';
+import type { DashboardSource } from '../web/reader.js';
+import { webRoutes } from '../web/routes.js';
 
 /** Bodies are refused above this (the API is read-only; push ingest sets its own limit per route). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -39,6 +41,8 @@ export interface HttpServerOptions {
   readonly nowSec?: () => number;
   /** Push ingest (POST /api/v1/ingest/:name); absent: no ingest route. */
   readonly ingest?: IngestOptions;
+  /** The dashboard's other sources (filesystems, alert files); without it there is no dashboard. */
+  readonly dashboard?: DashboardSource;
 }
 
 /** Builds the server, or throws HttpStartError with every reason it cannot start as configured. */
@@ -82,6 +86,7 @@ export function buildHttpServer(options: HttpServerOptions): FastifyInstance {
   cycleRoutes(app, options.reader, nowSec);
   if (options.ingest !== undefined) ingestRoutes(app, options.ingest, log);
   metricsRoutes(app, options.metrics ?? NO_METRICS);
+  if (options.dashboard !== undefined) webRoutes(app, options.reader, options.dashboard, nowSec);
   return app;
 }
 

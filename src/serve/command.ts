@@ -8,6 +8,7 @@ import { StoreError } from '../store/errors.js';
 import { HttpStartError } from '../http/auth.js';
 import { ServeHistory } from './history.js';
 import { startHttp } from './http.js';
+import { dashboardFiles } from '../web/reader.js';
 import { loadServeInputs, type LoadSource } from './reload.js';
 import { serve } from './service.js';
 import { INTERVAL_SECONDS_RANGE } from './settings.js';
@@ -123,7 +124,7 @@ export async function serveCommand(args: ServeArgs, env: NodeJS.ProcessEnv, cwd:
           return;
         }
         if (!history.open()) log.error(`${history.problem}; cycles still write the CSV files, the API answers 503 until it opens`);
-        app = await startHttp(config.http, env, state, history, log, { dataDir: config.dataDir, bodyLimitBytes: config.poll.maxOutputBytes });
+        app = await startHttp(config.http, env, state, history, log, { dataDir: config.dataDir, bodyLimitBytes: config.poll.maxOutputBytes }, dashboardFiles(config));
       },
       onStopping: async () => {
         await app?.close();

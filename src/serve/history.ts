@@ -5,6 +5,9 @@ import type { HistorySettings } from '../history/settings.js';
 import { HistoryError } from '../history/open.js';
 import { epochSeconds } from '../history/record.js';
 import { historyFile, HistoryStore } from '../history/store.js';
+import { DiskQueries } from '../history/disk-queries.js';
+import { FleetQueries } from '../history/fleet-queries.js';
+import type { DiskReader, FleetReader } from '../web/reader.js';
 import type { HistoryReader } from '../http/history-reader.js';
 import type { Log } from '../log.js';
 import type { PollResult } from '../model.js';
@@ -74,6 +77,34 @@ export class ServeHistory {
       usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
       processes: (host, at) => queries().processes(host, at),
       cycles: (from, to) => queries().cycles(from, to),
+      usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
+    };
+  }
+
+  /** The filesystem queries of the dashboard; follows the store across re-opens like reader(). */
+  disks(): DiskReader {
+    let cached: { store: HistoryStore; queries: DiskQueries } | null = null;
+    const queries = (): DiskQueries => {
+      if (!this.open()) throw new Error(this.problem ?? 'the history store is not open');
+      if (cached?.store !== this.store) cached = { store: this.store!, queries: new DiskQueries(this.store!.db) };
+      return cached.queries;
+    };
+    return {
+      fullestByHost: () => queries().fullestByHost(),
+      series: (host, first, to, stepSec) => queries().series(host, first, to, stepSec),
+      trends: (host, from, to) => queries().trends(host, from, to),
+    };
+  }
+
+  /** The fleet-wide averages of the dashboard's overview; follows the store across re-opens. */
+  fleet(): FleetReader {
+    let cached: { store: HistoryStore; queries: FleetQueries } | null = null;
+    return {
+      averages: (first, to, stepSec) => {
+        if (!this.open()) throw new Error(this.problem ?? 'the history store is not open');
+        if (cached?.store !== this.store) cached = { store: this.store!, queries: new FleetQueries(this.store!.db) };
+        return cached.queries.averages(first, to, stepSec);
+      },
     };
   }
 

@@ -6,6 +6,7 @@ import { buildHttpServer, listenHttp } from '../http/server.js';
 import type { Readiness, ServiceStatus, StatusSnapshot } from '../http/service-status.js';
 import type { Log } from '../log.js';
 import { VERSION } from '../version.js';
+import type { DashboardSource } from '../web/reader.js';
 import type { ServeHistory } from './history.js';
 import { metricsSource } from './metrics-source.js';
 import type { ServiceState } from './status.js';
@@ -68,9 +69,19 @@ export async function startHttp(
   history: ServeHistory,
   log: Log,
   push: { readonly dataDir: string; readonly bodyLimitBytes: number },
+  dashboard: Omit<DashboardSource, 'disks' | 'fleet'> | null = null,
 ): Promise<FastifyInstance> {
   const ingest = { dataDir: push.dataDir, bodyLimitBytes: push.bodyLimitBytes, current: () => state.push };
-  const app = buildHttpServer({ settings, env, reader: history.reader(), status: serviceStatus(state, history), metrics: metricsSource(state, history), log, ingest });
+  const app = buildHttpServer({
+    settings,
+    env,
+    reader: history.reader(),
+    status: serviceStatus(state, history),
+    metrics: metricsSource(state, history),
+    log,
+    ingest,
+    ...(dashboard === null ? {} : { dashboard: { ...dashboard, disks: history.disks(), fleet: history.fleet() } }),
+  });
   try {
     const url = await listenHttp(app, settings);
     log.info(`HTTP API listening on ${url}`);
