@@ -77,7 +77,6 @@ export class ServeHistory {
       usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
       processes: (host, at) => queries().processes(host, at),
       cycles: (from, to) => queries().cycles(from, to),
-      usersSeries: (host, from, to, stepSec, exclude) => queries().usersSeries(host, from, to, stepSec, exclude),
     };
   }
 
