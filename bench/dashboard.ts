@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { DiskQueries } from '../src/history/disk-queries.js';
 import { FleetQueries } from '../src/history/fleet-queries.js';
-import { encodeProcesses } from '../src/history/details.js';
+import { encodeDisks, encodeProcesses, encodeUsers } from '../src/history/details.js';
 import { HistoryStore } from '../src/history/store.js';
 import { buildHttpServer, listenHttp } from '../src/http/server.js';
 import { DEFAULT_HTTP_SETTINGS } from '../src/http/settings.js';
@@ -50,9 +50,8 @@ function load(store: HistoryStore, end: number): void {
   const insertSample = db.prepare(`INSERT INTO samples (host_id, at, status, phase, error, duration_ms, attempts, hostname, os_family, os_version, os_pretty,
     uptime_s, cpu_cores, cpu_pct, load_1m, load_5m, load_15m, mem_total_kb, mem_available_kb, mem_free_kb, swap_total_kb, swap_free_kb)
     VALUES (?, ?, ?, ?, ?, 100, 1, ?, 'linux', '6.1.0-18-amd64', 'Debian GNU/Linux 12 (bookworm)', ?, 8, ?, ?, ?, ?, 16000000, ?, 1000000, 2000000, ?)`);
-  const insertDisk = db.prepare("INSERT INTO disks (host_id, at, mount, fs_type, total_kb, used_kb, available_kb) VALUES (?, ?, ?, 'ext4', 100000000, ?, ?)");
-  const insertUser = db.prepare('INSERT INTO users (host_id, at, user, cpu_pct, rss_kb, process_count) VALUES (?, ?, ?, ?, ?, 3)');
-  const insertProcs = db.prepare('INSERT INTO processes (host_id, at, list) VALUES (?, ?, ?)');
+  // Schema v3: a poll's filesystems, users and processes in one details row (src/history/details.ts).
+  const insertDetails = db.prepare('INSERT INTO details (host_id, at, users, disks, processes) VALUES (?, ?, ?, ?, ?)');
   const insertCycle = db.prepare('INSERT INTO cycles (started_at, duration_ms, hosts_total, hosts_ok, hosts_failed, coverage_pct) VALUES (?, 1000, ?, ?, 0, 100)');
   const perHost = (settings.days * DAY) / POLL_SEC;
   db.transaction(() => {
@@ -72,15 +71,21 @@ function load(store: HistoryStore, end: number): void {
         const cpu = round1(Math.min(100, base + rnd() * 30));
         insertSample.run(id, at, 'ok', null, null, hostName(i), k * POLL_SEC, cpu, cpu / 25, cpu / 30, cpu / 35, Math.round(4_000_000 + rnd() * 8_000_000), Math.round(1_500_000 + rnd() * 400_000));
         // Two filesystems, /var slowly filling; read every poll on the detailed hosts, once an hour on the others (keeps the load minutes).
-        if (i < DETAILED || k % 12 === 0) {
-          insertDisk.run(id, at, '/', 40_000_000, 60_000_000);
-          const varUsed = Math.round(30_000_000 + k * 2000);
-          insertDisk.run(id, at, '/var', varUsed, 100_000_000 - varUsed);
-        }
-        if (i < DETAILED) {
-          for (const [u, user] of USERS.entries()) insertUser.run(id, at, user, round1(rnd() * 40 / (u + 1)), Math.round(rnd() * 2_000_000 / (u + 1)));
-          insertProcs.run(id, at, encodeProcesses(USERS.map((user, p) => ({ pid: 100 + p, user, cpuPct: round1(rnd() * 50), rssKb: Math.round(rnd() * 1_000_000), name: `proc-${p}` }))));
-        }
+        const withDisks = i < DETAILED || k % 12 === 0;
+        if (!withDisks) continue;
+        const varUsed = Math.round(30_000_000 + k * 2000);
+        const disks = encodeDisks([
+          { mount: '/', fsType: 'ext4', totalKb: 100_000_000, usedKb: 40_000_000, availableKb: 60_000_000 },
+          { mount: '/var', fsType: 'ext4', totalKb: 100_000_000, usedKb: varUsed, availableKb: 100_000_000 - varUsed },
+        ]);
+        const detailed = i < DETAILED;
+        const users = detailed
+          ? encodeUsers(USERS.map((user, u) => ({ user, cpuPct: round1((rnd() * 40) / (u + 1)), rssKb: Math.round((rnd() * 2_000_000) / (u + 1)), processCount: 3 })))
+          : null;
+        const procs = detailed
+          ? encodeProcesses(USERS.map((user, q) => ({ pid: 100 + q, user, cpuPct: round1(rnd() * 50), rssKb: Math.round(rnd() * 1_000_000), name: `proc-${q}` })))
+          : null;
+        insertDetails.run(id, at, users, disks, procs);
       }
     })();
   }

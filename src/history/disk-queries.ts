@@ -7,6 +7,11 @@ import { Maintenance } from './maintain.js';
 
 const HOUR = 3600;
 const USED_PCT = 'CASE WHEN used_kb + available_kb > 0 THEN used_kb * 100.0 / (used_kb + available_kb) END';
+// A poll's filesystems are a JSON list in its details row (schema v3, src/history/details.ts:
+// [mount, fsType, totalKb, usedKb, availableKb]); this lists them as rows of the polls matching `where`.
+const diskRows = (where: string): string =>
+  `(SELECT d.host_id, d.at, j.value ->> 0 AS mount, j.value ->> 3 AS used_kb, j.value ->> 4 AS available_kb
+    FROM details d, json_each(d.disks) j WHERE ${where})`;
 const KB_PER_GB = 1024 * 1024;
 
 // One mount's used % per bucket (null: no reading in the bucket).
@@ -36,14 +41,14 @@ export class DiskQueries {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
-      fullest: p(`SELECT h.name, max(CASE WHEN d.used_kb + d.available_kb > 0 THEN d.used_kb * 100.0 / (d.used_kb + d.available_kb) END)
-        FROM hosts h JOIN disks d ON d.host_id = h.id AND d.at = (SELECT max(at) FROM samples WHERE host_id = h.id) GROUP BY h.name`).raw(),
-      raw: p(`SELECT mount, at / ? * ? AS t, avg(${USED_PCT}) FROM disks WHERE host_id = ? AND at >= ? AND at < ? GROUP BY mount, t`).raw(),
+      fullest: p(`SELECT h.name, max(${USED_PCT})
+        FROM hosts h JOIN ${diskRows('d.at = (SELECT max(at) FROM samples WHERE host_id = d.host_id)')} x ON x.host_id = h.id GROUP BY h.name`).raw(),
+      raw: p(`SELECT mount, at / ? * ? AS t, avg(${USED_PCT}) FROM ${diskRows('d.host_id = ? AND d.at >= ? AND d.at < ?')} GROUP BY mount, t`).raw(),
       hourly: p('SELECT mount, hour / ? * ? AS t, avg(used_pct_avg) FROM hourly_disks WHERE host_id = ? AND hour >= ? AND hour < ? GROUP BY mount, t').raw(),
       trend: p(`SELECT mount, count(*), sum(t), sum(t * t), sum(y), sum(t * y), max(t)
-        FROM (SELECT mount, (at - ?) / 86400.0 AS t, used_kb / ${KB_PER_GB}.0 AS y FROM disks WHERE host_id = ? AND at >= ? AND at < ?) GROUP BY mount`).raw(),
-      last: p(`SELECT mount, used_kb, available_kb, ${USED_PCT} FROM disks
-        WHERE host_id = ? AND at = (SELECT max(at) FROM disks WHERE host_id = ? AND at >= ? AND at < ?)`).raw(),
+        FROM (SELECT mount, (at - ?) / 86400.0 AS t, used_kb / ${KB_PER_GB}.0 AS y FROM ${diskRows('d.host_id = ? AND d.at >= ? AND d.at < ?')}) GROUP BY mount`).raw(),
+      last: p(`SELECT mount, used_kb, available_kb, ${USED_PCT}
+        FROM ${diskRows('d.host_id = ? AND d.at = (SELECT max(at) FROM details WHERE host_id = ? AND at >= ? AND at < ? AND disks IS NOT NULL)')}`).raw(),
     };
     this.maintenance = new Maintenance(db);
   }

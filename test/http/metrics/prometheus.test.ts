@@ -165,14 +165,15 @@ scrape_configs:
     const store = new Database(join(dir, 'data', 'history.sqlite'), { readonly: true, fileMustExist: true });
     try {
       const latest = `(SELECT h.id FROM hosts h WHERE h.name = 'local1') AND at = (SELECT max(at) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.name = 'local1')`;
-      const disks = store.prepare(`SELECT mount, fs_type AS fsType, total_kb AS totalKb, available_kb AS availableKb FROM disks WHERE host_id = ${latest}`).all() as { mount: string; fsType: string; totalKb: number; availableKb: number }[];
+      // Schema v3 keeps a poll's filesystems and users as JSON lists in its details row (src/history/details.ts).
+      const disks = store.prepare(`SELECT j.value ->> 0 AS mount, j.value ->> 1 AS fsType, j.value ->> 2 AS totalKb, j.value ->> 4 AS availableKb FROM details, json_each(details.disks) j WHERE host_id = ${latest}`).all() as { mount: string; fsType: string; totalKb: number; availableKb: number }[];
       assert.ok(disks.length > 0, 'the local host has at least one filesystem');
       for (const d of disks) {
         const sel = `job="fleet",instance="local1",mountpoint="${d.mount}",fstype="${d.fsType}"`;
         assert.equal(await one(`node_filesystem_size_bytes{${sel}}`), d.totalKb * KB, d.mount);
         assert.equal(await one(`node_filesystem_avail_bytes{${sel}}`), d.availableKb * KB, d.mount);
       }
-      const users = store.prepare(`SELECT user, cpu_pct AS cpuPct, rss_kb AS rssKb FROM users WHERE process_count > 0 AND host_id = ${latest}`).all() as { user: string; cpuPct: number; rssKb: number }[];
+      const users = store.prepare(`SELECT j.value ->> 0 AS user, j.value ->> 1 AS cpuPct, j.value ->> 2 AS rssKb FROM details, json_each(details.users) j WHERE j.value ->> 3 > 0 AND host_id = ${latest}`).all() as { user: string; cpuPct: number; rssKb: number }[];
       const series = await p.query('fleetpoll_user_resident_bytes{job="fleet",instance="local1"}');
       assert.deepEqual(series.map((s) => [s.metric.user, s.value]).sort(), users.map((u) => [u.user, u.rssKb * KB]).sort());
     } finally {
