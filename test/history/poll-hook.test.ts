@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli } from '../helpers/cli.js';
 
-const REPO = new URL('../../../', import.meta.url).pathname;
+// fileURLToPath, not .pathname: the checkout may live in a path with spaces.
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('poll records into the history store', () => {
   let dir: string;
