@@ -41,8 +41,11 @@ export class DiskQueries {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.s = {
       hostId: p('SELECT id FROM hosts WHERE name = ?').pluck(),
-      fullest: p(`SELECT h.name, max(${USED_PCT})
-        FROM hosts h JOIN ${diskRows('d.at = (SELECT max(at) FROM samples WHERE host_id = d.host_id)')} x ON x.host_id = h.id GROUP BY h.name`).raw(),
+      // Driven from hosts: one primary-key look-up of each host's latest details row, not a scan of them all.
+      fullest: p(`SELECT name, max(${USED_PCT}) FROM (
+        SELECT h.name, j.value ->> 3 AS used_kb, j.value ->> 4 AS available_kb
+        FROM hosts h JOIN details d ON d.host_id = h.id AND d.at = (SELECT max(at) FROM samples WHERE host_id = h.id), json_each(d.disks) j)
+        GROUP BY name`).raw(),
       raw: p(`SELECT mount, at / ? * ? AS t, avg(${USED_PCT}) FROM ${diskRows('d.host_id = ? AND d.at >= ? AND d.at < ?')} GROUP BY mount, t`).raw(),
       hourly: p('SELECT mount, hour / ? * ? AS t, avg(used_pct_avg) FROM hourly_disks WHERE host_id = ? AND hour >= ? AND hour < ? GROUP BY mount, t').raw(),
       trend: p(`SELECT mount, count(*), sum(t), sum(t * t), sum(y), sum(t * y), max(t)
