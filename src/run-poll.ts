@@ -123,19 +123,7 @@ export async function runCycle(input: CycleInput): Promise<CycleOutcome> {
   const cycleStart = input.cycleStart ?? new Date();
   const started = performance.now();
   log.info('poll started', { hosts: hosts.length, concurrency: config.poll.concurrency, timeout_s: config.poll.timeoutMs / 1000 });
-  const { results, notStarted } = await input.fanOut(hosts, {
-    transports: input.transports.transports,
-    scripts: buildScripts(config),
-    concurrency: config.poll.concurrency,
-    timeoutMs: config.poll.timeoutMs,
-    maxOutputBytes: config.poll.maxOutputBytes,
-    retries: config.poll.retries,
-    retryBackoffMs: config.poll.retryBackoffMs,
-    maxConnections: config.poll.maxConnections,
-    maxSessions: config.poll.maxSessions,
-    log,
-    onResult: input.onResult,
-  });
+  const { results, notStarted } = await input.fanOut(hosts, { ...pollOptionsOf(config, input.transports.transports, log), onResult: input.onResult });
   await input.transports.saveKnownHostsNames();
   // A month boundary moves log.csv & co. to log-YYYY-MM.csv first; never fails the poll.
   await rotateBeforeWrite(config.dataDir, cycleStart, config.report.rotate, log);
@@ -235,6 +223,22 @@ export async function closeTransports(transports: Readonly<Record<TransportKind,
 function unpolled(enabled: readonly Host[], polled: readonly Host[]): Set<string> {
   const polledNames = new Set(polled.map((h) => h.name));
   return new Set(enabled.filter((h) => !polledNames.has(h.name)).map((h) => h.name));
+}
+
+/** How hosts are polled under these settings: the one place the poll settings become PollOptions (a cycle, a worker). */
+export function pollOptionsOf(config: Config, transports: PollOptions['transports'], log: Log): PollOptions {
+  return {
+    transports,
+    scripts: buildScripts(config),
+    concurrency: config.poll.concurrency,
+    timeoutMs: config.poll.timeoutMs,
+    maxOutputBytes: config.poll.maxOutputBytes,
+    retries: config.poll.retries,
+    retryBackoffMs: config.poll.retryBackoffMs,
+    maxConnections: config.poll.maxConnections,
+    maxSessions: config.poll.maxSessions,
+    log,
+  };
 }
 
 /** The probe scripts of a cycle, per OS (a worker builds them once, as a cycle does). */

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { zoneOf, type Host } from '../model.js';
 import { pollGates, pollWithGates, SESSIONS_PER_CPU_SLOT, type PollOptions } from '../fleet/poll.js';
-import { buildScripts } from '../run-poll.js';
+import { pollOptionsOf } from '../run-poll.js';
 import { ServeTransports } from '../serve/transports.js';
 import { VERSION } from '../version.js';
 import { connectNats, type NatsLink } from './connect.js';
@@ -74,18 +74,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
       await ensureZoneConsumer(jsm, zone, settings);
     }, `setting up the streams and the consumer of zone ${zone}`, log, stop);
     const built = await transports.forCycle(config, EVERY_KIND, false);
-    const pollOptions: PollOptions = {
-      transports: built.transports,
-      scripts: buildScripts(config),
-      concurrency: config.poll.concurrency,
-      timeoutMs: config.poll.timeoutMs,
-      maxOutputBytes: config.poll.maxOutputBytes,
-      retries: config.poll.retries,
-      retryBackoffMs: config.poll.retryBackoffMs,
-      maxConnections: config.poll.maxConnections,
-      maxSessions: config.poll.maxSessions,
-      log,
-    };
+    const pollOptions: PollOptions = pollOptionsOf(config, built.transports, log);
     const gates = pollGates(pollOptions);
     // Jobs in hand at once: as many as may be past their banner, so none waits long holding its ack wait.
     const capacity = Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT);

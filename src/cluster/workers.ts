@@ -1,6 +1,7 @@
 // The coordinator's view of the workers: the last heartbeat of each, by id. A worker is live while its
 // heartbeats keep coming (three missed beats: gone) and until it says it is stopping. Read by the
 // cycle (which zones have a poller) and by the API (/api/v1/workers).
+import type { WorkerStatus } from '../http/service-status.js';
 import type { Heartbeat } from './messages.js';
 
 // Beats a worker may miss before it counts as gone.
@@ -8,20 +9,8 @@ export const MISSED_BEATS = 3;
 // Workers not heard of for this long are dropped from the list (the API shows recent ones only).
 const FORGET_AFTER_BEATS = 60;
 
-// One worker as the API shows it.
-export interface WorkerView {
-  readonly id: string;
-  readonly zone: string;
-  readonly version: string;
-  readonly hostname: string;
-  readonly pid: number;
-  readonly startedAtSec: number;
-  /** When the coordinator last heard from it (its clock may differ from the worker's). */
-  readonly lastSeenSec: number;
-  readonly inFlight: number;
-  readonly done: number;
-  readonly live: boolean;
-}
+// One worker as the API shows it (lastSeenSec: when the coordinator last heard from it; its clock may differ).
+export type WorkerView = WorkerStatus;
 
 // Heartbeats received, and who is live.
 export class WorkerRegistry {
