@@ -18,6 +18,7 @@ import { encodeDisks, encodeProcesses, encodeUsers } from '../src/history/detail
 import { HistoryStore } from '../src/history/store.js';
 import { buildHttpServer, listenHttp } from '../src/http/server.js';
 import { DEFAULT_HTTP_SETTINGS } from '../src/http/settings.js';
+import { prng } from '../test/helpers/report-log.js';
 
 const settings = { hosts: Number(process.env.HOSTS ?? 1000), days: Number(process.env.DAYS ?? 30), runs: Number(process.env.RUNS ?? 5) };
 const TARGETS = { overviewMs: 1000, hostMs: 1000, hostJsonKb: 300 };
@@ -27,16 +28,6 @@ const DAY = 86_400;
 const DETAILED = 5;
 const USERS = ['root', 'postgres', 'www-data', 'syslog', 'alice', 'bob', 'backup', 'nobody'];
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const hostName = (i: number): string => `srv${String(i).padStart(5, '0')}`;
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

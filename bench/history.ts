@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { PollResult, Sample } from '../src/model.js';
 import { decodeProcesses, encodeProcesses } from '../src/history/details.js';
 import { HistoryStore } from '../src/history/store.js';
+import { prng } from '../test/helpers/report-log.js';
 
 const settings = {
   hosts: Number(process.env.HOSTS ?? 1000),
@@ -29,17 +30,6 @@ const DISK_EVERY = 12;
 const DAY = 86_400;
 const retention = { rawDays: 35, hourlyDays: 400 };
 
-// A deterministic pseudo-random sequence (the same data every run).
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The probe reports percentages with one decimal.
 function round1(value: number): number {
