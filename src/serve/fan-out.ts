@@ -2,6 +2,7 @@
 // exactly as `poll` does (pollWithGates: same gates, deadline, retries). `poll`'s pollFleet is untouched.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Host, PollResult } from '../model.js';
+import { FailureLines } from '../fleet/failure-lines.js';
 import { pollGates, pollWithGates, type PollOptions } from '../fleet/poll.js';
 import type { FanOut, FanOutResult } from '../run-poll.js';
 import { startDelayMs } from './schedule.js';
@@ -17,13 +18,15 @@ export interface CycleStarts {
 /**
  * A FanOut that delays each host to its start time. When `stop` aborts, hosts that have not started
  * yet are not polled (they are carried over, not given a row); hosts already running finish within
- * their own deadline.
+ * their own deadline. As in `poll`, the run log names at most FAILURE_LINES_PER_CYCLE failed hosts a
+ * cycle and counts the rest: a site that goes down must not flood the service's log every cycle.
  */
 export function spreadFanOut(starts: CycleStarts, stop: AbortSignal): FanOut {
   const now = starts.nowMs ?? Date.now;
   return async (hosts: readonly Host[], options: PollOptions): Promise<FanOutResult> => {
     const gates = pollGates(options);
     const notStarted = new Set<string>();
+    const failures = new FailureLines(options.log);
     const polled = await Promise.all(
       hosts.map(async (host): Promise<PollResult | null> => {
         const delay = startDelayMs(starts.tickMs, starts.offsetMs(host), now());
@@ -37,11 +40,12 @@ export function spreadFanOut(starts: CycleStarts, stop: AbortSignal): FanOut {
           notStarted.add(host.name);
           return null;
         }
-        const result = await pollWithGates(host, options, gates);
+        const result = await pollWithGates(host, options, gates, failures);
         options.onResult?.(result);
         return result;
       }),
     );
+    failures.flush();
     return { results: polled.filter((r): r is PollResult => r !== null), notStarted };
   };
 }

@@ -2,9 +2,10 @@
 // offset after the tick, results come in inventory order, and a stop leaves unstarted hosts out.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RunOutcome, Transport } from '../../src/fleet/transport.js';
+import { FAILURE_LINES_PER_CYCLE } from '../../src/fleet/failure-lines.js';
+import { failure, type RunOutcome, type Transport } from '../../src/fleet/transport.js';
 import type { Host } from '../../src/model.js';
-import { silentLog } from '../../src/log.js';
+import { silentLog, type Log } from '../../src/log.js';
 import { spreadFanOut } from '../../src/serve/fan-out.js';
 import { hostsFromCsv } from '../helpers/fleet.js';
 
@@ -36,6 +37,27 @@ function options(transport: Transport) {
 }
 
 describe('spreadFanOut with fake transports', () => {
+  it('fake transport: names its first failed hosts in the run log and counts the rest in one line, as poll does', async () => {
+    const warnings: { message: string; host: unknown }[] = [];
+    const log = (host?: unknown): Log => ({
+      error: () => {},
+      info: () => {},
+      debug: () => {},
+      warn: (message) => warnings.push({ message, host }),
+      child: (meta) => log(meta.host),
+    });
+    const count = FAILURE_LINES_PER_CYCLE + 30;
+    const csv = `name,address,transport\n${Array.from({ length: count }, (_, i) => `down-${i},,local`).join('\n')}\n`;
+    const refused: Transport = { run: () => Promise.resolve(failure('unreachable', 'connect', 'connection refused')), close: () => Promise.resolve() };
+    const fanOut = spreadFanOut({ tickMs: Date.now(), offsetMs: () => 0 }, new AbortController().signal);
+    const { results } = await fanOut(hostsFromCsv(csv), { ...options(refused), log: log() });
+    assert.equal(results.length, count, 'every host still gets its row');
+    assert.equal(warnings.filter((w) => w.host !== undefined).length, FAILURE_LINES_PER_CYCLE);
+    const counted = warnings.filter((w) => w.host === undefined);
+    assert.equal(counted.length, 1);
+    assert.match(counted[0]!.message, /^30 more failed hosts not named one by one/);
+  });
+
   it('starts each host at tick + its offset, and returns every result in inventory order', async () => {
     const hosts = hostsFromCsv('name,address,transport\na,,local\nb,,local\nc,,local\n');
     const offsets: Record<string, number> = { a: 600, b: 0, c: 300 };
