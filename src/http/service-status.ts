@@ -1,5 +1,6 @@
 // What the running service tells the API about itself: readiness (for /readyz) and its state
 // (for /api/v1/status). The serve loop implements it; the HTTP side only reads it.
+import type { WorkerStatus } from '../web/shapes.js';
 import type { CycleRow } from './history-reader.js';
 
 // Whether the service can answer queries yet, and why not.
@@ -23,19 +24,8 @@ export interface StatusSnapshot {
   readonly reload: { readonly atSec: number | null; readonly ok: boolean; readonly problems: readonly string[] };
 }
 
-// One worker poller as /api/v1/workers shows it (zones: the coordinator hears its heartbeats).
-export interface WorkerStatus {
-  readonly id: string;
-  readonly zone: string;
-  readonly version: string;
-  readonly hostname: string;
-  readonly pid: number;
-  readonly startedAtSec: number;
-  readonly lastSeenSec: number;
-  readonly inFlight: number;
-  readonly done: number;
-  readonly live: boolean;
-}
+// One worker poller as /api/v1/workers shows it; defined with the dashboard's shapes (its Workers page reads it).
+export type { WorkerStatus };
 
 // Implemented by the serve loop.
 export interface ServiceStatus {

@@ -4,14 +4,14 @@
 // the module reads the URL (range, filters) and fetches the JSON it draws.
 
 // The pages, by the module that drives each.
-export type PageName = 'overview' | 'host' | 'alerts';
+export type PageName = 'overview' | 'host' | 'alerts' | 'workers';
 
-const TITLES: Readonly<Record<PageName, string>> = { overview: 'Fleet overview', host: 'Host', alerts: 'Alerts' };
+const TITLES: Readonly<Record<PageName, string>> = { overview: 'Fleet overview', host: 'Host', alerts: 'Alerts', workers: 'Workers' };
 
 /** The HTML of a page. */
 export function pageHtml(page: PageName): string {
-  const nav = (['overview', 'alerts'] as const)
-    .map((p) => `<a href="${p === 'overview' ? '/' : '/alerts'}"${p === page ? ' aria-current="page"' : ''}>${TITLES[p]}</a>`)
+  const nav = (['overview', 'alerts', 'workers'] as const)
+    .map((p) => `<a href="${p === 'overview' ? '/' : `/${p}`}"${p === page ? ' aria-current="page"' : ''}>${TITLES[p]}</a>`)
     .join('');
   return `<!doctype html>
 <html lang="en">

@@ -1,4 +1,4 @@
-// The dashboard under `fleetpoll serve`: the pages (/, /host, /alerts), their static files (/assets/...)
+// The dashboard under `fleetpoll serve`: the pages (/, /host, /alerts, /workers), their static files (/assets/...)
 // and their JSON (/api/v1/dashboard/...), behind the same authentication as the API (the server's
 // onRequest hook runs first). Pages and files carry a Content-Security-Policy that allows scripts,
 // styles and requests from fleetpoll itself only: no inline script, no CDN, no frames.
@@ -32,6 +32,7 @@ export function webRoutes(app: FastifyInstance, reader: HistoryReader, source: D
     ['/', 'overview'],
     ['/host', 'host'],
     ['/alerts', 'alerts'],
+    ['/workers', 'workers'],
   ];
   for (const [url, page] of pages) {
     const html = pageHtml(page);

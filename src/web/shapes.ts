@@ -143,3 +143,23 @@ export interface AlertsData {
   /** Notifications waiting for the SMTP server. */
   readonly queued: number;
 }
+
+// One worker poller as /api/v1/workers shows it (zones: the coordinator hears its heartbeats).
+export interface WorkerStatus {
+  readonly id: string;
+  readonly zone: string;
+  readonly version: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly startedAtSec: number;
+  readonly lastSeenSec: number;
+  readonly inFlight: number;
+  readonly done: number;
+  readonly live: boolean;
+}
+
+// GET /api/v1/workers (the Workers page): standalone, or the coordinator with the workers it hears from.
+export interface WorkersData {
+  readonly mode: 'standalone' | 'coordinator';
+  readonly workers: readonly WorkerStatus[];
+}

@@ -11,6 +11,7 @@ import { HistoryStore } from '../../src/history/store.js';
 import { buildHttpServer, listenHttp } from '../../src/http/server.js';
 import { DEFAULT_HTTP_SETTINGS } from '../../src/http/settings.js';
 import type { PollResult } from '../../src/model.js';
+import type { WorkerStatus } from '../../src/web/shapes.js';
 import { failedResult, GIB_KB, host, okResult, sample } from './store-fixtures.js';
 
 /** The hostile names the pages must show as text. */
@@ -68,6 +69,8 @@ export interface DashboardFleet {
   readonly app: FastifyInstance;
   /** Epoch seconds of the latest poll. */
   readonly latestAt: number;
+  /** What the service's status says of zone workers: null = standalone (the default), a list = a coordinator (a fake at the status seam). */
+  setWorkers(workers: readonly WorkerStatus[] | null): void;
   close(): Promise<void>;
 }
 
@@ -109,11 +112,12 @@ export async function startDashboardFleet(bind = '127.0.0.1'): Promise<Dashboard
       .join('\n') + '\n',
   );
   const log = { debug() {}, info() {}, warn() {}, error() {}, child() { return log; } } as never;
+  let workers: readonly WorkerStatus[] | null = null;
   const app = buildHttpServer({
     settings: { ...DEFAULT_HTTP_SETTINGS, bind, port: 0 },
     env: {},
     reader: store.read(),
-    status: { readiness: () => ({ ready: true }), snapshot: () => ({}) } as never,
+    status: { readiness: () => ({ ready: true }), snapshot: () => ({}), workers: () => workers } as never,
     log,
     dashboard: { disks: new DiskQueries(store.db), fleet: new FleetQueries(store.db), alertStateFile, alertLogFile, forecastDays: 7, horizonDays: 30 },
   });
@@ -122,6 +126,9 @@ export async function startDashboardFleet(bind = '127.0.0.1'): Promise<Dashboard
     url,
     app,
     latestAt,
+    setWorkers: (list) => {
+      workers = list;
+    },
     close: async () => {
       await app.close();
       store.close();

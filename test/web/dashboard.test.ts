@@ -187,6 +187,34 @@ describe('dashboard in Chromium', { skip: skip ?? false }, () => {
     await page.close();
   });
 
+  it('workers page: standalone says so; a coordinator (fake workers list at the status seam) shows each zone and worker', async () => {
+    fleet.setWorkers(null);
+    const standalone = await open('/workers', 'workers');
+    assert.match((await standalone.textContent('main')) ?? '', /polls every host itself/);
+    await standalone.close();
+    const now = Math.floor(Date.now() / 1000);
+    const worker = { hostname: 'poller-a', pid: 4242, version: '9.9.9', startedAtSec: now - 7200, done: 1234 };
+    fleet.setWorkers([
+      { ...worker, id: 'w-dc1-1', zone: 'dc1', lastSeenSec: now - 3, inFlight: 7, live: true },
+      { ...worker, id: 'w-dc1-2', zone: 'dc1', lastSeenSec: now - 5, inFlight: 2, live: true },
+      { ...worker, id: HOSTILE_PROCESS, zone: 'dmz', lastSeenSec: now - 600, inFlight: 0, live: false },
+    ]);
+    const page = await open('/workers', 'workers');
+    const zones = await page.$$eval('#zones tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    assert.deepEqual(zones, [
+      ['dc1', '2', '2', '9'],
+      ['dmz', '0 (no poller)', '1', '0'],
+    ]);
+    const workers = await page.$$eval('#workers tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
+    assert.equal(workers.length, 3);
+    assert.match(workers[0] ?? '', /dc1.*w-dc1-1.*poller-a.*4242.*9\.9\.9.*ago.*live/);
+    assert.ok((workers[2] ?? '').includes(HOSTILE_PROCESS), 'a hostile worker id shows as text');
+    assert.match(workers[2] ?? '', /10 min ago.*silent/);
+    await page.screenshot({ path: join(SHOTS, 'dashboard-workers.png'), fullPage: true });
+    await page.close();
+    fleet.setWorkers(null);
+  });
+
   it('dark mode follows the system setting', async () => {
     const page = await context.newPage();
     await page.emulateMedia({ colorScheme: 'dark' });
