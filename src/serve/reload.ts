@@ -12,7 +12,7 @@ export interface ServeInputs {
 
 // The outcome of a load: inputs to run, or every problem that kept them from loading.
 export type LoadOutcome =
-  | { readonly kind: 'loaded'; readonly inputs: ServeInputs; readonly warnings: readonly InventoryIssue[] }
+  | { readonly kind: 'loaded'; readonly inputs: ServeInputs; readonly warnings: readonly InventoryIssue[]; readonly needRestart: readonly string[] }
   | { readonly kind: 'invalid'; readonly problems: readonly string[] };
 
 // Where the settings come from: the command's flags, the environment, the directory it was started in.
@@ -48,10 +48,26 @@ export async function loadServeInputs(source: LoadSource, pinned: Config | null)
   problems.push(...issueLines(inventory.issues.filter((i) => i.severity === 'error')));
   if (problems.length === 0 && enabled.length === 0) problems.push(`${config.inventoryPath}: no enabled host to poll`);
   if (problems.length > 0) return { kind: 'invalid', problems };
-  return { kind: 'loaded', inputs: { config, inventory: loaded.value }, warnings: inventory.issues.filter((i) => i.severity === 'warning') };
+  return { kind: 'loaded', inputs: { config, inventory: loaded.value }, warnings: inventory.issues.filter((i) => i.severity === 'warning'), needRestart: pinned === null ? [] : restartOnlyChanges(pinned, config) };
+}
+
+// Sections the service builds its parts from once, at start: the HTTP listener, the history store,
+// the run log and the NATS coordinator.
+const RESTART_ONLY = ['http', 'history', 'log', 'nats'] as const;
+
+/** One sentence per restart-only section that an edit changed: the rest of the reload applies, these wait for a restart. */
+export function restartOnlyChanges(running: Config, edited: Config): string[] {
+  return RESTART_ONLY.filter((section) => JSON.stringify(running[section]) !== JSON.stringify(edited[section])).map(
+    (section) => `config: the ${section} settings changed: they take effect at the next restart (the running service keeps the ones it started with)`,
+  );
 }
 
 /** `file:line: severity: message`, as `poll` prints inventory issues. */
 export function issueLines(issues: readonly InventoryIssue[]): string[] {
   return issues.map((i) => `${i.file}:${i.line}: ${i.severity}: ${i.message}`);
+}
+
+/** The edited settings with the restart-only sections of the running ones. */
+export function keepRestartOnly(running: Config, edited: Config): Config {
+  return { ...edited, http: running.http, history: running.history, log: running.log, nats: running.nats };
 }

@@ -14,7 +14,7 @@ import { acquireRunLock, describeLockHolder, type RunLock } from '../store/lock.
 import { spreadFanOut } from './fan-out.js';
 import { splitFanOut } from '../cluster/split-fan-out.js';
 import { changedFiles, fingerprintAll, type FileFingerprint } from './fingerprint.js';
-import { loadServeInputs, type LoadSource, type ServeInputs } from './reload.js';
+import { keepRestartOnly, loadServeInputs, type LoadSource, type ServeInputs } from './reload.js';
 import { afterCycle, hostOffsetMs, nextTickMs } from './schedule.js';
 import { ServiceState, summariseCycle } from './status.js';
 import { stoppable, type ServiceSignals } from './stop.js';
@@ -242,11 +242,14 @@ async function reload(options: ServeOptions, current: ServeInputs, changed: read
     return current;
   }
   for (const warning of outcome.warnings) log.warn(`${warning.file}:${warning.line}: ${warning.message}`);
+  for (const note of outcome.needRestart) log.warn(`reload: ${note}`);
   const before = new Set(current.inventory.enabled.map((h) => h.name));
   const added = outcome.inputs.inventory.enabled.filter((h) => !before.has(h.name)).length;
   log.info(`reloaded (${why})`, { hosts: outcome.inputs.inventory.enabled.length, added, removed: hostsGone(current.inventory.enabled, outcome.inputs.inventory.enabled).length });
-  state.reload = { atSec, ok: true, problems: [] };
-  return outcome.inputs;
+  // What waits for a restart is listed with the reload, so the API shows it too.
+  state.reload = { atSec, ok: true, problems: outcome.needRestart };
+  // The running parts keep the sections they were built from, and so does every later reload's comparison.
+  return outcome.needRestart.length === 0 ? outcome.inputs : { ...outcome.inputs, config: keepRestartOnly(current.config, outcome.inputs.config) };
 }
 
 function hostsGone(before: readonly Host[], after: readonly Host[]): string[] {

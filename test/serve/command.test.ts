@@ -1,6 +1,6 @@
 // `fleetpoll serve` as a real child process against real sshd hosts on loopback (127.89.x.x): cycles on
 // the interval with the CSV files written each time, the run lock held for the service's life (a cron
-// `poll` exits 3), reload of a bad and a good servers.csv edit and on SIGHUP, and a clean stop.
+// `poll` exits 3), reload of a bad and a good servers.csv edit, on SIGHUP and of a restart-only setting, and a clean stop.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -164,6 +164,16 @@ describe('fleetpoll serve over SSH: real sshd hosts, a real service process', { 
       // SIGHUP: a reload before the next cycle, nothing changed.
       serve.child.kill('SIGHUP');
       await waitFor('the SIGHUP reload', () => /reloaded \(SIGHUP\) hosts=4 added=0 removed=0/.test(runLog(dir)), 20_000, serve);
+
+      // An edit to a section the service builds once (the API's port): the reload applies the rest,
+      // says the port waits for a restart, and the API keeps answering where it was.
+      const edited = JSON.parse(readFileSync(join(dir, 'fleetpoll.config.json'), 'utf8')) as { http: { port: number } };
+      edited.http.port += 100;
+      writeFileSync(join(dir, 'fleetpoll.config.json'), `${JSON.stringify(edited, null, 2)}\n`);
+      await waitFor('the settings reload', () => /the http settings changed: they take effect at the next restart/.test(runLog(dir)), 20_000, serve);
+      const pending = (await (await fetch(`${api}/api/v1/status`)).json()) as { reload: { ok: boolean; problems: string[] } };
+      assert.equal(pending.reload.ok, true);
+      assert.match(pending.reload.problems.join('\n'), /the http settings changed/);
 
       // SIGTERM: exit 0, lock released, whole files.
       serve.child.kill('SIGTERM');
