@@ -9,6 +9,7 @@ import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type 
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { zoneOf, type Host } from '../model.js';
+import { FailureLinesByCycle } from '../fleet/failure-lines.js';
 import { pollGates, pollWithGates, SESSIONS_PER_CPU_SLOT, type PollOptions } from '../fleet/poll.js';
 import { pollOptionsOf } from '../run-poll.js';
 import { ServeTransports } from '../serve/transports.js';
@@ -76,6 +77,8 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
     const built = await transports.forCycle(config, EVERY_KIND, false);
     const pollOptions: PollOptions = pollOptionsOf(config, built.transports, log);
     const gates = pollGates(pollOptions);
+    // A site down in the zone: each cycle names its first failed hosts and counts the rest, as `serve` does.
+    const failures = new FailureLinesByCycle(log);
     // Jobs in hand at once: as many as may be past their banner, so none waits long holding its ack wait.
     const capacity = Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT);
     const timer = setInterval(() => {
@@ -99,7 +102,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
           const batch = await consumer.fetch({ max_messages: capacity - running.size, expires: PULL_EXPIRES_MS });
           for await (const m of batch) {
             stats.inFlight += 1;
-            const job = handle(m, { js, link, zone, id, settings, pollOptions, gates, log }).finally(() => {
+            const job = handle(m, { js, link, zone, id, settings, pollOptions, gates, failures, log }).finally(() => {
               stats.inFlight -= 1;
               stats.done += 1;
               running.delete(job);
@@ -120,6 +123,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
       await Promise.all(running);
     } finally {
       clearInterval(timer);
+      failures.flushAll();
       await built.saveKnownHostsNames();
     }
     return { jobs: stats.done };
@@ -140,6 +144,7 @@ interface JobContext {
   readonly settings: NatsSettings;
   readonly pollOptions: PollOptions;
   readonly gates: ReturnType<typeof pollGates>;
+  readonly failures: FailureLinesByCycle;
   readonly log: Log;
 }
 
@@ -161,7 +166,7 @@ async function handle(m: JsMsg, c: JobContext): Promise<void> {
   const working = setInterval(() => m.working(), Math.max(200, Math.floor(c.settings.ackWaitMs / 3)));
   try {
     await c.gates.connections.acquire();
-    const result = await pollWithGates(job.host, c.pollOptions, c.gates);
+    const result = await pollWithGates(job.host, c.pollOptions, c.gates, c.failures.of(job.cycleId));
     const data = encode(resultMessage(job.cycleId, c.zone, c.id, result));
     // Until the coordinator stops waiting for it; past that the result is of no use to anyone.
     const giveUpMs = job.deadlineMs + c.settings.ackWaitMs + c.pollOptions.timeoutMs;

@@ -46,3 +46,39 @@ export class FailureLines {
     });
   }
 }
+
+/**
+ * FailureLines per cycle for a poller that takes hosts one job at a time (a zone worker): a cycle's
+ * lines are counted from its first job; when a third cycle starts, the oldest one's counts are
+ * written (its stragglers are long done: a job outlives its cycle's deadline by at most one ack wait).
+ */
+export class FailureLinesByCycle {
+  private readonly cycles = new Map<string, FailureLines>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly limit = FAILURE_LINES_PER_CYCLE,
+  ) {}
+
+  /** The lines of this cycle. */
+  of(cycleId: string): FailureLines {
+    let lines = this.cycles.get(cycleId);
+    if (lines === undefined) {
+      lines = new FailureLines(this.log, this.limit);
+      this.cycles.set(cycleId, lines);
+      // A Map iterates in insertion order: the first key is the oldest cycle.
+      if (this.cycles.size > 2) this.drop(this.cycles.keys().next().value as string);
+    }
+    return lines;
+  }
+
+  /** Writes every cycle's counts (at stop). */
+  flushAll(): void {
+    for (const id of [...this.cycles.keys()]) this.drop(id);
+  }
+
+  private drop(cycleId: string): void {
+    this.cycles.get(cycleId)?.flush();
+    this.cycles.delete(cycleId);
+  }
+}

@@ -1,7 +1,7 @@
 // The bounded failure lines of one cycle's run log (src/fleet/failure-lines.ts), with a recording log.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FailureLines } from '../../src/fleet/failure-lines.js';
+import { FailureLines, FailureLinesByCycle } from '../../src/fleet/failure-lines.js';
 import type { Log } from '../../src/log.js';
 
 type Line = { level: string; message: string; meta: Record<string, unknown> };
@@ -42,5 +42,20 @@ describe('failure lines', () => {
     assert.deepEqual(lines[2]!.meta, { failed: '3 unreachable during connect, 3 timeout during handshake, 1 probe_error' });
     failures.flush();
     assert.equal(lines.length, 3, 'a second flush has nothing left to count');
+  });
+
+  it('per cycle (a zone worker): each cycle has its own limit; a third cycle writes the counts of the oldest; flushAll writes the rest', () => {
+    const lines: Line[] = [];
+    const byCycle = new FailureLinesByCycle(recordingLog(lines), 1);
+    for (const host of ['a', 'b', 'c']) byCycle.of('c1').failed(host, 'unreachable during connect', {});
+    for (const host of ['d', 'e']) byCycle.of('c2').failed(host, 'timeout during handshake', {});
+    assert.deepEqual(lines.map((l) => l.meta.host ?? l.message), ['a', 'd'], 'one named host per cycle, nothing counted yet');
+    byCycle.of('c3').failed('f', 'unreachable during connect', {});
+    assert.equal(lines.length, 4);
+    assert.match(lines[2]!.message, /^2 more failed hosts not named one by one/, 'c1 is written when c3 starts');
+    assert.equal(lines[3]!.meta.host, 'f');
+    byCycle.flushAll();
+    assert.equal(lines.length, 5);
+    assert.match(lines[4]!.message, /^1 more failed hosts not named one by one/, 'c2 at the stop; c3 had nothing to count');
   });
 });
