@@ -1,11 +1,11 @@
-// Benchmark of the history store (issue 17's targets), all in one process on a temporary store:
+// Benchmark of the history store (issue 17's targets), on a temporary store (or one kept in BENCH_DIR):
 //   (1) recording one 1,000-host cycle (samples, disks, users, top processes, sessions): CPU ms, target ≤ 100;
 //       and the rollup/retention step that follows it;
 //   (2) store size per host-day, from a day of full cycles recorded through record.ts (SIZE_HOSTS hosts);
 //   (3) HOSTS hosts × DAYS days of 5-minute samples (host metrics and one disk an hour; no users or processes)
 //       loaded by lib/history-load.ts's bulk path, which writes exactly what record() + step() per cycle would
-//       (test/bench/history-load.test.ts) in minutes instead of hours; then: a DAYS-day series of one host
-//       (p95, target ≤ 20 ms) and the latest of all hosts (p95, target ≤ 50 ms);
+//       (test/bench/lib/history-load.test.ts) with a third of the CPU and a seventh of the wall time; then: a
+//       DAYS-day series of one host (p95, target ≤ 20 ms) and the latest of all hosts (p95, target ≤ 50 ms);
 //   (4) the weekly report's daily figures from that store (its last 7 days, a child process timed as pandas is)
 //       against bench:report's pandas baseline over a log of the same size, in the same run (target ≥ 20 ×).
 // Run with `npm run bench:history`. Env: HOSTS (1000), DAYS (30), SIZE_HOSTS (100), RUNS (50), REPEAT (3),

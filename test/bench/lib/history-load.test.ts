@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type Database from 'better-sqlite3';
-import { bulkLoadFleet, recordFleet, type FleetSpec } from '../../bench/lib/history-load.js';
-import { HistoryStore } from '../../src/history/store.js';
+import { bulkLoadFleet, recordFleet, type FleetSpec } from '../../../bench/lib/history-load.js';
+import { HistoryStore } from '../../../src/history/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-history-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
