@@ -5,31 +5,18 @@
 //   (d) for reference, a plain csv-parse stream over the same file (parse only, no aggregation).
 // Run with `npm run bench:report`. Env: SERVERS (1000), DAYS (7), POLL_MINUTES (5), REPEAT (3: medians are
 // reported), PYTHON (/usr/bin/python3), BENCH_DIR (where the generated log is kept and reused between runs).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFleetLogs } from '../test/helpers/report-log.js';
-import type { ChildUsage } from './usage-hook.js';
+import { median, nodeChild, pandasChild, REPORT_LOG_START, reportLogDir, type Run } from './lib/report-runs.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const HOOK = new URL('./usage-hook.js', import.meta.url).href;
-const PANDAS = fileURLToPath(new URL('../../bench/report_pandas.py', import.meta.url));
 const CSV_PARSE_CHILD = fileURLToPath(new URL('./csv-parse-child.js', import.meta.url));
 
 // The issue's targets: (a) no slower than pandas with at most 1/10 of its peak RSS; (b) at least 20x faster.
 const TARGET_REBUILD_RSS_SHARE = 0.1;
 const TARGET_UP_TO_DATE_SPEEDUP = 20;
-// A stuck child must not hold the machine forever.
-const CHILD_LIMIT_MS = 20 * 60 * 1000;
-
-interface Run {
-  readonly wallMs: number;
-  readonly cpuMs: number;
-  readonly maxRssMb: number;
-  readonly stdout: string;
-}
 
 const settings = {
   servers: Number(process.env.SERVERS ?? 1000),
@@ -38,77 +25,15 @@ const settings = {
   repeat: Number(process.env.REPEAT ?? 3),
   python: process.env.PYTHON ?? '/usr/bin/python3',
 };
-const start = new Date('2026-11-09T00:00:00Z');
-const end = new Date(start.getTime() + (settings.days - 1) * 86_400_000).toISOString().slice(0, 10);
-
-function child(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ wallMs: number; stdout: string }> {
-  return new Promise((resolveRun, reject) => {
-    const began = performance.now();
-    const proc = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => proc.kill('SIGKILL'), CHILD_LIMIT_MS);
-    proc.on('error', reject);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      const wallMs = performance.now() - began;
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolveRun({ wallMs, stdout });
-    });
-  });
-}
-
-// A Node child measured by bench/usage-hook.js: its own CPU time and peak RSS, start-up included.
-async function nodeChild(args: readonly string[]): Promise<Run> {
-  const usageFile = join(tmpdir(), `fleetpoll-bench-usage-${process.pid}.json`);
-  rmSync(usageFile, { force: true });
-  const { wallMs, stdout } = await child(process.execPath, ['--import', HOOK, ...args], { ...process.env, BENCH_USAGE_FILE: usageFile });
-  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as ChildUsage;
-  rmSync(usageFile, { force: true });
-  return { wallMs, cpuMs: (usage.cpuUserUs + usage.cpuSystemUs) / 1000, maxRssMb: usage.maxRssKb / 1024, stdout };
-}
-
-async function pandasChild(log: string): Promise<Run> {
-  const { wallMs, stdout } = await child(settings.python, [PANDAS, log]);
-  const own = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { cpuMs: number; maxRssKb: number; groups: number };
-  return { wallMs, cpuMs: own.cpuMs, maxRssMb: own.maxRssKb / 1024, stdout };
-}
-
-function median(runs: readonly Run[]): Run {
-  const pick = <K extends 'wallMs' | 'cpuMs' | 'maxRssMb'>(key: K): number => {
-    const sorted = runs.map((r) => r[key]).sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? 0;
-  };
-  return { wallMs: pick('wallMs'), cpuMs: pick('cpuMs'), maxRssMb: pick('maxRssMb'), stdout: runs[0]?.stdout ?? '' };
-}
-
-// The generated log is kept (keyed by the spec) so repeated runs measure, not generate.
-function dataDir(): string {
-  const base = process.env.BENCH_DIR ?? join(tmpdir(), 'fleetpoll-bench-report');
-  const dir = join(base, `${settings.servers}x${settings.days}d-${settings.pollMinutes}m`);
-  const done = join(dir, '.complete');
-  if (!existsSync(done)) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    process.stdout.write(`bench: generating ${settings.servers} servers x ${settings.days} days x ${settings.pollMinutes}-minute polls in ${dir} (once; kept for later runs) ...\n`);
-    const began = performance.now();
-    const rows = writeFleetLogs(dir, { servers: settings.servers, start, days: settings.days, pollMinutes: settings.pollMinutes, seed: 1, fastEncode: true });
-    writeFileSync(done, `${rows}\n`);
-    process.stdout.write(`bench: ${rows} rows in ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
-  }
-  return dir;
-}
+const end = new Date(REPORT_LOG_START.getTime() + (settings.days - 1) * 86_400_000).toISOString().slice(0, 10);
 
 function line(label: string, r: Run): string {
   return `| ${label} | ${(r.wallMs / 1000).toFixed(2)} s | ${(r.cpuMs / 1000).toFixed(2)} s | ${r.maxRssMb.toFixed(0)} MB |`;
 }
 
 async function main(): Promise<void> {
-  const dir = dataDir();
+  const { dir, rows } = reportLogDir(settings);
   const log = join(dir, 'log.csv');
-  const rows = Number(readFileSync(join(dir, '.complete'), 'utf8').trim());
   const sizeMb = statSync(log).size / 1024 / 1024;
   const out = join(dir, 'bench-report.html');
   const reportArgs = [CLI, 'report', '--days', String(settings.days), '--end', end, '--data-dir', dir, '--out', out];
@@ -116,7 +41,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < settings.repeat; i += 1) {
     process.stdout.write(`bench: round ${i + 1}/${settings.repeat} ...\n`);
     // Interleaved, so a change in machine load hits every contender alike.
-    runs.pandas.push(await pandasChild(log));
+    runs.pandas.push(await pandasChild(settings.python, log));
     runs.rebuild.push(await nodeChild([...reportArgs, '--rebuild']));
     runs.upToDate.push(await nodeChild(reportArgs));
     runs.csvParse.push(await nodeChild([CSV_PARSE_CHILD, log]));
