@@ -191,7 +191,8 @@ describe('warm SSH connections against a real sshd', { skip: skip ?? false }, ()
     const h = host('killmid', A.killMid);
     try {
       expectOk(await runOnce(transport, h));
-      const running = runOnce(transport, h, sleepy(5));
+      // A long sleep: on a loaded machine the probe must still be running when the kill comes (the kill ends it early).
+      const running = runOnce(transport, h, sleepy(12), 30_000);
       // The probe's `sleep` runs under the connection's sshd processes once the session started.
       await until('the probe is running', () => connectionTree(sshd.pid).length >= 3);
       await new Promise((r) => setTimeout(r, 300));
