@@ -321,7 +321,7 @@ BEGIN {
 	close(f)
 	# What it takes to enter the lists once they are full: most processes are turned
 	# away by comparing two numbers, and only those let in are kept in arrays.
-	cpud = cpur = memd = memr = -1
+	cpud = cpur = memd = memr = lo = -1
 	cpup = memp = 0
 	cpubest["n"] = membest["n"] = 0
 	# No uid yet (a string, so that the first uid, even "0", compares unequal).
@@ -348,7 +348,8 @@ sec == 2 {
 	} else comm = ""
 	k = ++count2
 	if ((u = st[$1 "/status:Uid:"]) == "") next
-	if ($9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
+	# The kernel gives a kernel thread no VmRSS, so only those without one are tested.
+	if ((rss = st[$1 "/status:VmRSS:"] + 0) == 0 && $9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
 		kthreads++
 		next
 	}
@@ -356,7 +357,6 @@ sec == 2 {
 	# new. (Fewer ticks than then: the pid was reused.)
 	d = $14 + $15
 	if ((o = ticks1[$1]) <= d) d -= o
-	rss = st[$1 "/status:VmRSS:"] + 0
 	# Its share of the window needs where it was in both readings, known once the second
 	# ends: kept for the few processes that used any CPU.
 	if (d > 0) {
@@ -369,12 +369,12 @@ sec == 2 {
 
 	# What before() would say against the root of each full heap, without a call: a
 	# host of alike processes has many ties, and most of them lose on the pid. Most
-	# processes fail the first two comparisons and are done.
-	if (d < cpud && rss < memr) incpu = inmem = 0
-	else {
-		incpu = d > cpud || (d == cpud && (rss > cpur || (rss == cpur && $1 < cpup)))
-		inmem = rss > memr || (rss == memr && (d > memd || (d == memd && $1 < memp)))
-	}
+	# processes, idle ones with less memory than both roots, fail the first two
+	# comparisons and are done (lo is the smaller of the two roots' memory).
+	if (d > cpud || rss >= lo) {
+		incpu = d >= cpud && (d > cpud || rss > cpur || (rss == cpur && $1 < cpup))
+		inmem = rss >= memr && (rss > memr || d > memd || (d == memd && $1 < memp))
+	} else incpu = inmem = 0
 	if (incpu || inmem) {
 		P[++n] = $1
 		U[n] = u
@@ -400,6 +400,7 @@ sec == 2 {
 				memp = P[membest[1]] + 0
 			}
 		}
+		lo = cpur < memr ? cpur : memr
 	}
 
 	# Users are added up by uid, a run of processes of one uid at a time: neighbouring
