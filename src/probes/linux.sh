@@ -370,7 +370,7 @@ sec == 2 {
 	# What before() would say against the root of each full heap, without a call: a
 	# host of alike processes has many ties, and most of them lose on the pid. Most
 	# processes, idle ones with less memory than both roots, fail the first two
-	# comparisons and are done (lo is the smaller of the two roots' memory).
+	# comparisons and are done (lo is the smaller memory of the two roots).
 	if (d > cpud || rss >= lo) {
 		incpu = d >= cpud && (d > cpud || rss > cpur || (rss == cpur && $1 < cpup))
 		inmem = rss >= memr && (rss > memr || d > memd || (d == memd && $1 < memp))
