@@ -255,6 +255,8 @@ BEGIN {
 	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
 	ctl = "[" ctl sprintf("%c", 127) "]"
 	PF_KTHREAD = 2097152
+	# What a rewritten stat line holds for comm: longer than any real one (15 bytes).
+	STUB = "(fleetpoll-rewritten)"
 	topn += 0
 	marker["==fleetpoll:stat1=="] = 1
 	marker["==fleetpoll:stat2=="] = 2
@@ -343,9 +345,7 @@ sec == 3 {
 # Kernel threads have no memory and no user of their own: they are counted apart, not
 # listed. A process whose status could not be read is left out.
 sec == 2 {
-	if (NF != want) {
-		if (!statline()) next
-	} else comm = ""
+	if (NF != want) if (!statline()) next
 	k = ++count2
 	if ((u = st[$1 "/status:Uid:"]) == "") next
 	# The kernel gives a kernel thread no VmRSS, so only those without one are tested.
@@ -374,33 +374,33 @@ sec == 2 {
 	if (d > cpud || rss >= lo) {
 		incpu = d >= cpud && (d > cpud || rss > cpur || (rss == cpur && $1 < cpup))
 		inmem = rss >= memr && (rss > memr || d > memd || (d == memd && $1 < memp))
-	} else incpu = inmem = 0
-	if (incpu || inmem) {
-		P[++n] = $1
-		U[n] = u
-		# The name as /proc/<pid>/status gives it.
-		N[n] = escape(comm == "" ? substr($2, 2, length($2) - 2) : comm)
-		D[n] = d
-		R[n] = rss
-		K[n] = k
-		J[n] = at1[$1]
-		if (incpu) {
-			keep("cpu", n, cpubest)
-			if (cpubest["n"] >= topn) {
-				cpud = D[cpubest[1]]
-				cpur = R[cpubest[1]]
-				cpup = P[cpubest[1]] + 0
+		if (incpu || inmem) {
+			P[++n] = $1
+			U[n] = u
+			# The name as /proc/<pid>/status gives it (from statline for a rewritten line).
+			N[n] = escape($2 == STUB ? comm : substr($2, 2, length($2) - 2))
+			D[n] = d
+			R[n] = rss
+			K[n] = k
+			J[n] = at1[$1]
+			if (incpu) {
+				keep("cpu", n, cpubest)
+				if (cpubest["n"] >= topn) {
+					cpud = D[cpubest[1]]
+					cpur = R[cpubest[1]]
+					cpup = P[cpubest[1]] + 0
+				}
 			}
-		}
-		if (inmem) {
-			keep("mem", n, membest)
-			if (membest["n"] >= topn) {
-				memr = R[membest[1]]
-				memd = D[membest[1]]
-				memp = P[membest[1]] + 0
+			if (inmem) {
+				keep("mem", n, membest)
+				if (membest["n"] >= topn) {
+					memr = R[membest[1]]
+					memd = D[membest[1]]
+					memp = P[membest[1]] + 0
+				}
 			}
+			lo = cpur < memr ? cpur : memr
 		}
-		lo = cpur < memr ? cpur : memr
 	}
 
 	# Users are added up by uid, a run of processes of one uid at a time: neighbouring
@@ -514,7 +514,7 @@ function statline(   c1, c, i, rest, p, q) {
 	if (p == 0) return 0
 	comm = substr(rest, 1, p - 1)
 	c = NF - statfields
-	rest = $1 " (x)"
+	rest = $1 " " STUB
 	for (i = 3 + c; i <= NF; i++) rest = rest " " $i
 	$0 = rest
 	return NF == statfields
