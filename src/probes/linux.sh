@@ -97,11 +97,10 @@ BEGIN {
 	n = split("nfs nfs4 cifs smb3 smbfs ncpfs ceph glusterfs 9p afs coda lustre gpfs beegfs " \
 		"orangefs pvfs2 ocfs2 gfs2 davfs vboxsf vmhgfs prl_fs", a, " ")
 	for (i = 1; i <= n; i++) slow[a[i]] = 1
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
 }
-function clean(s) { gsub(ctl, "?", s); return s }
+# Control characters become "?". (A regular expression given as a string is compiled on
+# every call by BusyBox awk; a literal once.)
+function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 # /proc/mounts writes space, tab, newline and backslash in mount points as \ooo.
 function decode(s,   out, i, o) {
 	out = ""
@@ -251,9 +250,6 @@ fi
 	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
 	PF_KTHREAD = 2097152
 	# What a rewritten stat line holds for comm: longer than any real one (15 bytes).
 	STUB = "(fleetpoll-rewritten)"
@@ -435,7 +431,9 @@ $0 in marker {
 	section(marker[$0])
 	next
 }
-function clean(s) { gsub(ctl, "?", s); return s }
+# Control characters become "?". (A regular expression given as a string is compiled on
+# every call by BusyBox awk; a literal once.)
+function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 function section(m) {
 	sec = m
 	buf = ""
