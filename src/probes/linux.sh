@@ -14,7 +14,8 @@
 # Number formatting, `who` dates and df headers must not follow the host's locale.
 LC_ALL=C
 export LC_ALL
-fp_tab=$(printf '\t')
+# A literal tab: $(printf '\t') would cost a fork.
+fp_tab='	'
 fp_nl='
 '
 
@@ -77,8 +78,9 @@ fp_bounded_df() {
 	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
 }
 
-# Filesystems: sets fp_disks_out to the list of real filesystems, a marker line and what df
-# said about them, for the main awk to turn into disk and warn records.
+# Filesystems: prints the list of real filesystems, a marker line and what df said about
+# them, for the main awk to turn into disk and warn records. Run in a subshell: it changes
+# the positional parameters.
 fp_disks() {
 
 	# Filesystems, in two steps: the awk keeps real filesystems from /proc/mounts as
@@ -95,11 +97,10 @@ BEGIN {
 	n = split("nfs nfs4 cifs smb3 smbfs ncpfs ceph glusterfs 9p afs coda lustre gpfs beegfs " \
 		"orangefs pvfs2 ocfs2 gfs2 davfs vboxsf vmhgfs prl_fs", a, " ")
 	for (i = 1; i <= n; i++) slow[a[i]] = 1
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
 }
-function clean(s) { gsub(ctl, "?", s); return s }
+# Control characters become "?". (A regular expression given as a string is compiled on
+# every call by BusyBox awk; a literal once.)
+function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 # /proc/mounts writes space, tab, newline and backslash in mount points as \ooo.
 function decode(s,   out, i, o) {
 	out = ""
@@ -165,34 +166,35 @@ END {
 		timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
 	fi
 
-	fp_df=$(
-		set --
-		fp_seen_slow=no
-		IFS=$fp_nl
-		set -f
-		for fp_line in $fp_mounts; do
-			fp_m=${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}
-			case $fp_line in
-			L*) ;;
-			T*) fp_seen_slow=yes ;;
-			*) continue ;;
-			esac
-			if [ "$fp_slow" = no ]; then
-				set -- "$@" "$fp_m"
-			elif [ "$fp_timeout" = yes ]; then
-				# stderr: the shell reports "Killed" when timeout fires.
-				fp_bounded_df "$fp_m" 2>/dev/null &
-			elif [ "$fp_seen_slow" = no ]; then
-				# Listed before any mount that can hang: even BusyBox df will not stat one.
-				set -- "$@" "$fp_m"
-			else
-				printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
-			fi
-		done
-		[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
-		wait
-	)
-	fp_disks_out=$fp_mounts'==fleetpoll:df=='$fp_nl$fp_df
+	printf '%s==fleetpoll:df==\n' "$fp_mounts"
+	set --
+	fp_seen_slow=no
+	IFS=$fp_nl
+	set -f
+	for fp_line in $fp_mounts; do
+		fp_m=${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}
+		case $fp_line in
+		L*) ;;
+		T*) fp_seen_slow=yes ;;
+		*) continue ;;
+		esac
+		if [ "$fp_slow" = no ]; then
+			set -- "$@" "$fp_m"
+		elif [ "$fp_timeout" = yes ]; then
+			# stderr: the shell reports "Killed" when timeout fires.
+			fp_bounded_df "$fp_m" 2>/dev/null &
+		elif [ "$fp_seen_slow" = no ]; then
+			# Listed before any mount that can hang: even BusyBox df will not stat one.
+			set -- "$@" "$fp_m"
+		else
+			printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
+		fi
+	done
+	IFS=$fp_ifs
+	set +f
+	[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
+	# The bounded dfs (this also waits for the CPU window's sleep, which ends anyway).
+	[ "$fp_slow" = no ] || wait
 }
 
 if command -v who >/dev/null 2>&1; then
@@ -206,10 +208,9 @@ fi
 # and works out CPU, processes, users, sessions and disks from one stream on its stdin,
 # cut into parts by marker lines. The pid files go through grep, not awk's getline: mawk
 # and the one-true-awk abort on a read error, and a process that ends between open and
-# read causes one (ESRCH). Every pid file line comes before the output of who and df, and
-# the markers are longer than a comm (15 bytes), so no process name, user or mount point
-# can fake a marker of the process sections. (A who line reading "==fleetpoll:disks=="
-# would end the sessions early: only a writer of utmp could make one.)
+# read causes one (ESRCH). The markers are longer than a comm (15 bytes) and no pid file
+# line can equal one, so no process name can fake a marker. (A who line reading
+# "==fleetpoll:disks==" would end the sessions early: only a writer of utmp could make one.)
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
 	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
@@ -218,42 +219,55 @@ fi
 	sleep "$FP_WINDOW" </dev/null >/dev/null 2>&1 &
 	fp_sleep=$!
 	trap 'kill "$fp_sleep" 2>/dev/null; exit 1' HUP INT TERM PIPE
+	# The pid files are named from a listing of /proc: a glob of /proc/[0-9]*/stat would
+	# also look up every file it names (about 5 us each in procfs), and a fork costs
+	# less. Names relative to /proc keep grep's output short.
+	cd /proc || exit 1
+	set -- [0-9]*
+	fp_files=$(printf '%s/stat\n' "$@")
 	printf '==fleetpoll:stat1==\n'
-	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
+	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
 	# Sessions and disks are read inside the window, so a slow network mount lengthens
-	# the window instead of adding to it; their output waits in variables.
-	fp_who_out=
-	[ "$fp_who" = yes ] && fp_who_out=$(who </dev/null 2>/dev/null)
+	# the window instead of adding to it.
+	printf '==fleetpoll:who==\n'
+	[ "$fp_who" = yes ] && who </dev/null 2>/dev/null
+	printf '==fleetpoll:disks==\n'
 	fp_disks
 	wait "$fp_sleep"
 	trap - HUP INT TERM PIPE
 	# The real uid (the first field) and resident memory of each process, before the
-	# second reading, so that the awk has them when it meets the process there. Name is
-	# the first line whatever it holds, so grep stops at VmRSS, about half of each file.
-	# (Fixed strings: with a regular expression BusyBox grep is much slower.)
+	# second reading, so that the awk has them when it meets the process there; the
+	# second reading lists the same processes. Name is the first line whatever it holds,
+	# so grep stops at VmRSS, about half of each file. (Fixed strings: with a regular
+	# expression BusyBox grep is much slower. The stat files' resident memory is not
+	# VmRSS: newer kernels sum the counters exactly only for status.)
+	set -- [0-9]*
+	fp_files=$(printf '%s/status\n' "$@")
 	printf '==fleetpoll:status==\n'
-	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: /proc/[0-9]*/status </dev/null 2>/dev/null
+	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: $fp_files </dev/null 2>/dev/null
+	fp_files=$(printf '%s/stat\n' "$@")
 	printf '==fleetpoll:stat2==\n'
-	grep -h '' /proc/stat /proc/[0-9]*/stat /proc/stat </dev/null 2>/dev/null
-	printf '==fleetpoll:who==\n%s\n==fleetpoll:disks==\n%s\n' "$fp_who_out" "$fp_disks_out"
+	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
-	ctl = ""
-	for (i = 1; i < 32; i++) ctl = ctl sprintf("%c", i)
-	ctl = "[" ctl sprintf("%c", 127) "]"
 	PF_KTHREAD = 2097152
+	# What a rewritten stat line holds for comm: longer than any real one (15 bytes).
+	STUB = "(fleetpoll-rewritten)"
 	topn += 0
 	marker["==fleetpoll:stat1=="] = 1
 	marker["==fleetpoll:stat2=="] = 2
 	marker["==fleetpoll:status=="] = 3
 	marker["==fleetpoll:who=="] = 4
+	marker["==fleetpoll:disks=="] = 5
 
 	# How many fields this awk splits a stat line with a one-word comm into: its own.
-	# If that cannot be known, no stat line is used at all.
+	# If that cannot be known, no stat line is used at all. A plain stat line has
+	# exactly that many (want is -1 while a line cut by a newline in comm is pending).
 	f = "/proc/self/stat"
 	statfields = 1000000
 	if ((getline < f) > 0 && NF >= 20 && $2 ~ /^\(.*\)$/) statfields = NF
 	close(f)
+	want = statfields
 
 	f = "/proc/sys/kernel/hostname"
 	if ((getline line < f) > 0) host = line
@@ -305,32 +319,33 @@ BEGIN {
 	close(f)
 	# What it takes to enter the lists once they are full: most processes are turned
 	# away by comparing two numbers, and only those let in are kept in arrays.
-	cpud = cpur = memd = memr = -1
+	cpud = cpur = memd = memr = lo = -1
 	cpup = memp = 0
 	cpubest["n"] = membest["n"] = 0
 	# No uid yet (a string, so that the first uid, even "0", compares unequal).
 	runu = "none"
 }
 # The rules run in the order of how many lines each gets: every line costs each rule
-# tried before it, and BusyBox awk interprets slowly. Almost all pid file lines take the
-# first two rules as they are.
-# The first reading: the CPU ticks of each process, and where it was in the reading.
-sec == 1 {
-	if (NF != statfields || buf != "") if (!statline()) next
-	ticks1[$1] = $14 + $15
-	at1[$1] = ++count1
+# tried before it, and BusyBox awk interprets slowly (about 1,000 instructions for each
+# test or assignment, 8,000 to split a stat line into its fields). Almost all pid file
+# lines take the first three rules as they are.
+# Status lines, "<pid>/status:<Key>:<TAB>value": Name (not used), Uid (real uid
+# first) and VmRSS (none for kernel threads and zombies), kept under "<pid>/status:<Key>:".
+# (Testing for Name would cost more than keeping it under a key that is never looked up.)
+sec == 3 {
+	if (NF > 1) st[$1] = $2
+	else if ($0 in marker) section(marker[$0])
 	next
 }
 # The second reading: each process as it is counted, listed and added to its user.
 # Kernel threads have no memory and no user of their own: they are counted apart, not
 # listed. A process whose status could not be read is left out.
 sec == 2 {
-	if (NF != statfields || buf != "") {
-		if (!statline()) next
-	} else comm = ""
+	if (NF != want) if (!statline()) next
 	k = ++count2
-	if ((u = st["/proc/" $1 "/status:Uid:"]) == "") next
-	if ($9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
+	if ((u = st[$1 "/status:Uid:"]) == "") next
+	# The kernel gives a kernel thread no VmRSS, so only those without one are tested.
+	if ((rss = st[$1 "/status:VmRSS:"] + 0) == 0 && $9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
 		kthreads++
 		next
 	}
@@ -338,7 +353,6 @@ sec == 2 {
 	# new. (Fewer ticks than then: the pid was reused.)
 	d = $14 + $15
 	if ((o = ticks1[$1]) <= d) d -= o
-	rss = st["/proc/" $1 "/status:VmRSS:"] + 0
 	# Its share of the window needs where it was in both readings, known once the second
 	# ends: kept for the few processes that used any CPU.
 	if (d > 0) {
@@ -351,36 +365,37 @@ sec == 2 {
 
 	# What before() would say against the root of each full heap, without a call: a
 	# host of alike processes has many ties, and most of them lose on the pid. Most
-	# processes fail the first two comparisons and are done.
-	if (d < cpud && rss < memr) incpu = inmem = 0
-	else {
-		incpu = d > cpud || (d == cpud && (rss > cpur || (rss == cpur && $1 < cpup)))
-		inmem = rss > memr || (rss == memr && (d > memd || (d == memd && $1 < memp)))
-	}
-	if (incpu || inmem) {
-		P[++n] = $1
-		U[n] = u
-		# The name as /proc/<pid>/status gives it.
-		N[n] = escape(comm == "" ? substr($2, 2, length($2) - 2) : comm)
-		D[n] = d
-		R[n] = rss
-		K[n] = k
-		J[n] = at1[$1]
-		if (incpu) {
-			keep("cpu", n, cpubest)
-			if (cpubest["n"] >= topn) {
-				cpud = D[cpubest[1]]
-				cpur = R[cpubest[1]]
-				cpup = P[cpubest[1]] + 0
+	# processes, idle ones with less memory than both roots, fail the first two
+	# comparisons and are done (lo is the smaller memory of the two roots).
+	if (d > cpud || rss >= lo) {
+		incpu = d >= cpud && (d > cpud || rss > cpur || (rss == cpur && $1 < cpup))
+		inmem = rss >= memr && (rss > memr || d > memd || (d == memd && $1 < memp))
+		if (incpu || inmem) {
+			P[++n] = $1
+			U[n] = u
+			# The name as /proc/<pid>/status gives it (from statline for a rewritten line).
+			N[n] = escape($2 == STUB ? comm : substr($2, 2, length($2) - 2))
+			D[n] = d
+			R[n] = rss
+			K[n] = k
+			J[n] = at1[$1]
+			if (incpu) {
+				keep("cpu", n, cpubest)
+				if (cpubest["n"] >= topn) {
+					cpud = D[cpubest[1]]
+					cpur = R[cpubest[1]]
+					cpup = P[cpubest[1]] + 0
+				}
 			}
-		}
-		if (inmem) {
-			keep("mem", n, membest)
-			if (membest["n"] >= topn) {
-				memr = R[membest[1]]
-				memd = D[membest[1]]
-				memp = P[membest[1]] + 0
+			if (inmem) {
+				keep("mem", n, membest)
+				if (membest["n"] >= topn) {
+					memr = R[membest[1]]
+					memd = D[membest[1]]
+					memp = P[membest[1]] + 0
+				}
 			}
+			lo = cpur < memr ? cpur : memr
 		}
 	}
 
@@ -394,16 +409,11 @@ sec == 2 {
 	runr += rss
 	next
 }
-# Status lines, "/proc/<pid>/status:<Key>:<TAB>value": Name (not used), Uid (real uid
-# first) and VmRSS (none for kernel threads and zombies), kept under "<path>:<Key>:"
-# as they are. A pattern is the cheapest test in BusyBox awk; a Name that matches it
-# only adds a key that is never looked up.
-/^\/proc\/[0-9]+\/status:[UV]/ {
-	st[$1] = $2
-	next
-}
-sec == 3 {
-	if ($0 in marker) section(marker[$0])
+# The first reading: the CPU ticks of each process, and where it was in the reading.
+sec == 1 {
+	if (NF != want) if (!statline()) next
+	ticks1[$1] = $14 + $15
+	at1[$1] = ++count1
 	next
 }
 sec == 4 {
@@ -411,18 +421,23 @@ sec == 4 {
 	else session()
 	next
 }
+# The disks end where the status lines begin.
 sec == 5 {
-	disk()
+	if ($0 == "==fleetpoll:status==") section(3)
+	else disk()
 	next
 }
 $0 in marker {
 	section(marker[$0])
 	next
 }
-function clean(s) { gsub(ctl, "?", s); return s }
+# Control characters become "?". (A regular expression given as a string is compiled on
+# every call by BusyBox awk; a literal once.)
+function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 function section(m) {
 	sec = m
 	buf = ""
+	want = statfields
 }
 # Percent of one core that a process used over the window, as top shows it, from its
 # ticks d and its places k and j in the second and first readings (j 0: absent, so
@@ -457,13 +472,18 @@ function statline(   c1, c, i, rest, p, q) {
 		if (NF < statfields) {
 			# A newline in comm splits the line: join the parts.
 			buf = $0
+			want = -1
 			return 0
 		}
 	} else if (buf != "") {
 		$0 = buf "\n" $0
 		buf = ""
+		want = statfields
 		if (NF < statfields) {
-			if (length($0) < 4096) buf = $0
+			if (length($0) < 4096) {
+				buf = $0
+				want = -1
+			}
 			return 0
 		}
 	} else {
@@ -492,7 +512,7 @@ function statline(   c1, c, i, rest, p, q) {
 	if (p == 0) return 0
 	comm = substr(rest, 1, p - 1)
 	c = NF - statfields
-	rest = $1 " (x)"
+	rest = $1 " " STUB
 	for (i = 3 + c; i <= NF; i++) rest = rest " " $i
 	$0 = rest
 	return NF == statfields
