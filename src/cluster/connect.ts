@@ -20,6 +20,10 @@ export function connectionOptions(settings: NatsSettings, env: NodeJS.ProcessEnv
     reconnectTimeWait: RECONNECT_WAIT_MS,
     // The first connection may come before NATS is up (boot order): keep trying, as after a loss.
     waitOnFirstConnect: true,
+    // nats.js otherwise builds two Error objects (stack traces) for every request, a JetStream publish
+    // included, in case it fails: most of the coordinator's CPU per job (bench:zones). Our logs show
+    // a NATS error's message, never its stack.
+    noAsyncTraces: true,
   };
   const auth = settings.auth;
   switch (auth.kind) {

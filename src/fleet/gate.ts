@@ -74,7 +74,9 @@ export class Gate {
     if (this.held === 0) throw new Error('gate released more often than acquired');
     this.held -= 1;
     for (;;) {
-      const next = this.front.length > 0 ? this.front.shift() : this.back[this.backHead++];
+      // The head never moves past the end: a waiter queued later lands at the end, and a head beyond
+      // it would skip that waiter for good (an idle gate would then starve everyone who queues).
+      const next = this.front.length > 0 ? this.front.shift() : this.backHead < this.back.length ? this.back[this.backHead++] : undefined;
       if (next === undefined) break;
       if (next.done) continue;
       next.done = true;

@@ -1,0 +1,113 @@
+// One coordinator cycle's fan-out (src/cluster/cycle.ts) against a FAKE JetStream (a unit seam: the
+// real one is exercised end to end in zones.test.ts). The fake stores what is published and plays
+// the workers: for every job it queues the result messages a test asks for, which the cycle's
+// results reader then fetches. What is checked: one result per (host, cycle), duplicates dropped
+// and counted, results of another cycle or zone and malformed messages refused, hosts of a zone
+// without workers given their explicit row, hosts without a result given a timeout row.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { clusterFanOut, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
+import { decodeJob, encode, resultMessage } from '../../src/cluster/messages.js';
+import type { PendingCycle } from '../../src/cluster/pending-cycle.js';
+import type { PollOptions } from '../../src/fleet/poll.js';
+import { silentLog } from '../../src/log.js';
+import type { Host, PollResult } from '../../src/model.js';
+import { host, okResult } from '../helpers/store-fixtures.js';
+
+// A fake JetStream: jobs published are kept; `answer(job)` returns the raw result messages a job brings.
+function fakeJetStream(answer: (job: NonNullable<ReturnType<typeof decodeJob>>) => Uint8Array[]): { js: JetStreamClient; jsm: JetStreamManager; published: string[] } {
+  const stored: Uint8Array[] = [];
+  const published: string[] = [];
+  let consumers = 0;
+  const js = {
+    publish: async (subject: string, data: Uint8Array) => {
+      const job = decodeJob(data);
+      assert.ok(job !== null, `a malformed job was published on ${subject}`);
+      published.push(`${subject} ${job.host.name}`);
+      stored.push(...answer(job));
+      return { seq: stored.length, duplicate: false, stream: 'FLEETPOLL_JOBS' };
+    },
+    consumers: {
+      get: async () => ({
+        // Everything stored from the consumer's position on, then an empty pull.
+        fetch: async () => {
+          const batch = stored.splice(0);
+          await new Promise((r) => setTimeout(r, 5));
+          return (async function* () {
+            for (const [i, data] of batch.entries()) yield { seq: i + 1, data, info: { pending: batch.length - i - 1 } };
+          })();
+        },
+      }),
+    },
+  } as unknown as JetStreamClient;
+  const jsm = {
+    consumers: {
+      add: async () => ({ name: `reader-${(consumers += 1)}` }),
+      delete: async () => true,
+    },
+  } as unknown as JetStreamManager;
+  return { js, jsm, published };
+}
+
+const cycle: PendingCycle = { id: 'c1000', startMs: Date.now(), deadlineMs: Date.now() + 60_000 };
+const hosts: Host[] = [host('a1', { zone: 'a' }), host('a2', { zone: 'a' }), host('b1', { zone: 'b' }), host('dmz1', { zone: 'dmz' })];
+const result = (name: string, zone: string, cycleId = cycle.id, cpuBusyPct = 10): Uint8Array => {
+  const h = hosts.find((x) => x.name === name) ?? host(name, { zone });
+  return encode(resultMessage(cycleId, zone, 'worker-1', okResult(name, { cpuBusyPct }, h)));
+};
+
+async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, deadlineMs = cycle.deadlineMs): Promise<{ results: PollResult[]; counts: ClusterCycleCounts; published: string[]; seen: string[] }> {
+  const { js, jsm, published } = fakeJetStream(answer);
+  const counts: ClusterCycleCounts = { published: 0, received: 0, duplicates: 0, rejected: 0 };
+  const fanOut = clusterFanOut(
+    { js, jsm, log: silentLog, zonesWithWorkers: async (zones) => new Set(zones.filter((z) => z !== 'dmz')), ensureZone: async () => {}, connected: () => true, graceMs },
+    { ...cycle, deadlineMs },
+    new AbortController().signal,
+    counts,
+  );
+  const seen: string[] = [];
+  const out = await fanOut(hosts, { onResult: (r: PollResult) => seen.push(r.host.name) } as unknown as PollOptions);
+  return { results: out.results, counts, published, seen };
+}
+
+describe('cluster cycle fan-out (fake JetStream)', () => {
+  it('one job per host of a zone with workers; a zone without any gets its explicit row at once', async () => {
+    const { results, counts, published } = await run((job) => [result(job.host.name, job.host.zone ?? 'default')]);
+    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a a1', 'fleetpoll.jobs.a a2', 'fleetpoll.jobs.b b1']);
+    assert.deepEqual(results.map((r) => `${r.host.name}:${r.status}`), ['a1:ok', 'a2:ok', 'b1:ok', 'dmz1:unreachable']);
+    const dmz = results[3];
+    assert.ok(dmz !== undefined && dmz.status !== 'ok');
+    assert.equal(dmz.error, 'no poller in zone dmz');
+    assert.deepEqual(counts, { published: 3, received: 3, duplicates: 0, rejected: 0 });
+  });
+
+  it('a second result for a host in the same cycle (a redelivered job) is dropped and counted: the first one stands', async () => {
+    const { results, counts, seen } = await run((job) => (job.host.name === 'a1' ? [result('a1', 'a', cycle.id, 11), result('a1', 'a', cycle.id, 99)] : [result(job.host.name, job.host.zone ?? 'default')]));
+    assert.equal(counts.duplicates, 1);
+    assert.equal(counts.received, 3);
+    const a1 = results.find((r) => r.host.name === 'a1');
+    assert.ok(a1?.status === 'ok');
+    assert.equal(a1.sample.cpuBusyPct, 11);
+    assert.equal(seen.filter((n) => n === 'a1').length, 1, 'onResult once per host');
+  });
+
+  it('results of another cycle, of a host answered for by another zone, of an unknown host, and malformed ones are refused', async () => {
+    const { results, counts } = await run((job) => {
+      const own = result(job.host.name, job.host.zone ?? 'default');
+      if (job.host.name !== 'a1') return [own];
+      return [result('a1', 'a', 'c999'), result('a1', 'b'), result('stranger', 'a'), new TextEncoder().encode('{"v":1,"cycleId":'), own];
+    });
+    assert.equal(counts.rejected, 4);
+    assert.equal(counts.received, 3);
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'unreachable']);
+  });
+
+  it('a host whose result never comes gets a timeout row saying why, once the deadline and the wait have passed', async () => {
+    const { results, counts } = await run((job) => (job.host.name === 'b1' ? [] : [result(job.host.name, job.host.zone ?? 'default')]), 50, Date.now() + 200);
+    const b1 = results.find((r) => r.host.name === 'b1');
+    assert.ok(b1 !== undefined && b1.status === 'timeout');
+    assert.match(b1.error, /no result from zone b by the cycle deadline \(its workers did not answer in time\)/);
+    assert.equal(counts.received, 2);
+  });
+});
