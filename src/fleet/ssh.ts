@@ -339,27 +339,36 @@ function execProbe(
   });
 }
 
+// Plain listeners removed in one place rather than once(): once() wraps each in a bound function and
+// a state object, for every connection attempt of every dead host.
 function connectTcp(address: string, port: number, relay: AbortRelay): Promise<Socket> {
   return new Promise((resolveSock, reject) => {
     const sock = tcpConnect({ host: address, port, noDelay: true });
+    const onConnect = (): void => {
+      relay.onAbort(null);
+      sock.off('connect', onConnect);
+      sock.off('error', onError);
+      // Later socket errors surface through ssh2; keep one listener so none is unhandled.
+      sock.on('error', ignoreError);
+      resolveSock(sock);
+    };
+    const onError = (error: Error): void => {
+      relay.onAbort(null);
+      sock.off('connect', onConnect);
+      sock.off('error', onError);
+      sock.destroy();
+      reject(error);
+    };
     relay.onAbort(() => {
       sock.destroy();
       reject(new Error('aborted'));
     });
-    sock.once('connect', () => {
-      relay.onAbort(null);
-      sock.removeAllListeners('error');
-      // Later socket errors surface through ssh2; keep one listener so none is unhandled.
-      sock.on('error', () => {});
-      resolveSock(sock);
-    });
-    sock.once('error', (error) => {
-      relay.onAbort(null);
-      sock.destroy();
-      reject(error);
-    });
+    sock.on('connect', onConnect);
+    sock.on('error', onError);
   });
 }
+
+function ignoreError(): void {}
 
 // Resolves once the server sent its first bytes (left in the socket for ssh2 to read), or says why not.
 function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed' | 'aborted' | Error> {
