@@ -156,11 +156,9 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
     // The backoff holds nothing: neither a CPU slot nor a connection slot.
     gates.connections.release();
     connection.held = false;
-    try {
-      await sleep(backoff, undefined, { signal });
-    } catch {
-      break;
-    }
+    // No signal on the sleep (a listener on the deadline per retry): the check above leaves the
+    // deadline at least a second past the backoff, and an aborted deadline fails the acquire below.
+    await sleep(backoff);
     // Ahead of hosts that have not started: this one's deadline is already running.
     if (!(await gates.connections.acquire(signal, true))) break;
     connection.held = true;
