@@ -415,10 +415,11 @@ function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed
     };
     const onEnd = (): void => done('closed');
     const onError = (error: Error): void => done(error);
+    // on(), not once(): done() removes all four, and once() would wrap each in a bound function.
     sock.on('data', onData);
-    sock.once('end', onEnd);
-    sock.once('close', onEnd);
-    sock.once('error', onError);
+    sock.on('end', onEnd);
+    sock.on('close', onEnd);
+    sock.on('error', onError);
     relay.onAbort(() => done('aborted'));
   });
 }
