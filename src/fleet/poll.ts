@@ -175,21 +175,6 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
   gates.connections.release();
   connection.held = false;
   deadline.clear();
-  return parsedRow(host, outcome, options, gates, failures, startedAt, started, attempts);
-}
-
-// The row of a host that answered. Apart from pollWithin, whose every suspension keeps its whole
-// frame: a host that fails (most of a dead-host burst) does not pay for this part's variables.
-async function parsedRow(
-  host: Host,
-  outcome: Extract<RunOutcome, { ok: true }>,
-  options: PollOptions,
-  gates: PollGates,
-  failures: FailureLines | undefined,
-  startedAt: Date,
-  started: number,
-  attempts: number,
-): Promise<PollResult> {
   await gates.cpu.acquire(undefined, true);
   let parsed;
   try {

@@ -240,9 +240,9 @@ export class SshTransport implements Transport {
   }
 }
 
-// DNS, TCP and the server's banner: the waits that hold no CPU slot. Apart from the handshake, so
-// that a host refusing or never answering (thousands at once when a site is down) costs only this
-// small frame per connection attempt. The socket comes back with the banner unread.
+// DNS, TCP and the server's banner: the waits that hold no CPU slot, and all that a host refusing
+// or never answering (thousands at once when a site is down) goes through. The socket comes back
+// with the banner unread; authenticate() takes it from there.
 async function reachServer(host: Host, run: RunOptions, relay: AbortRelay, state: RunState): Promise<ReachedServer | RunOutcome> {
   let address = host.address;
   if (isIP(address) === 0) {
