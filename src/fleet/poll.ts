@@ -130,7 +130,6 @@ export async function pollWithGates(host: Host, options: PollOptions, gates: Pol
 async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }, failures: FailureLines | undefined): Promise<PollResult> {
   const startedAt = new Date();
   const started = performance.now();
-  const log = options.log.child({ host: host.name });
   const transport = options.transports[host.transport];
   const script = options.scripts[host.os];
   const { signal } = deadline;
@@ -139,7 +138,7 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
   for (;;) {
     attempts += 1;
-    const cpu = cpuSlot(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
+    const cpu = new HostCpuSlot(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
     try {
       outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu });
     } catch (error) {
@@ -152,15 +151,14 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
     const backoff = Math.min(options.retryBackoffMs * 2 ** (attempts - 1), options.maxRetryBackoffMs ?? MAX_BACKOFF_MS);
     // A retry that cannot finish inside the deadline only delays the timeout row.
     if (deadline.remainingMs() < backoff + 1000) break;
-    log.debug('retrying after transient error', { error: outcome.error, backoff_ms: backoff });
+    // The host in the fields, not a child logger: a debug line is usually filtered out, and the line is the same.
+    options.log.debug('retrying after transient error', { host: host.name, error: outcome.error, backoff_ms: backoff });
     // The backoff holds nothing: neither a CPU slot nor a connection slot.
     gates.connections.release();
     connection.held = false;
-    try {
-      await sleep(backoff, undefined, { signal });
-    } catch {
-      break;
-    }
+    // No signal on the sleep (a listener on the deadline per retry): the check above leaves the
+    // deadline at least a second past the backoff, and an aborted deadline fails the acquire below.
+    await sleep(backoff);
     // Ahead of hosts that have not started: this one's deadline is already running.
     if (!(await gates.connections.acquire(signal, true))) break;
     connection.held = true;
@@ -169,7 +167,7 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
   if (!outcome.ok) {
     const durationMs = Math.round(performance.now() - started);
     const meta = { error: outcome.error, attempts, ms: durationMs };
-    if (failures === undefined) log.warn(`${outcome.status} during ${outcome.phase}`, meta);
+    if (failures === undefined) options.log.child({ host: host.name }).warn(`${outcome.status} during ${outcome.phase}`, meta);
     else failures.failed(host.name, `${outcome.status} during ${outcome.phase}`, meta);
     return { host, status: outcome.status, phase: outcome.phase, error: outcome.error, startedAt, durationMs, attempts, cause: outcome.cause };
   }
@@ -188,63 +186,80 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
   if (!parsed.ok) {
     const exit = outcome.exitCode !== null && outcome.exitCode !== 0 ? ` (exit ${outcome.exitCode}${outcome.stderr === '' ? '' : `: ${outcome.stderr}`})` : '';
     const error = `${parsed.error}${exit}`;
-    if (failures === undefined) log.warn('probe_error', { error, ms: durationMs });
+    if (failures === undefined) options.log.child({ host: host.name }).warn('probe_error', { error, ms: durationMs });
     else failures.failed(host.name, 'probe_error', { error, ms: durationMs });
     return { host, status: 'probe_error', phase: 'parse', error, startedAt, durationMs, attempts };
   }
-  log.debug('ok', { ms: durationMs, cpu_pct: parsed.sample.cpuBusyPct });
+  options.log.debug('ok', { host: host.name, ms: durationMs, cpu_pct: parsed.sample.cpuBusyPct });
   return { host, status: 'ok', sample: parsed.sample, startedAt, durationMs, attempts };
 }
 
-// A transport that does not gate its own phases holds a CPU slot for its whole run.
-async function runAttempt(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
+// A transport that does not gate its own phases holds a CPU slot for its whole run. Not async: a
+// transport that gates itself (SSH, every attempt of a dead host) gets the call without a wrapper.
+function runAttempt(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
   if (transport.gatesCpu === true) return transport.run(host, run);
+  return runHoldingCpu(transport, host, run);
+}
+
+async function runHoldingCpu(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
   const grant = await run.cpu.acquire();
   if (!grant.ok) return { ok: false, status: 'timeout', phase: 'exec', error: grant.error, retryable: false };
   return transport.run(host, { script: run.script, signal: run.signal, maxOutputBytes: run.maxOutputBytes });
 }
 
 // One host's handle on the CPU gate (and, from its first acquire until finish(), on a session
-// slot): its deadline stops while it waits in the poller's own queues.
-function cpuSlot(gates: PollGates, deadline: HostDeadline, waitLimitMs: number): CpuSlot & { finish(): void } {
-  let held = false;
-  let session = false;
-  const wait = async (gate: Gate): Promise<boolean> => {
+// slot): its deadline stops while it waits in the poller's own queues. A class, not closures: every
+// connection attempt makes one, and a refused or silent host never uses it.
+class HostCpuSlot implements CpuSlot {
+  private held = false;
+  private session = false;
+
+  constructor(
+    private readonly gates: PollGates,
+    private readonly deadline: HostDeadline,
+    private readonly waitLimitMs: number,
+  ) {}
+
+  async acquire(): Promise<SlotGrant> {
+    if (this.held) return { ok: true };
+    if (this.deadline.signal.aborted) return { ok: false, error: 'deadline passed before a CPU slot was free' };
+    if (!this.session) {
+      if (!(await this.wait(this.gates.sessions))) return this.overloaded();
+      this.session = true;
+    }
+    if (!(await this.wait(this.gates.cpu))) return this.overloaded();
+    this.held = true;
+    return { ok: true };
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.gates.cpu.release();
+  }
+
+  finish(): void {
+    this.release();
+    if (this.session) {
+      this.session = false;
+      this.gates.sessions.release();
+    }
+  }
+
+  private async wait(gate: Gate): Promise<boolean> {
     if (gate.tryAcquire()) return true;
-    deadline.pause();
+    this.deadline.pause();
     const gaveUp = new AbortController();
-    const timer = setTimeout(() => gaveUp.abort(), waitLimitMs);
+    const timer = setTimeout(() => gaveUp.abort(), this.waitLimitMs);
     const granted = await gate.acquire(gaveUp.signal);
     clearTimeout(timer);
-    deadline.resume();
+    this.deadline.resume();
     return granted;
-  };
-  const overloaded = `no CPU slot free within ${Math.round(waitLimitMs / 1000)} s: the poller is overloaded (lower poll.maxConnections or raise poll.concurrency)`;
-  return {
-    acquire: async (): Promise<SlotGrant> => {
-      if (held) return { ok: true };
-      if (deadline.signal.aborted) return { ok: false, error: 'deadline passed before a CPU slot was free' };
-      if (!session) {
-        if (!(await wait(gates.sessions))) return { ok: false, error: overloaded };
-        session = true;
-      }
-      if (!(await wait(gates.cpu))) return { ok: false, error: overloaded };
-      held = true;
-      return { ok: true };
-    },
-    release: () => {
-      if (!held) return;
-      held = false;
-      gates.cpu.release();
-    },
-    finish(): void {
-      this.release();
-      if (session) {
-        session = false;
-        gates.sessions.release();
-      }
-    },
-  };
+  }
+
+  private overloaded(): SlotGrant {
+    return { ok: false, error: `no CPU slot free within ${Math.round(this.waitLimitMs / 1000)} s: the poller is overloaded (lower poll.maxConnections or raise poll.concurrency)` };
+  }
 }
 
 // One AbortSignal per host whose timer can stop while the host waits for the poller itself.

@@ -56,6 +56,12 @@ interface RunState {
   phase: Phase;
 }
 
+// A server that sent its banner: the socket (banner unread) and the address it was reached at.
+interface ReachedServer {
+  readonly sock: Socket;
+  readonly address: string;
+}
+
 // Polls hosts over SSH; one connection per host per cycle, or kept between cycles in warm mode.
 export class SshTransport implements Transport {
   // Key exchange and authentication take options.cpu themselves; the waits around them do not.
@@ -80,16 +86,21 @@ export class SshTransport implements Transport {
     const relay = new AbortRelay(run.signal);
     try {
       if (this.pool !== null) return await this.runWarm(this.pool, host, auth, run, relay);
-      return await this.connectAndProbe(host, auth, run, relay);
+      // Each step awaited here rather than nested: a host that cannot be reached (most of a
+      // dead-host burst) costs only the frames of the steps it gets to, per connection attempt.
+      const state: RunState = { phase: 'dns' };
+      const reached = await reachServer(host, run, relay, state);
+      if ('ok' in reached) return reached;
+      const opened = await this.authenticate(host, auth, run, relay, state, reached);
+      if ('ok' in opened) return opened;
+      return await this.probeOnce(opened, host, run, relay, state);
     } finally {
       relay.dispose();
     }
   }
 
-  private async connectAndProbe(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay): Promise<RunOutcome> {
-    const state: RunState = { phase: 'dns' };
-    const opened = await this.openConnection(host, auth, run, relay, state);
-    if ('ok' in opened) return opened;
+  // One probe on a connection of its own, closed afterwards (`poll`).
+  private async probeOnce(opened: OpenedConnection, host: Host, run: RunOptions, relay: AbortRelay, state: RunState): Promise<RunOutcome> {
     const { client: connection, sock } = opened;
     try {
       return await execProbe(connection, this.bytesOf(run.script), run, relay, state, this.commandFor(host), null);
@@ -141,39 +152,14 @@ export class SshTransport implements Transport {
 
   // DNS, TCP, banner, key exchange (host key checked) and authentication: a connection ready to exec, or why not.
   private async openConnection(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay, state: RunState): Promise<OpenedConnection | RunOutcome> {
-    let address = host.address;
-    if (isIP(address) === 0) {
-      try {
-        const found = await abortable(lookup(address), relay);
-        address = found.address;
-      } catch (error) {
-        if (run.signal.aborted) return failure('timeout', 'dns', `name lookup of ${host.address} did not finish`);
-        const code = (error as NodeJS.ErrnoException).code ?? '';
-        return failure('unreachable', 'dns', `cannot resolve ${host.address}: ${code || (error as Error).message}`, code === 'EAI_AGAIN', error);
-      }
-    }
+    const reached = await reachServer(host, run, relay, state);
+    if ('ok' in reached) return reached;
+    return this.authenticate(host, auth, run, relay, state, reached);
+  }
 
-    state.phase = 'connect';
-    let sock: Socket;
-    try {
-      sock = await connectTcp(address, host.port, relay);
-    } catch (error) {
-      if (run.signal.aborted) return failure('timeout', 'connect', `TCP connect to port ${host.port} did not complete`);
-      const code = (error as NodeJS.ErrnoException).code ?? '';
-      return failure('unreachable', 'connect', describeSocketError(error, host.port), TRANSIENT.has(code), error);
-    }
-
-    state.phase = 'handshake';
-    // A host that accepts TCP but never speaks (firewall, hung sshd) waits here holding only its socket.
-    const banner = await awaitBanner(sock, relay);
-    if (banner !== 'spoke') {
-      sock.destroy();
-      if (run.signal.aborted || banner === 'aborted') return failure('timeout', 'handshake', timeoutText('handshake'));
-      if (banner === 'closed') return failure('unreachable', 'handshake', 'the server closed the connection before sending its SSH banner');
-      // As before the banner wait: a reset while the host's sshd restarts is worth the retry.
-      const code = (banner as NodeJS.ErrnoException).code ?? '';
-      return failure('unreachable', 'handshake', `${describeSocketError(banner, host.port)} during handshake`, TRANSIENT.has(code), banner);
-    }
+  // Key exchange (host key checked) and authentication on a socket whose server sent its banner.
+  private async authenticate(host: Host, auth: AuthMethod[], run: RunOptions, relay: AbortRelay, state: RunState, reached: ReachedServer): Promise<OpenedConnection | RunOutcome> {
+    const { sock, address } = reached;
     // Key exchange and authentication are the CPU-heavy part: they run inside the concurrency bound.
     const grant = run.cpu === undefined ? { ok: true as const } : await run.cpu.acquire();
     if (!grant.ok) {
@@ -252,6 +238,46 @@ export class SshTransport implements Transport {
     }
     return bytes;
   }
+}
+
+// DNS, TCP and the server's banner: the waits that hold no CPU slot, and all that a host refusing
+// or never answering (thousands at once when a site is down) goes through. The socket comes back
+// with the banner unread; authenticate() takes it from there.
+async function reachServer(host: Host, run: RunOptions, relay: AbortRelay, state: RunState): Promise<ReachedServer | RunOutcome> {
+  let address = host.address;
+  if (isIP(address) === 0) {
+    try {
+      const found = await abortable(lookup(address), relay);
+      address = found.address;
+    } catch (error) {
+      if (run.signal.aborted) return failure('timeout', 'dns', `name lookup of ${host.address} did not finish`);
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      return failure('unreachable', 'dns', `cannot resolve ${host.address}: ${code || (error as Error).message}`, code === 'EAI_AGAIN', error);
+    }
+  }
+
+  state.phase = 'connect';
+  let sock: Socket;
+  try {
+    sock = await connectTcp(address, host.port, relay);
+  } catch (error) {
+    if (run.signal.aborted) return failure('timeout', 'connect', `TCP connect to port ${host.port} did not complete`);
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    return failure('unreachable', 'connect', describeSocketError(error, host.port), TRANSIENT.has(code), error);
+  }
+
+  state.phase = 'handshake';
+  // A host that accepts TCP but never speaks (firewall, hung sshd) waits here holding only its socket.
+  const banner = await awaitBanner(sock, relay);
+  if (banner !== 'spoke') {
+    sock.destroy();
+    if (run.signal.aborted || banner === 'aborted') return failure('timeout', 'handshake', timeoutText('handshake'));
+    if (banner === 'closed') return failure('unreachable', 'handshake', 'the server closed the connection before sending its SSH banner');
+    // As before the banner wait: a reset while the host's sshd restarts is worth the retry.
+    const code = (banner as NodeJS.ErrnoException).code ?? '';
+    return failure('unreachable', 'handshake', `${describeSocketError(banner, host.port)} during handshake`, TRANSIENT.has(code), banner);
+  }
+  return { sock, address };
 }
 
 // Runs the probe command, streams the script, collects stdout up to the cap and the `end` record.
@@ -339,27 +365,36 @@ function execProbe(
   });
 }
 
+// Plain listeners removed in one place rather than once(): once() wraps each in a bound function and
+// a state object, for every connection attempt of every dead host.
 function connectTcp(address: string, port: number, relay: AbortRelay): Promise<Socket> {
   return new Promise((resolveSock, reject) => {
     const sock = tcpConnect({ host: address, port, noDelay: true });
+    const onConnect = (): void => {
+      relay.onAbort(null);
+      sock.off('connect', onConnect);
+      sock.off('error', onError);
+      // Later socket errors surface through ssh2; keep one listener so none is unhandled.
+      sock.on('error', ignoreError);
+      resolveSock(sock);
+    };
+    const onError = (error: Error): void => {
+      relay.onAbort(null);
+      sock.off('connect', onConnect);
+      sock.off('error', onError);
+      sock.destroy();
+      reject(error);
+    };
     relay.onAbort(() => {
       sock.destroy();
       reject(new Error('aborted'));
     });
-    sock.once('connect', () => {
-      relay.onAbort(null);
-      sock.removeAllListeners('error');
-      // Later socket errors surface through ssh2; keep one listener so none is unhandled.
-      sock.on('error', () => {});
-      resolveSock(sock);
-    });
-    sock.once('error', (error) => {
-      relay.onAbort(null);
-      sock.destroy();
-      reject(error);
-    });
+    sock.on('connect', onConnect);
+    sock.on('error', onError);
   });
 }
+
+function ignoreError(): void {}
 
 // Resolves once the server sent its first bytes (left in the socket for ssh2 to read), or says why not.
 function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed' | 'aborted' | Error> {
@@ -380,10 +415,11 @@ function awaitBanner(sock: Socket, relay: AbortRelay): Promise<'spoke' | 'closed
     };
     const onEnd = (): void => done('closed');
     const onError = (error: Error): void => done(error);
+    // on(), not once(): done() removes all four, and once() would wrap each in a bound function.
     sock.on('data', onData);
-    sock.once('end', onEnd);
-    sock.once('close', onEnd);
-    sock.once('error', onError);
+    sock.on('end', onEnd);
+    sock.on('close', onEnd);
+    sock.on('error', onError);
     relay.onAbort(() => done('aborted'));
   });
 }
