@@ -19,6 +19,7 @@ import { parse } from 'csv-parse/sync';
 import { loopbackAddresses } from '../test/helpers/sshd.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 import type { ChildUsage } from './usage-hook.js';
+import { envInt } from './lib/env-int.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const HOOK = new URL('./usage-hook.js', import.meta.url).href;
@@ -63,13 +64,7 @@ let stopping = false;
 let onInterrupt: (() => void) | null = null;
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return n;
-  };
+  const int = envInt(env);
   const order = env.ORDER ?? 'mixed';
   if (order !== 'mixed' && order !== 'dead-first' && order !== 'dead-last') throw new Error(`ORDER must be mixed, dead-first or dead-last (got ${JSON.stringify(order)})`);
   const probe = env.PROBE ?? 'canned';

@@ -15,6 +15,7 @@ import { buildProbeScript } from '../src/probes/scripts.js';
 import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from '../test/helpers/sshd.js';
 import type { FloorJob, FloorReport } from './floor-child.js';
 import type { ChildUsage } from './usage-hook.js';
+import { envInt } from './lib/env-int.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor-child.js', import.meta.url));
@@ -99,13 +100,7 @@ function checkInterrupted(): void {
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return n;
-  };
+  const int = envInt(env);
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseProbeOutput } from '../src/probes/protocol.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
+import { envInt } from './lib/env-int.js';
 
 // The issue's targets: no dearer than top at 2,000+ processes, under 20 ms on a quiet host.
 const TARGET_BUSY_RATIO = 1;
@@ -82,13 +83,7 @@ function cleanUp(): void {
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return n;
-  };
+  const int = envInt(env);
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);

@@ -26,6 +26,7 @@ import { silentLog } from '../src/log.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
 import { hostsFromCsv } from '../test/helpers/fleet.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
+import { envInt } from './lib/env-int.js';
 
 // Second octet of the loopback addresses: bench/poll.ts uses 79, bench/dead-hosts.ts 84-86, the tests 77-83 and 88.
 const ADDRESS_OCTET = 89;
@@ -60,13 +61,7 @@ interface Cycle {
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return n;
-  };
+  const int = envInt(env);
   const rawWindow = env.WINDOW;
   const windowSec = rawWindow === undefined || rawWindow === '' ? 1 : Number(rawWindow);
   if (!Number.isFinite(windowSec) || windowSec < 0.1 || windowSec > 30) throw new Error(`WINDOW must be a number of seconds from 0.1 to 30 (got ${JSON.stringify(rawWindow)})`);

@@ -29,6 +29,7 @@ import { openFilesSoftLimit } from '../src/fleet/poll.js';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats.js';
 import { loopbackAddresses, makeKeys, pickPort, removeKeys, type SshdKeys } from '../test/helpers/sshd.js';
 import type { SimulatedHostsJob } from './ssh2-hosts-child.js';
+import { envInt } from './lib/env-int.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const HOSTS_CHILD = fileURLToPath(new URL('./ssh2-hosts-child.js', import.meta.url));
@@ -60,13 +61,7 @@ interface Settings {
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-    return n;
-  };
+  const int = envInt(env);
   const workers = int('WORKERS', 4, 1, 16);
   const zones = int('ZONES', Math.min(2, workers), 1, 16);
   if (zones > workers) throw new Error(`ZONES (${zones}) must be at most WORKERS (${workers}): every zone needs a worker`);
