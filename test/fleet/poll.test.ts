@@ -9,6 +9,7 @@ import type { Host, PollResult } from '../../src/model.js';
 import { silentLog, type Log } from '../../src/log.js';
 import { FAILURE_LINES_PER_CYCLE } from '../../src/fleet/failure-lines.js';
 import { hostsFromCsv } from '../helpers/fleet.js';
+import { warningLog, type Warning } from '../helpers/warning-log.js';
 
 const PROBE_OUTPUT = readFileSync(new URL('../../../test/fixtures/probe/debian12-dash/output.txt', import.meta.url), 'utf8');
 const OK: RunOutcome = { ok: true, stdout: PROBE_OUTPUT, stderr: '', exitCode: 0, truncated: false };
@@ -69,14 +70,8 @@ const status = (r: PollResult): string => (r.status === 'ok' ? 'ok' : `${r.statu
 
 describe('poll loop with a fake transport', () => {
   it('fake transport: a cycle names its first failed hosts in the run log and counts the rest in one line', async () => {
-    const warnings: { message: string; host: unknown }[] = [];
-    const log = (host?: unknown): Log => ({
-      error: () => {},
-      info: () => {},
-      debug: () => {},
-      warn: (message) => warnings.push({ message, host }),
-      child: (meta) => log(meta.host),
-    });
+    const warnings: Warning[] = [];
+    const log = (): Log => warningLog(warnings);
     const fake = new FakeTransport(async () => failure('unreachable', 'connect', 'connection refused', false));
     const count = FAILURE_LINES_PER_CYCLE + 50;
     const results = await pollFleet(hosts(count), options(fake, { log: log() }));

@@ -8,6 +8,7 @@ import type { Host } from '../../src/model.js';
 import { silentLog, type Log } from '../../src/log.js';
 import { spreadFanOut } from '../../src/serve/fan-out.js';
 import { hostsFromCsv } from '../helpers/fleet.js';
+import { warningLog, type Warning } from '../helpers/warning-log.js';
 
 const PROBE = 'fleetpoll-probe\t1\nhost\tfake\nos\tlinux\t6.1\tFake\nuptime\t100\ncpu\t2\t10.0\nmem\t1000\t500\t400\t0\t0\nend\n';
 
@@ -38,14 +39,8 @@ function options(transport: Transport) {
 
 describe('spreadFanOut with fake transports', () => {
   it('fake transport: names its first failed hosts in the run log and counts the rest in one line, as poll does', async () => {
-    const warnings: { message: string; host: unknown }[] = [];
-    const log = (host?: unknown): Log => ({
-      error: () => {},
-      info: () => {},
-      debug: () => {},
-      warn: (message) => warnings.push({ message, host }),
-      child: (meta) => log(meta.host),
-    });
+    const warnings: Warning[] = [];
+    const log = (): Log => warningLog(warnings);
     const count = FAILURE_LINES_PER_CYCLE + 30;
     const csv = `name,address,transport\n${Array.from({ length: count }, (_, i) => `down-${i},,local`).join('\n')}\n`;
     const refused: Transport = { run: () => Promise.resolve(failure('unreachable', 'connect', 'connection refused')), close: () => Promise.resolve() };
