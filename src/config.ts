@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseAlertSettings, type AlertSettings } from './alerts/settings.js';
 import { expandHome } from './expand-home.js';
 import { DEFAULT_SYSTEM_KNOWN_HOSTS, DEFAULT_USER_KNOWN_HOSTS, HOST_KEY_MODES, type HostKeyMode } from './fleet/known-hosts.js';
+import { DEFAULT_STARTS_PER_SECOND } from './fleet/start-rate.js';
 import { parseHistorySettings, type HistorySettings } from './history/settings.js';
 import { parseHttpSettings, type HttpSettings } from './http/settings.js';
 import type { LogSettings } from './log.js';
@@ -33,6 +34,8 @@ export interface Config {
     readonly maxConnections: number | null;
     /** Hosts at once past the SSH banner (handshake, auth, probe running); null = 4 x concurrency. */
     readonly maxSessions: number | null;
+    /** New SSH connections opened per second at most. */
+    readonly maxConnectsPerSecond: number;
   };
   readonly ssh: {
     readonly hostKeyChecking: HostKeyMode;
@@ -121,6 +124,7 @@ const FIELDS: readonly Field[] = [
   { path: 'poll.retryBackoffSeconds' },
   { path: 'poll.maxConnections', env: 'FLEETPOLL_MAX_CONNECTIONS' },
   { path: 'poll.maxSessions' },
+  { path: 'poll.maxConnectsPerSecond' },
   { path: 'ssh.hostKeyChecking', env: 'FLEETPOLL_HOST_KEY_CHECKING' },
   { path: 'ssh.knownHosts', env: 'FLEETPOLL_KNOWN_HOSTS' },
   { path: 'ssh.systemKnownHosts' },
@@ -255,6 +259,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv, cwd: stri
       retryBackoffMs: Math.round(numberValue('poll.retryBackoffSeconds', 1, 0, 60, false) * 1000),
       maxConnections: raw.has('poll.maxConnections') ? numberValue('poll.maxConnections', 1, 1, 100000, true) : null,
       maxSessions: raw.has('poll.maxSessions') ? numberValue('poll.maxSessions', 1, 1, 100000, true) : null,
+      maxConnectsPerSecond: numberValue('poll.maxConnectsPerSecond', DEFAULT_STARTS_PER_SECOND, 1, 100000, true),
     },
     ssh: {
       hostKeyChecking: choiceValue<HostKeyMode>('ssh.hostKeyChecking', 'strict', HOST_KEY_MODES),

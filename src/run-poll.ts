@@ -237,6 +237,7 @@ export function pollOptionsOf(config: Config, transports: PollOptions['transport
     retryBackoffMs: config.poll.retryBackoffMs,
     maxConnections: config.poll.maxConnections,
     maxSessions: config.poll.maxSessions,
+    startsPerSecond: config.poll.maxConnectsPerSecond,
     log,
   };
 }

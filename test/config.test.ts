@@ -53,7 +53,7 @@ describe('config', () => {
       ['{', '  "poll": {', '    "concurrency": "many",', '    "timeoutSecs": 5', '  },', '  "ssh": { "hostKeyChecking": "yes" }', '}'].join('\n'),
     );
     assert.deepEqual(problems(() => loadConfig({ config: file }, {}, dir, 'me')), [
-      `${file}:4: unknown setting "poll.timeoutSecs" (known: poll.concurrency, poll.timeoutSeconds, poll.cpuWindowSeconds, poll.topProcesses, poll.maxOutputMB, poll.retries, poll.retryBackoffSeconds, poll.maxConnections, poll.maxSessions)`,
+      `${file}:4: unknown setting "poll.timeoutSecs" (known: poll.concurrency, poll.timeoutSeconds, poll.cpuWindowSeconds, poll.topProcesses, poll.maxOutputMB, poll.retries, poll.retryBackoffSeconds, poll.maxConnections, poll.maxSessions, poll.maxConnectsPerSecond)`,
       `${file}:3: poll.concurrency must be a whole number from 1 to 10000 (got "many")`,
       `${file}:6: ssh.hostKeyChecking must be one of "strict", "accept-new", "off" (got "yes")`,
     ]);

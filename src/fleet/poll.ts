@@ -7,7 +7,8 @@ import type { Log } from '../log.js';
 import { parseProbeOutput } from '../probes/protocol.js';
 import { FailureLines } from './failure-lines.js';
 import { Gate } from './gate.js';
-import type { CpuSlot, RunOutcome, SlotGrant, Transport } from './transport.js';
+import { DEFAULT_STARTS_PER_SECOND, StartRate } from './start-rate.js';
+import type { CpuSlot, RunOutcome, SlotGrant, StartTurn, Transport } from './transport.js';
 
 export interface PollOptions {
   readonly transports: Readonly<Record<TransportKind, Transport>>;
@@ -26,6 +27,8 @@ export interface PollOptions {
    * one hypervisor). undefined or null: SESSIONS_PER_CPU_SLOT x concurrency.
    */
   readonly maxSessions?: number | null;
+  /** New connections opened per second at most (DEFAULT_STARTS_PER_SECOND when undefined or null). */
+  readonly startsPerSecond?: number | null;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly retries: number;
@@ -45,6 +48,8 @@ export interface PollGates {
   readonly connections: Gate;
   /** Hosts past their banner (key exchange, auth, the probe running); `maxSessions` slots. */
   readonly sessions: Gate;
+  /** The pace of new connections: `startsPerSecond`. */
+  readonly starts: StartRate;
 }
 
 // The backoff between attempts never grows past this.
@@ -98,10 +103,10 @@ export async function pollFleet(hosts: readonly Host[], options: PollOptions): P
 }
 
 /** The gates of one cycle, sized from the options. */
-export function pollGates(options: Pick<PollOptions, 'concurrency' | 'maxConnections' | 'maxSessions'>): PollGates {
+export function pollGates(options: Pick<PollOptions, 'concurrency' | 'maxConnections' | 'maxSessions' | 'startsPerSecond'>): PollGates {
   const maxConnections = options.maxConnections ?? defaultMaxConnections(options.concurrency);
   const maxSessions = options.maxSessions ?? options.concurrency * SESSIONS_PER_CPU_SLOT;
-  return { cpu: new Gate(options.concurrency), connections: new Gate(Math.max(maxConnections, 1)), sessions: new Gate(Math.max(maxSessions, options.concurrency)) };
+  return { cpu: new Gate(options.concurrency), connections: new Gate(Math.max(maxConnections, 1)), sessions: new Gate(Math.max(maxSessions, options.concurrency)), starts: new StartRate(options.startsPerSecond ?? DEFAULT_STARTS_PER_SECOND) };
 }
 
 /** Polls one host within its deadline; every failure is a value. */
@@ -138,9 +143,9 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
   for (;;) {
     attempts += 1;
-    const cpu = new HostCpuSlot(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
+    const cpu = new AttemptSlots(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
     try {
-      outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu });
+      outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu, start: cpu });
     } catch (error) {
       // A transport bug must cost this host, not the cycle.
       outcome = { ok: false, status: 'probe_error', phase: 'exec', error: `internal error: ${(error as Error).message}`, retryable: false, cause: error };
@@ -196,21 +201,22 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
 // A transport that does not gate its own phases holds a CPU slot for its whole run. Not async: a
 // transport that gates itself (SSH, every attempt of a dead host) gets the call without a wrapper.
-function runAttempt(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
+function runAttempt(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot; start: StartTurn }): Promise<RunOutcome> {
   if (transport.gatesCpu === true) return transport.run(host, run);
   return runHoldingCpu(transport, host, run);
 }
 
-async function runHoldingCpu(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot }): Promise<RunOutcome> {
+async function runHoldingCpu(transport: Transport, host: Host, run: { script: string; signal: AbortSignal; maxOutputBytes: number; cpu: CpuSlot; start: StartTurn }): Promise<RunOutcome> {
   const grant = await run.cpu.acquire();
   if (!grant.ok) return { ok: false, status: 'timeout', phase: 'exec', error: grant.error, retryable: false };
   return transport.run(host, { script: run.script, signal: run.signal, maxOutputBytes: run.maxOutputBytes });
 }
 
-// One host's handle on the CPU gate (and, from its first acquire until finish(), on a session
-// slot): its deadline stops while it waits in the poller's own queues. A class, not closures: every
-// connection attempt makes one, and a refused or silent host never uses it.
-class HostCpuSlot implements CpuSlot {
+// One attempt's handles on the poller's own budgets: its turn to open a connection (the start
+// rate), the CPU gate and, from its first acquire until finish(), a session slot. The host's
+// deadline stops while it waits for any of them. A class, not closures: every connection attempt
+// makes one, and a refused or silent host uses little of it.
+class AttemptSlots implements CpuSlot, StartTurn {
   private held = false;
   private session = false;
 
@@ -224,12 +230,20 @@ class HostCpuSlot implements CpuSlot {
     if (this.held) return { ok: true };
     if (this.deadline.signal.aborted) return { ok: false, error: 'deadline passed before a CPU slot was free' };
     if (!this.session) {
-      if (!(await this.wait(this.gates.sessions))) return this.overloaded();
+      if (!(await this.waitFor(this.gates.sessions))) return this.overloaded();
       this.session = true;
     }
-    if (!(await this.wait(this.gates.cpu))) return this.overloaded();
+    if (!(await this.waitFor(this.gates.cpu))) return this.overloaded();
     this.held = true;
     return { ok: true };
+  }
+
+  async wait(): Promise<void> {
+    const waitMs = this.gates.starts.reserve();
+    if (waitMs <= 0) return;
+    this.deadline.pause();
+    await sleep(waitMs);
+    this.deadline.resume();
   }
 
   release(): void {
@@ -246,7 +260,7 @@ class HostCpuSlot implements CpuSlot {
     }
   }
 
-  private async wait(gate: Gate): Promise<boolean> {
+  private async waitFor(gate: Gate): Promise<boolean> {
     if (gate.tryAcquire()) return true;
     this.deadline.pause();
     const gaveUp = new AbortController();

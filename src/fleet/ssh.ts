@@ -257,6 +257,9 @@ async function reachServer(host: Host, run: RunOptions, relay: AbortRelay, state
   }
 
   state.phase = 'connect';
+  // The cycle's pace of new connections (a kept connection reused in warm mode never gets here).
+  if (run.start !== undefined) await run.start.wait();
+  if (run.signal.aborted) return failure('timeout', 'connect', 'deadline passed before connecting');
   let sock: Socket;
   try {
     sock = await connectTcp(address, host.port, relay);

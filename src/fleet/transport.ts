@@ -19,6 +19,14 @@ export interface RunOptions {
    * waits on the network without it; absent: the caller holds a slot for the whole run.
    */
   readonly cpu?: CpuSlot;
+  /** The cycle's pace of new connections: awaited right before opening one (absent: no pacing). */
+  readonly start?: StartTurn;
+}
+
+// Waits for this attempt's turn to open a connection (the cycle's start rate); the host's deadline
+// stops meanwhile: the wait is the poller's own, not the host's slowness.
+export interface StartTurn {
+  wait(): Promise<void>;
 }
 
 // The outcome of asking for a CPU slot: granted, or the reason it was not (a `timeout` row's text).

@@ -1,6 +1,6 @@
 // Part of the fleet down (issue 15), against a real sshd plus silent and refusing listeners on
-// loopback: waiting hosts hold no CPU slot, a refused host's retry delays nobody, and no more than
-// `concurrency` hosts are ever in key exchange + authentication at once.
+// loopback: waiting hosts hold no CPU slot, a refused host's retry delays nobody, new connections
+// are paced, and no more than `concurrency` hosts are ever in key exchange + authentication at once.
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -139,5 +139,18 @@ describe('poll with part of the fleet down (real sshd)', { skip: skip ?? false }
     assert.deepEqual([...new Set(healthy.map((r) => r.status))], ['ok']);
     const lastHealthyMs = Math.max(...healthy.map((r) => finishedAt.get(r.host.name)!));
     assert.ok(lastHealthyMs < backoffMs, `the healthy hosts finished at ${lastHealthyMs.toFixed(0)} ms, after the ${backoffMs} ms backoff`);
+  });
+
+  it('new connections are paced at startsPerSecond (poll.maxConnectsPerSecond), and waiting for a turn uses none of the deadline', async () => {
+    // 10 refused hosts at 4 a second: the last one's turn comes after ~2.25 s, past its 1 s deadline.
+    const { options } = await counting(1000, { retries: 0, startsPerSecond: 4 });
+    const hosts = fleet([['refused', REFUSING]]);
+    const finishedAt: number[] = [];
+    const started = performance.now();
+    const results = await pollFleet(hosts, { ...options, onResult: () => finishedAt.push(performance.now() - started) });
+    for (const r of results) assert.ok(r.status === 'unreachable' && /connection refused/.test(r.error), r.status === 'ok' ? 'ok' : `${r.status}: ${r.error}`);
+    finishedAt.sort((a, b) => a - b);
+    assert.ok(finishedAt[0]! < 1000, `the first host finished at ${finishedAt[0]!.toFixed(0)} ms`);
+    assert.ok(finishedAt.at(-1)! >= 2000, `the last host finished at ${finishedAt.at(-1)!.toFixed(0)} ms: the starts were not paced at 4 a second`);
   });
 });
