@@ -7,7 +7,8 @@
 // poller's own cores and time out), and their sshd serve connections without re-executing (sshd -r:
 // 1,000 sshd execs at once cost the healthy hosts their deadline before the banner). Run with `npm run bench:dead-hosts`; env HEALTHY (default
 // 1000), SILENT (200), REFUSED (2000), TIMEOUT (deadline s, 10), ORDER (mixed | dead-first |
-// dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real),
+// dead-last: where the dead hosts are in servers.csv, default mixed), PROBE (canned | real), ROUNDS
+// (pairs of runs, default 3; the targets compare medians),
 // CPU_PROF (a directory: write .cpuprofile files of the measured CLI runs; inflates every figure).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,8 @@ interface Settings {
   readonly order: Order;
   readonly probe: HostProbe;
   readonly cpuProfDir: string | null;
+  /** Pairs of runs (healthy alone, then with dead hosts); the targets apply to the medians. */
+  readonly rounds: number;
 }
 
 interface Run {
@@ -69,7 +72,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   if (order !== 'mixed' && order !== 'dead-first' && order !== 'dead-last') throw new Error(`ORDER must be mixed, dead-first or dead-last (got ${JSON.stringify(order)})`);
   const probe = env.PROBE ?? 'canned';
   if (probe !== 'canned' && probe !== 'real') throw new Error(`PROBE must be canned or real (got ${JSON.stringify(probe)})`);
-  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order, probe, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
+  return { healthy: int('HEALTHY', 1000, 1, 4000), silent: int('SILENT', 200, 0, 1000), refused: int('REFUSED', 2000, 0, 10000), timeoutSec: int('TIMEOUT', 10, 1, 300), order, probe, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null, rounds: int('ROUNDS', 3, 1, 20) };
 }
 
 interface Row {
@@ -181,6 +184,26 @@ function runCli(work: string, label: string, inventoryPath: string, configPath: 
   });
 }
 
+// The median of each figure over the rounds; statuses of the first round, every wrong row of all.
+function medianRun(label: string, runs: readonly Run[]): Run {
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  const first = runs[0] as Run;
+  return {
+    label,
+    hosts: first.hosts,
+    wallMs: median(runs.map((r) => r.wallMs)),
+    peakCpuPct: median(runs.map((r) => r.peakCpuPct)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    rssMb: median(runs.map((r) => r.rssMb)),
+    statuses: first.statuses,
+    wrong: runs.flatMap((r) => r.wrong),
+  };
+}
+
 function line(run: Run): string {
   const statuses = [...run.statuses.entries()].map(([s, n]) => `${n} ${s}`).join(', ');
   return `${run.label.padEnd(22)} ${String(run.hosts).padStart(6)} ${(run.wallMs / 1000).toFixed(2).padStart(8)} ${run.peakCpuPct.toFixed(0).padStart(9)} ${run.cpuMs.toFixed(0).padStart(8)} ${run.rssMb.toFixed(1).padStart(8)}   ${statuses}`;
@@ -226,10 +249,20 @@ async function benchmark(settings: Settings): Promise<boolean> {
     writeFileSync(warmPath, fleet.inventory(warm));
     await runCli(work, 'warmup', warmPath, configPath, new Map(warm.map((r) => [r.name, r.kind])));
 
-    const healthy = await runCli(work, 'healthy-alone', alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])), settings.cpuProfDir);
-    const dead = await runCli(work, 'with-dead', withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])), settings.cpuProfDir);
+    // Peak RSS moves by tens of MB between identical runs (when V8 happens to collect): the targets
+    // compare the medians of ROUNDS interleaved pairs.
+    const healthyRuns: Run[] = [];
+    const deadRuns: Run[] = [];
+    for (let round = 1; round <= settings.rounds; round += 1) {
+      healthyRuns.push(await runCli(work, `healthy-alone-${round}`, alone, configPath, new Map(healthyRows.map((r) => [r.name, r.kind])), settings.cpuProfDir));
+      deadRuns.push(await runCli(work, `with-dead-${round}`, withDead, configPath, new Map(arranged.map((r) => [r.name, r.kind])), settings.cpuProfDir));
+    }
+    const healthy = medianRun('healthy-alone median', healthyRuns);
+    const dead = medianRun('with-dead median', deadRuns);
 
-    const out: string[] = ['', `${'run'.padEnd(22)} ${'hosts'.padStart(6)} ${'wall s'.padStart(8)} ${'peak CPU%'.padStart(9)} ${'CPU ms'.padStart(8)} ${'RSS MB'.padStart(8)}   statuses`, line(healthy), line(dead)];
+    const out: string[] = ['', `${'run'.padEnd(22)} ${'hosts'.padStart(6)} ${'wall s'.padStart(8)} ${'peak CPU%'.padStart(9)} ${'CPU ms'.padStart(8)} ${'RSS MB'.padStart(8)}   statuses`];
+    for (let i = 0; i < settings.rounds; i += 1) out.push(line(healthyRuns[i] as Run), line(deadRuns[i] as Run));
+    out.push(line(healthy), line(dead));
     const wallLimit = Math.max(settings.timeoutSec * 1000, healthy.wallMs) * TARGET_WALL;
     const peakCpuRatio = dead.peakCpuPct / healthy.peakCpuPct;
     const cpuRatio = dead.cpuMs / healthy.cpuMs;
