@@ -4,7 +4,7 @@
 // and error objects that costs the poller a core for that second and leaves its heap grown.
 // Each attempt takes its own start time from one counter: no queue, no objects per waiter.
 
-/** The default pace: far above what key exchanges allow (~100-150 hosts a second per poller), so it only ever slows bursts of dead hosts. */
+/** The default pace: far above the key exchanges a poller gets through (about 45 a second on a 2-core machine), so it slows only bursts of dead hosts. */
 export const DEFAULT_STARTS_PER_SECOND = 500;
 
 // The start times of one cycle's connection attempts.
