@@ -1,9 +1,9 @@
 // Starts Debian's nats-server with JetStream on loopback for tests (a temp store dir, stopped by PID).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canConnect } from './sshd.js';
 
 export const NATS_SERVER = '/usr/sbin/nats-server';
 
@@ -75,15 +75,4 @@ export async function startNatsServer(address: string, port: number): Promise<Na
   };
   await server.start();
   return server;
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolveConnect) => {
-    const sock = connect({ host, port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolveConnect(true);
-    });
-    sock.once('error', () => resolveConnect(false));
-  });
 }

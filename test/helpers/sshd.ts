@@ -186,7 +186,8 @@ export function removeKeys(keys: SshdKeys): void {
   rmSync(keys.dir, { recursive: true, force: true });
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on host:port right now (a server started by a test is listening). */
+export function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolveConnect) => {
     const sock = connect({ host, port });
     sock.once('connect', () => {

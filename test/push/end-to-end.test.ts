@@ -5,41 +5,19 @@
 // the API), the alerts (down while it never pushed, then cpu); `fleetpoll poll` reads the same spool;
 // once the host is quiet for longer than its interval, both drivers give it a `timeout` row.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, readCsv, runCli } from '../helpers/cli.js';
+import { readCsv, runCli } from '../helpers/cli.js';
+import { cycles, startServe, waitFor, type ServeChild } from '../helpers/serve-child.js';
 import { makeTestCert, type TestCert } from '../helpers/smtp.js';
 import { missingTool, pickPort } from '../helpers/sshd.js';
 
 const FIXTURE = readFileSync(new URL('../../../test/fixtures/probe/debian12-dash/output.txt', import.meta.url), 'utf8');
 const INTERVAL_S = 15;
 const BIND = '127.93.0.1';
-
-interface ServeChild {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exit: Promise<number | null>;
-}
-
-function startServe(args: readonly string[], cwd: string): ServeChild {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: ServeChild = { child, stdout: '', stderr: '', exit: new Promise((r) => child.on('exit', (code) => r(code))) };
-  child.stdout?.on('data', (c: Buffer) => (run.stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (run.stderr += c.toString()));
-  return run;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs: number, run?: ServeChild): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${run === undefined ? '' : `\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // Runs a shell pipeline; resolves with its exit code and output.
 function sh(script: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -56,7 +34,6 @@ describe('push end to end: token, push-script, serve over HTTPS, curl, poll', { 
   let serve: ServeChild | null = null;
   const data = (): string => join(dir, 'data');
   const row = (file: string, host: string): Record<string, string> | undefined => readCsv(join(data(), file)).filter((r) => r.server === host).at(-1);
-  const cycles = (run: ServeChild): number => run.stdout.split('\n').filter((l) => l.startsWith('fleetpoll serve: cycle ')).length;
   const alerts = (): { host: string; rule: string; phase: string }[] =>
     (JSON.parse(readFileSync(join(data(), 'alert-state.json'), 'utf8')) as { alerts: { host: string; rule: string; phase: string }[] }).alerts;
 
@@ -156,7 +133,7 @@ describe('push end to end: token, push-script, serve over HTTPS, curl, poll', { 
 
     // The service stops; `fleetpoll poll` reads the same spool: still within the interval, an ok row.
     s.child.kill('SIGTERM');
-    assert.equal(await s.exit, 0, s.stderr);
+    assert.equal((await s.exit).code, 0, s.stderr);
     const polled = await runCli(['poll', '--quiet'], dir);
     assert.equal(polled.code, 0, polled.stderr + polled.stdout);
     if (Math.floor(Date.now() / 1000) - at < INTERVAL_S) assert.equal(row('recentlog.csv', 'dmz01')?.status, 'ok');
@@ -168,7 +145,7 @@ describe('push end to end: token, push-script, serve over HTTPS, curl, poll', { 
     assert.equal(row('recentlog.csv', 'dmz01')?.status, 'timeout');
     assert.match(row('recentlog.csv', 'dmz01')?.error ?? '', /^no push since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(interval 15 s\)$/);
     const once = startServe(['--once'], dir);
-    assert.equal(await once.exit, 0, once.stderr);
+    assert.equal((await once.exit).code, 0, once.stderr);
     assert.equal(row('recentlog.csv', 'dmz01')?.status, 'timeout');
     assert.equal(row('recentlog.csv', 'local1')?.status, 'ok');
   });

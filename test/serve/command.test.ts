@@ -2,50 +2,17 @@
 // the interval with the CSV files written each time, the run lock held for the service's life (a cron
 // `poll` exits 3), reload of a bad and a good servers.csv edit, on SIGHUP and of a restart-only setting, and a clean stop.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { CLI, readCsv, runCli } from '../helpers/cli.js';
+import { readCsv, runCli } from '../helpers/cli.js';
+import { cycles, startServe, waitFor } from '../helpers/serve-child.js';
 import { ensureTestUser, loopbackAddresses, makeKeys, missingTool, pickPort, removeKeys, SSHD, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from '../helpers/sshd.js';
 
 const HEADER = 'name,address,transport,port,user,auth,os,tags,enabled';
-
-// A running `fleetpoll serve`, its output so far, and how it ended.
-interface ServeChild {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>;
-}
-
-function startServe(args: readonly string[], cwd: string): ServeChild {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: ServeChild = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolveExit) => child.on('exit', (code, signal) => resolveExit({ code, signal, atMs: Date.now() }))),
-  };
-  child.stdout?.on('data', (c: Buffer) => (run.stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (run.stderr += c.toString()));
-  return run;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs: number, run?: ServeChild): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${run === undefined ? '' : `\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function cycles(run: ServeChild): number {
-  return run.stdout.split('\n').filter((l) => l.startsWith('fleetpoll serve: cycle ')).length;
-}
 
 function runLog(dir: string): string {
   const file = join(dir, 'data', 'fleetpoll.log');
