@@ -21,6 +21,7 @@ import { loopbackAddresses } from '../test/helpers/sshd.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 import type { ChildUsage } from './usage-hook.js';
 import { envInt } from './lib/env-int.js';
+import { parseProcStat } from './lib/proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const HOOK = new URL('./usage-hook.js', import.meta.url).href;
@@ -89,18 +90,13 @@ function arrange(healthy: Row[], dead: Row[], order: Order): Row[] {
   return all.sort((a, b) => a.at - b.at).map((x) => x.r);
 }
 
-// CPU ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux build that matters here).
-const TICKS_PER_SEC = 100;
 const CPU_SAMPLE_MS = 250;
 const PEAK_WINDOW_SAMPLES = 4;
 
-// The process's user + system CPU ticks so far, or null once it has gone.
-function cpuTicks(pid: number): number | null {
+// The process's user + system CPU so far in ms, or null once it has gone.
+function cpuMsOf(pid: number): number | null {
   try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuMs;
   } catch {
     return null;
   }
@@ -108,10 +104,10 @@ function cpuTicks(pid: number): number | null {
 
 // Samples a running process's CPU; peakPct() is its busiest window of PEAK_WINDOW_SAMPLES samples (1 s).
 function sampleCpu(pid: number): { stop(): void; peakPct(): number } {
-  const samples: { atMs: number; ticks: number }[] = [];
+  const samples: { atMs: number; cpuMs: number }[] = [];
   const take = (): void => {
-    const ticks = cpuTicks(pid);
-    if (ticks !== null) samples.push({ atMs: performance.now(), ticks });
+    const cpuMs = cpuMsOf(pid);
+    if (cpuMs !== null) samples.push({ atMs: performance.now(), cpuMs });
   };
   take();
   const timer = setInterval(take, CPU_SAMPLE_MS);
@@ -122,7 +118,7 @@ function sampleCpu(pid: number): { stop(): void; peakPct(): number } {
       for (let i = PEAK_WINDOW_SAMPLES; i < samples.length; i += 1) {
         const a = samples[i - PEAK_WINDOW_SAMPLES]!;
         const b = samples[i]!;
-        peak = Math.max(peak, (((b.ticks - a.ticks) / TICKS_PER_SEC) * 1000 * 100) / (b.atMs - a.atMs));
+        peak = Math.max(peak, ((b.cpuMs - a.cpuMs) * 100) / (b.atMs - a.atMs));
       }
       return peak;
     },

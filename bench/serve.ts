@@ -27,6 +27,7 @@ import { buildProbeScript } from '../src/probes/scripts.js';
 import { hostsFromCsv } from '../test/helpers/fleet.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 import { envInt } from './lib/env-int.js';
+import { parseProcStat } from './lib/proc-stat.js';
 
 // Second octet of the loopback addresses: bench/poll.ts uses 79, bench/dead-hosts.ts 84-86, the tests 77-83 and 88.
 const ADDRESS_OCTET = 89;
@@ -71,7 +72,6 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   return { probes: probes as HostProbe[], hosts: int('N', 500, 1, 4000), rssHosts: int('N_RSS', 1000, 0, 4000), warmRuns: int('WARM_RUNS', 10, 1, 50), concurrency: int('CONCURRENCY', 50, 1, 10000), windowSec, cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null };
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux
 
 interface ProcTimes {
   readonly ppid: number;
@@ -91,16 +91,15 @@ function readProcTimes(): Map<number, ProcTimes> {
     } catch {
       continue; // exited meanwhile
     }
-    // The command name is in parentheses and may hold spaces: fields count from after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let selfMs = ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND;
+    const parsed = parseProcStat(stat);
+    let selfMs = parsed.cpuMs;
     try {
       // Time on CPU in ns (single-threaded sshd: the process's own), finer than the 10 ms ticks of stat.
       selfMs = Number(readFileSync(`/proc/${name}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
     } catch {
       // No schedstat (kernel without it, or exited): the ticks will do.
     }
-    out.set(Number(name), { ppid: Number(f[1]), selfMs, reapedMs: ((Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_SECOND });
+    out.set(Number(name), { ppid: parsed.ppid, selfMs, reapedMs: parsed.reapedCpuMs });
   }
   return out;
 }

@@ -30,6 +30,7 @@ import { startNatsServer, type NatsServer } from '../test/helpers/nats.js';
 import { loopbackAddresses, makeKeys, pickPort, removeKeys, type SshdKeys } from '../test/helpers/sshd.js';
 import type { SimulatedHostsJob } from './ssh2-hosts-child.js';
 import { envInt } from './lib/env-int.js';
+import { parseProcStat } from './lib/proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const HOSTS_CHILD = fileURLToPath(new URL('./ssh2-hosts-child.js', import.meta.url));
@@ -43,7 +44,6 @@ const TARGET_CPU_RATIO = 1 / 3;
 const TARGET_RSS_MB = 500;
 // File handles a serve needs beyond one per kept connection (logs, CSV, SQLite, NATS, HTTP).
 const SPARE_FILES = 1000;
-const TICKS_PER_SECOND = 100; // USER_HZ: the unit of /proc/<pid>/stat times on Linux
 const START_LIMIT_MS = 180_000;
 const STOP_LIMIT_MS = 60_000;
 
@@ -90,12 +90,10 @@ interface ProcUsage {
 function procUsage(pid: number | null | undefined): ProcUsage | null {
   if (pid === null || pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces: fields count from after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const { cpuMs } = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => Number(/^\S+:\s+(\d+)/.exec(status.split('\n').find((l) => l.startsWith(`${key}:`)) ?? '')?.[1] ?? NaN);
-    return { cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+    return { cpuMs, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   } catch {
     return null; // exited
   }
