@@ -1,5 +1,6 @@
 // /api/v1/hosts and each host's series, per-user totals and processes: read from the history only.
 import type { FastifyInstance } from 'fastify';
+import type { ProcessesData } from '../../web/shapes.js';
 import { ApiError } from '../errors.js';
 import { SERIES_METRICS, type HistoryReader, type SeriesMetric } from '../history-reader.js';
 import { iso, parseRange, parseSteppedRange, parseTime } from '../time-range.js';
@@ -46,7 +47,8 @@ export function hostRoutes(app: FastifyInstance, reader: HistoryReader, nowSec: 
     app,
     '/api/v1/hosts/:name/processes',
     { params: HOST_PARAMS, querystring: query({ at: TIME }) },
-    async (request) => {
+    // Typed as the dashboard reads it (src/web/shapes.ts): the compiler keeps the two in step.
+    async (request): Promise<ProcessesData> => {
       const host = request.params.name;
       const at = request.query.at === undefined ? nowSec() : parseTime(request.query.at, 'at');
       if (!reader.hasHost(host)) throw unknownHost(host);

@@ -1,6 +1,7 @@
 // /api/v1/hosts/:name/users/series: each user's CPU and memory over time (the dashboard's stacked areas),
 // from raw rows or hourly rollups as the range needs; failed polls are nulls, never interpolated.
 import type { FastifyInstance } from 'fastify';
+import type { UserSeriesData } from '../../web/shapes.js';
 import { ApiError } from '../errors.js';
 import type { HistoryReader } from '../history-reader.js';
 import { parseSteppedRange } from '../time-range.js';
@@ -24,7 +25,8 @@ export function userSeriesRoutes(app: FastifyInstance, reader: HistoryReader, no
     app,
     '/api/v1/hosts/:name/users/series',
     { params: HOST_PARAMS, querystring: query({ from: TIME, to: TIME, step: STEP, exclude: EXCLUDE }) },
-    async (request) => {
+    // Typed as the dashboard reads it (src/web/shapes.ts): the compiler keeps the two in step.
+    async (request): Promise<UserSeriesData> => {
       const { fromSec, toSec, stepSec } = parseSteppedRange(request.query, nowSec());
       const exclude = request.query.exclude === undefined ? [] : [...new Set(request.query.exclude.split(','))];
       const series = reader.usersSeries(request.params.name, fromSec, toSec, stepSec, exclude);
