@@ -69,5 +69,6 @@ export function issueLines(issues: readonly InventoryIssue[]): string[] {
 
 /** The edited settings with the restart-only sections of the running ones. */
 export function keepRestartOnly(running: Config, edited: Config): Config {
-  return { ...edited, http: running.http, history: running.history, log: running.log, nats: running.nats };
+  const pinned = Object.fromEntries(RESTART_ONLY.map((section) => [section, running[section]])) as Pick<Config, (typeof RESTART_ONLY)[number]>;
+  return { ...edited, ...pinned };
 }
