@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { Subscription } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { FanOut } from '../run-poll.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { connectNats, type NatsLink } from './connect.js';
 import { clusterFanOut, type ClusterCycleCounts } from './cycle.js';
 import { decodeHeartbeat } from './messages.js';
@@ -20,6 +21,8 @@ import { WorkerRegistry, type WorkerView } from './workers.js';
 const DEADLINE_FRACTION = 0.8;
 // How long a cycle waits for heartbeats after asking the workers of a zone that seems empty.
 const HELLO_WAIT_MS = 1500;
+// How long a job waits for the stream's acknowledgement before it is published again (nats.js's own default).
+const PUBLISH_ACK_TIMEOUT_MS = 5000;
 
 // One cycle as the service loop runs it.
 export interface ClusterCycle {
@@ -36,6 +39,7 @@ export class Coordinator {
   private readonly workersSeen: WorkerRegistry;
   private readonly zonesReady = new Set<string>();
   private helloAtMs = 0;
+  private readonly publisher: AckedPublisher;
 
   private constructor(
     private readonly link: NatsLink,
@@ -47,6 +51,7 @@ export class Coordinator {
     private readonly heartbeats: Subscription,
   ) {
     this.workersSeen = new WorkerRegistry(settings.heartbeatMs);
+    this.publisher = new AckedPublisher(link.nc, PUBLISH_ACK_TIMEOUT_MS);
   }
 
   /** Connects (waiting for NATS), creates the streams when missing and starts listening to heartbeats. */
@@ -91,6 +96,7 @@ export class Coordinator {
       {
         js: this.js,
         jsm: this.jsm,
+        publish: (subject, data, msgId) => this.publisher.publish(subject, data, msgId),
         log: this.log,
         zonesWithWorkers: (zones) => this.zonesWithWorkers(zones),
         ensureZone: (zone) => this.ensureZone(zone),
@@ -118,6 +124,7 @@ export class Coordinator {
   /** Closes the connection (the service stopping). */
   async close(): Promise<void> {
     this.heartbeats.unsubscribe();
+    this.publisher.close();
     await this.link.nc.close().catch(() => undefined);
   }
 

@@ -13,7 +13,7 @@ import { jobSubject, messageId } from './names.js';
 import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
-// Jobs published at once (each waits for the stream's acknowledgement).
+// Jobs awaiting the stream's acknowledgement at once.
 const PUBLISH_PARALLEL = 256;
 const PUBLISH_RETRY_MS = 2000;
 // How often the collector looks whether it is done.
@@ -24,6 +24,8 @@ const CHECK_MS = 100;
 export interface ClusterCycleDeps {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Publishes one job to the jobs stream, stored once per message id; resolves once stored. */
+  readonly publish: (subject: string, data: Uint8Array, msgId: string) => Promise<void>;
   readonly log: Log;
   /** Whether a zone has a live worker now (asking the workers first when it seems to have none). */
   readonly zonesWithWorkers: (zones: readonly string[]) => Promise<Set<string>>;
@@ -119,7 +121,7 @@ async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: r
       next += 1;
       if (results.has(host.name)) continue;
       const job: Job = { v: 1, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, host };
-      const ok = await retrying(() => deps.js.publish(jobSubject(zoneOf(host)), encode(job), { msgID: messageId(cycle.id, host.name) }), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop);
+      const ok = await retrying(() => deps.publish(jobSubject(zoneOf(host)), encode(job), messageId(cycle.id, host.name)), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop);
       if (ok) counts.published += 1;
     }
   };

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { zoneOf, type Host } from '../model.js';
@@ -14,6 +14,7 @@ import { pollGates, pollWithGates, SESSIONS_PER_CPU_SLOT, type PollOptions } fro
 import { pollOptionsOf } from '../run-poll.js';
 import { ServeTransports } from '../serve/transports.js';
 import { VERSION } from '../version.js';
+import { AckedPublisher } from './acked-publisher.js';
 import { connectNats, type NatsLink } from './connect.js';
 import { decodeJob, encode, resultMessage, type Heartbeat } from './messages.js';
 import { heartbeatSubject, HELLO_SUBJECT, JOBS_STREAM, messageId, resultSubject, zoneConsumer } from './names.js';
@@ -22,6 +23,8 @@ import { ensureStreams, ensureZoneConsumer } from './streams.js';
 
 const PULL_EXPIRES_MS = 2000;
 const RETRY_MS = 2000;
+// How long a result waits for the stream's acknowledgement before it is published again.
+const PUBLISH_ACK_TIMEOUT_MS = 5000;
 
 // What a worker needs.
 export interface WorkerOptions {
@@ -56,6 +59,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const link = await connectNats(settings, options.env, `fleetpoll worker ${zone} ${id}`, log);
   const js = jetstream(link.nc);
+  const results = new AckedPublisher(link.nc, PUBLISH_ACK_TIMEOUT_MS);
   const transports = new ServeTransports(options.env, log);
   const stats = { inFlight: 0, done: 0 };
   const startedAtSec = Math.floor(Date.now() / 1000);
@@ -102,7 +106,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
           const batch = await consumer.fetch({ max_messages: capacity - running.size, expires: PULL_EXPIRES_MS });
           for await (const m of batch) {
             stats.inFlight += 1;
-            const job = handle(m, { js, link, zone, id, settings, pollOptions, gates, failures, log }).finally(() => {
+            const job = handle(m, { results, link, zone, id, settings, pollOptions, gates, failures, log }).finally(() => {
               stats.inFlight -= 1;
               stats.done += 1;
               running.delete(job);
@@ -130,6 +134,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
   } finally {
     beat(true);
     hello.unsubscribe();
+    results.close();
     await transports.close();
     await link.nc.drain().catch(() => undefined);
   }
@@ -137,7 +142,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
 
 // What handling one job needs.
 interface JobContext {
-  readonly js: JetStreamClient;
+  readonly results: AckedPublisher;
   readonly link: NatsLink;
   readonly zone: string;
   readonly id: string;
@@ -173,7 +178,7 @@ async function handle(m: JsMsg, c: JobContext): Promise<void> {
     let logged = false;
     for (;;) {
       try {
-        await c.js.publish(resultSubject(job.cycleId, c.zone), data, { msgID: messageId(job.cycleId, job.host.name) });
+        await c.results.publish(resultSubject(job.cycleId, c.zone), data, messageId(job.cycleId, job.host.name));
         break;
       } catch (error) {
         if (!logged) c.log.error(`NATS: cannot publish the result of ${job.host.name} (cycle ${job.cycleId}): ${(error as Error).message}; retrying`);

@@ -61,7 +61,7 @@ async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, d
   const { js, jsm, published } = fakeJetStream(answer);
   const counts: ClusterCycleCounts = { published: 0, received: 0, duplicates: 0, rejected: 0 };
   const fanOut = clusterFanOut(
-    { js, jsm, log: silentLog, zonesWithWorkers: async (zones) => new Set(zones.filter((z) => z !== 'dmz')), ensureZone: async () => {}, connected: () => true, graceMs },
+    { js, jsm, publish: async (subject, data) => void (await js.publish(subject, data)), log: silentLog, zonesWithWorkers: async (zones) => new Set(zones.filter((z) => z !== 'dmz')), ensureZone: async () => {}, connected: () => true, graceMs },
     { ...cycle, deadlineMs },
     new AbortController().signal,
     counts,
