@@ -15,9 +15,10 @@
 // Run with `ulimit -n 20000; npm run bench:zones`; env HOSTS (10000), WORKERS (4), ZONES (2), CYCLES
 // (warm cycles measured per mode, 3), HOST_PROCS (simulated host processes, 3), TIMEOUT (poll timeout
 // s, 300), MODES (zones,standalone), CPU_PROF (a directory: .cpuprofile files of the coordinator, the
-// workers and the standalone serve; inflates every figure).
+// workers and the standalone serve; inflates every figure), CHILD_LOGS (a directory: each fleetpoll
+// process's stdout and stderr, e.g. with NODE_OPTIONS=--trace-gc).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,8 @@ interface Settings {
   readonly timeoutSec: number;
   readonly modes: readonly Mode[];
   readonly cpuProfDir: string | null;
+  /** A directory for each fleetpoll process's whole stdout and stderr (`<label>.log`), for debugging. */
+  readonly childLogs: string | null;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -77,6 +80,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     timeoutSec: int('TIMEOUT', 300, 10, 3600),
     modes: [...new Set(modes)] as Mode[],
     cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null,
+    childLogs: env.CHILD_LOGS ? resolve(env.CHILD_LOGS) : null,
   };
 }
 
@@ -113,8 +117,14 @@ class Child {
     args: readonly string[],
     cwd: string,
     env: NodeJS.ProcessEnv = process.env,
+    logPath: string | null = null,
   ) {
     this.process = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (logPath !== null) {
+      const log = createWriteStream(logPath, { flags: 'a' });
+      this.process.stdout?.pipe(log);
+      this.process.stderr?.pipe(log);
+    }
     let partial = '';
     this.process.stdout?.on('data', (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');
@@ -196,6 +206,12 @@ function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FLEETPOLL_')) env[k] = v;
   return env;
+}
+
+function childLog(settings: Settings, label: string): string | null {
+  if (settings.childLogs === null) return null;
+  mkdirSync(settings.childLogs, { recursive: true });
+  return join(settings.childLogs, `${label}.log`);
 }
 
 function nodeArgs(settings: Settings, label: string, args: readonly string[]): string[] {
@@ -310,7 +326,7 @@ async function runMode(mode: Mode, settings: Settings, work: string, configBase:
     if (mode === 'zones') {
       for (let i = 0; i < settings.workers; i += 1) {
         const zone = `z${(i % settings.zones) + 1}`;
-        const w = new Child(`worker ${i + 1} (zone ${zone})`, process.execPath, nodeArgs(settings, `worker-${i + 1}`, ['worker', '--zone', zone, '--config', configPath, '--data-dir', join(work, `worker-${i + 1}`)]), work, env);
+        const w = new Child(`worker ${i + 1} (zone ${zone})`, process.execPath, nodeArgs(settings, `worker-${i + 1}`, ['worker', '--zone', zone, '--config', configPath, '--data-dir', join(work, `worker-${i + 1}`)]), work, env, childLog(settings, `worker-${i + 1}`));
         started.push(w);
         workers.push(w);
         modeChildren.push(w);
@@ -325,7 +341,7 @@ async function runMode(mode: Mode, settings: Settings, work: string, configBase:
         }
       }
     }
-    const serve = new Child(mode === 'zones' ? 'coordinator' : 'standalone serve', process.execPath, nodeArgs(settings, mode === 'zones' ? 'coordinator' : 'standalone', ['serve', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir]), work, env);
+    const serve = new Child(mode === 'zones' ? 'coordinator' : 'standalone serve', process.execPath, nodeArgs(settings, mode === 'zones' ? 'coordinator' : 'standalone', ['serve', '--config', configPath, '--inventory', inventoryPath, '--data-dir', dataDir]), work, env, childLog(settings, mode === 'zones' ? 'coordinator' : 'standalone'));
     started.push(serve);
     modeChildren.push(serve);
     const cycleLimitMs = (settings.timeoutSec * 2 + 600) * 1000;

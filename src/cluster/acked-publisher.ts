@@ -108,9 +108,12 @@ const decoder = new TextDecoder();
 
 // An acknowledgement is {"stream":…,"seq":…[,"duplicate":true]}; a refusal {"error":{"code":…,"description":…}}.
 function refusalOf(data: Uint8Array): string | null {
+  const text = decoder.decode(data);
+  // The common case, read without parsing: one per job and one per result.
+  if (text.startsWith('{"stream":') && !text.includes('"error"')) return null;
   let ack: { error?: { description?: unknown; code?: unknown }; seq?: unknown };
   try {
-    ack = JSON.parse(decoder.decode(data)) as typeof ack;
+    ack = JSON.parse(text) as typeof ack;
   } catch {
     return 'an acknowledgement that is not JSON';
   }

@@ -14,7 +14,7 @@ import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
 // Jobs awaiting the stream's acknowledgement at once.
-const PUBLISH_PARALLEL = 256;
+const PUBLISH_CHUNK = 1000;
 const PUBLISH_RETRY_MS = 2000;
 // How often the collector looks whether it is done.
 const CHECK_MS = 100;
@@ -113,32 +113,37 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
 }
 
 // Publishes the jobs (the stream stores a job once per Nats-Msg-Id); NATS down: retried until the deadline.
+// A chunk's jobs go out together, before any acknowledgement is awaited: they leave in a few socket
+// writes instead of one or two each.
 async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < hosts.length) {
-      const host = hosts[next] as Host;
-      next += 1;
-      if (results.has(host.name)) continue;
-      const job: Job = { v: 1, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, host };
-      const ok = await retrying(() => deps.publish(jobSubject(zoneOf(host)), encode(job), messageId(cycle.id, host.name)), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop);
-      if (ok) counts.published += 1;
-    }
+  // NATS down fails every job at once: the first failure is logged, not each job's.
+  const failures: FailureNote = { logged: false };
+  const publishOne = async (host: Host): Promise<void> => {
+    const job: Job = { v: 1, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, host };
+    const data = encode(job);
+    const ok = await retrying(() => deps.publish(jobSubject(zoneOf(host)), data, messageId(cycle.id, host.name)), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop, failures);
+    if (ok) counts.published += 1;
   };
-  await Promise.all(Array.from({ length: Math.min(PUBLISH_PARALLEL, hosts.length) }, lane));
+  for (let from = 0; from < hosts.length && !stop.aborted; from += PUBLISH_CHUNK) {
+    await Promise.all(hosts.slice(from, from + PUBLISH_CHUNK).filter((host) => !results.has(host.name)).map(publishOne));
+  }
 }
 
-// Runs `step` until it succeeds, the deadline passes or a stop comes; logs the first failure of a run of them.
-async function retrying(step: () => Promise<unknown>, what: string, deps: ClusterCycleDeps, cycle: PendingCycle, stop: AbortSignal): Promise<boolean> {
+// Whether a failure of a group of steps was logged already.
+interface FailureNote {
+  logged: boolean;
+}
+
+// Runs `step` until it succeeds, the deadline passes or a stop comes; logs the first failure of the group `note` stands for.
+async function retrying(step: () => Promise<unknown>, what: string, deps: ClusterCycleDeps, cycle: PendingCycle, stop: AbortSignal, note: FailureNote = { logged: false }): Promise<boolean> {
   const now = deps.nowMs ?? Date.now;
-  let logged = false;
   for (;;) {
     try {
       await step();
       return true;
     } catch (error) {
-      if (!logged) deps.log.error(`NATS: ${what} failed: ${(error as Error).message}; retrying until the cycle deadline`);
-      logged = true;
+      if (!note.logged) deps.log.error(`NATS: ${what} failed: ${(error as Error).message}; retrying until the cycle deadline`);
+      note.logged = true;
       if (now() > cycle.deadlineMs || stop.aborted) return false;
       await sleep(PUBLISH_RETRY_MS);
     }

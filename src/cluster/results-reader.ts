@@ -2,7 +2,7 @@
 // what arrived before the coordinator restarted), through an ephemeral pull consumer without acks. NATS
 // going away is logged once per outage and retried; the reader goes on from the last message it saw.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type Consumer, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import { cycleResults, RESULTS_STREAM } from './names.js';
@@ -29,6 +29,7 @@ export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cyc
     let lastSeq = 0;
     let failing = false;
     let consumerName: string | null = null;
+    let consumer: Consumer | null = null;
     while (!stopped.signal.aborted) {
       try {
         if (consumerName === null) {
@@ -41,14 +42,23 @@ export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cyc
             mem_storage: true,
           });
           consumerName = info.name;
+          consumer = null;
         }
-        const consumer = await js.consumers.get(RESULTS_STREAM, consumerName);
+        consumer ??= await js.consumers.get(RESULTS_STREAM, consumerName);
         const batch = await consumer.fetch({ max_messages: BATCH, expires: PULL_EXPIRES_MS });
         let pending = -1;
-        for await (const m of batch) {
-          lastSeq = m.seq;
-          pending = m.info.pending;
-          onMessage(m.data);
+        // The position is read from the last message only (each message's reply subject is parsed for it).
+        let last: JsMsg | null = null;
+        try {
+          for await (const m of batch) {
+            last = m;
+            onMessage(m.data);
+          }
+        } finally {
+          if (last !== null) {
+            lastSeq = last.seq;
+            pending = last.info.pending;
+          }
         }
         if (failing) log.warn(`reading the results of cycle ${cycleId} again`);
         failing = false;
@@ -59,6 +69,7 @@ export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cyc
         failing = true;
         // The consumer may be gone (NATS restarted): a new one goes on after the last message seen.
         consumerName = null;
+        consumer = null;
         try {
           await sleep(RETRY_MS, undefined, { signal: stopped.signal });
         } catch {
