@@ -16,7 +16,7 @@
 // (warm cycles measured per mode, 3), HOST_PROCS (simulated host processes, 3), TIMEOUT (poll timeout
 // s, 300), MODES (zones,standalone), CPU_PROF (a directory: .cpuprofile files of the coordinator, the
 // workers and the standalone serve; inflates every figure), CHILD_LOGS (a directory: each fleetpoll
-// process's stdout and stderr, e.g. with NODE_OPTIONS=--trace-gc).
+// process's stdout and stderr), NODE_FLAGS (node flags for every fleetpoll process, e.g. --trace-gc).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -61,6 +61,8 @@ interface Settings {
   readonly cpuProfDir: string | null;
   /** A directory for each fleetpoll process's whole stdout and stderr (`<label>.log`), for debugging. */
   readonly childLogs: string | null;
+  /** Extra node flags for every fleetpoll process (NODE_OPTIONS refuses some, e.g. --trace-gc). */
+  readonly nodeFlags: readonly string[];
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
@@ -81,6 +83,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     modes: [...new Set(modes)] as Mode[],
     cpuProfDir: env.CPU_PROF ? resolve(env.CPU_PROF) : null,
     childLogs: env.CHILD_LOGS ? resolve(env.CHILD_LOGS) : null,
+    nodeFlags: (env.NODE_FLAGS ?? '').split(' ').filter((f) => f !== ''),
   };
 }
 
@@ -216,7 +219,7 @@ function childLog(settings: Settings, label: string): string | null {
 
 function nodeArgs(settings: Settings, label: string, args: readonly string[]): string[] {
   const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir, '--cpu-prof-name', `${label}.cpuprofile`];
-  return [...prof, CLI, ...args];
+  return [...settings.nodeFlags, ...prof, CLI, ...args];
 }
 
 async function startSimulatedHosts(settings: Settings, work: string, addresses: readonly string[], port: number, k: SshdKeys): Promise<Child[]> {

@@ -11,6 +11,8 @@ import { cycleResults, RESULTS_STREAM } from './names.js';
 const BATCH = 1000;
 const PULL_EXPIRES_MS = 1000;
 const RETRY_MS = 2000;
+// Pulls in a row that may end on late heartbeats before the reader calls it an outage.
+const LATE_PULLS_TOLERATED = 3;
 // The server removes the reader's consumer this long after the reader stops asking (a killed coordinator).
 const INACTIVE_MS = 60_000;
 
@@ -30,6 +32,7 @@ export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cyc
     let failing = false;
     let consumerName: string | null = null;
     let consumer: Consumer | null = null;
+    let latePulls = 0;
     while (!stopped.signal.aborted) {
       try {
         if (consumerName === null) {
@@ -62,14 +65,23 @@ export function readCycleResults(js: JetStreamClient, jsm: JetStreamManager, cyc
         }
         if (failing) log.warn(`reading the results of cycle ${cycleId} again`);
         failing = false;
+        latePulls = 0;
         // An empty pull, or the last message with nothing behind it: all that was stored has been read.
         if (pending <= 0) markCaughtUp();
       } catch (error) {
-        if (!failing) log.error(`NATS: cannot read the results of cycle ${cycleId}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s (results received so far are kept)`);
-        failing = true;
-        // The consumer may be gone (NATS restarted): a new one goes on after the last message seen.
+        // The consumer may be gone (NATS restarted), or have sent what the client dropped with the pull:
+        // a new one goes on after the last message read.
+        const previous = consumerName;
         consumerName = null;
         consumer = null;
+        if (previous !== null) void jsm.consumers.delete(RESULTS_STREAM, previous).catch(() => false);
+        // A pull whose idle heartbeats came late (this process or the server busy for a second) is not an outage.
+        if (/heartbeats missed/i.test((error as Error).message) && latePulls < LATE_PULLS_TOLERATED) {
+          latePulls += 1;
+          continue;
+        }
+        if (!failing) log.error(`NATS: cannot read the results of cycle ${cycleId}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s (results received so far are kept)`);
+        failing = true;
         try {
           await sleep(RETRY_MS, undefined, { signal: stopped.signal });
         } catch {
