@@ -102,10 +102,14 @@ export async function pollFleet(hosts: readonly Host[], options: PollOptions): P
     const firstStartAtMs = gates.starts.reserveAt();
     const earlyMs = gates.starts.untilMs(firstStartAtMs) - START_LEAD_MS;
     if (earlyMs > 0) await sleep(earlyMs);
-    running.push(pollWithGates(host, options, gates, failures, firstStartAtMs).then((result) => {
+    const polled = pollWithGates(host, options, gates, failures, firstStartAtMs).then((result) => {
       options.onResult?.(result);
       return result;
-    }));
+    });
+    // An onResult that throws rejects the poll (through Promise.all below) instead of crashing
+    // the process as an unhandled rejection while later hosts are still starting.
+    polled.catch(() => {});
+    running.push(polled);
   }
   const results = await Promise.all(running);
   failures.flush();

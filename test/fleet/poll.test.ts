@@ -266,6 +266,14 @@ describe('poll loop with a fake transport', () => {
     assert.ok(lastMs > 3500, `80 connections at 20 a second ended at ${lastMs.toFixed(0)} ms`);
   });
 
+  it('fake transport: an onResult that throws rejects the poll with its error, while later hosts are still starting', async () => {
+    const fake = new FakeTransport(async () => OK);
+    const polling = pollFleet(hosts(30), options(fake, { startsPerSecond: 100, onResult: (r) => {
+      if (r.host.name === 'h0') throw new Error('progress line broke');
+    } }));
+    await assert.rejects(polling, /progress line broke/);
+  });
+
   it('defaultMaxConnections: the open-files limit minus a reserve, within bounds', () => {
     assert.equal(defaultMaxConnections(50, 1024), 1024 - 256 - 50);
     assert.equal(defaultMaxConnections(50, 1_048_576), 2048);
