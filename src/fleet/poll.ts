@@ -60,6 +60,9 @@ export const MAX_BACKOFF_MS = 30_000;
 export const MIN_CPU_WAIT_LIMIT_MS = 60_000;
 // A probe's window is waiting, not poller CPU: several sessions per CPU slot.
 export const SESSIONS_PER_CPU_SLOT = 4;
+// How long before its booked first connection the fan-out starts a host: time for its name
+// lookup and key loading, so that connections still start at the full pace.
+export const START_LEAD_MS = 100;
 // File handles kept back from the open-files limit for logs, CSV files, pipes and agent sockets.
 const RESERVED_FILES = 256;
 // Past this, more connections waiting at once buy nothing and cost memory.
@@ -89,15 +92,26 @@ export async function pollFleet(hosts: readonly Host[], options: PollOptions): P
   const gates = pollGates(options);
   // Hundreds of hosts down at once: the run log names the first ones and counts the rest.
   const failures = new FailureLines(options.log);
-  const results = await Promise.all(
-    hosts.map(async (host) => {
-      // A connection slot before the deadline starts: a fleet larger than the limit waits its turn.
-      await gates.connections.acquire();
-      const result = await pollWithGates(host, options, gates, failures);
+  const running: Promise<PollResult>[] = [];
+  for (const host of hosts) {
+    // A connection slot before the deadline starts: a fleet larger than the limit waits its turn.
+    await gates.connections.acquire();
+    // The host's first connection is booked here and the host starts just before it: started
+    // seconds ahead (a site down: thousands of hosts at once), each would hold its deadline,
+    // attempt and async frames all that time, and every retry would queue behind them all.
+    const firstStartAtMs = gates.starts.reserveAt();
+    const earlyMs = gates.starts.untilMs(firstStartAtMs) - START_LEAD_MS;
+    if (earlyMs > 0) await sleep(earlyMs);
+    const polled = pollWithGates(host, options, gates, failures, firstStartAtMs).then((result) => {
       options.onResult?.(result);
       return result;
-    }),
-  );
+    });
+    // An onResult that throws rejects the poll (through Promise.all below) instead of crashing
+    // the process as an unhandled rejection while later hosts are still starting.
+    polled.catch(() => {});
+    running.push(polled);
+  }
+  const results = await Promise.all(running);
   failures.flush();
   return results;
 }
@@ -120,19 +134,20 @@ export async function pollHost(host: Host, options: PollOptions): Promise<PollRe
  * Polls one host that holds a connection slot (released here). Exported for the fan-out of
  * `serve`, which shares one PollGates across its schedule. `failures` bounds the cycle's
  * per-host failure lines in the run log; without it every failed host gets its line.
+ * `firstStartAtMs`: the first connection's start time, already reserved from `gates.starts`.
  */
-export async function pollWithGates(host: Host, options: PollOptions, gates: PollGates, failures?: FailureLines): Promise<PollResult> {
+export async function pollWithGates(host: Host, options: PollOptions, gates: PollGates, failures?: FailureLines, firstStartAtMs?: number): Promise<PollResult> {
   const deadline = new HostDeadline(options.timeoutMs);
   const connection = { held: true };
   try {
-    return await pollWithin(host, options, gates, deadline, connection, failures);
+    return await pollWithin(host, options, gates, deadline, connection, failures, firstStartAtMs);
   } finally {
     deadline.clear();
     if (connection.held) gates.connections.release();
   }
 }
 
-async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }, failures: FailureLines | undefined): Promise<PollResult> {
+async function pollWithin(host: Host, options: PollOptions, gates: PollGates, deadline: HostDeadline, connection: { held: boolean }, failures: FailureLines | undefined, firstStartAtMs: number | undefined): Promise<PollResult> {
   const startedAt = new Date();
   const started = performance.now();
   const transport = options.transports[host.transport];
@@ -143,7 +158,7 @@ async function pollWithin(host: Host, options: PollOptions, gates: PollGates, de
 
   for (;;) {
     attempts += 1;
-    const cpu = new AttemptSlots(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS));
+    const cpu = new AttemptSlots(gates, deadline, Math.max(options.timeoutMs, MIN_CPU_WAIT_LIMIT_MS), attempts === 1 ? firstStartAtMs : undefined);
     try {
       outcome = await runAttempt(transport, host, { script, signal, maxOutputBytes: options.maxOutputBytes, cpu, start: cpu });
     } catch (error) {
@@ -213,9 +228,10 @@ async function runHoldingCpu(transport: Transport, host: Host, run: { script: st
 }
 
 // One attempt's handles on the poller's own budgets: its turn to open a connection (the start
-// rate), the CPU gate and, from its first acquire until finish(), a session slot. The host's
-// deadline stops while it waits for any of them. A class, not closures: every connection attempt
-// makes one, and a refused or silent host uses little of it.
+// rate, or the start time the fan-out reserved for a first attempt), the CPU gate and, from its
+// first acquire until finish(), a session slot. The host's deadline stops while it waits for any
+// of them. A class, not closures: every connection attempt makes one, and a refused or silent
+// host uses little of it.
 class AttemptSlots implements CpuSlot, StartTurn {
   private held = false;
   private session = false;
@@ -224,6 +240,7 @@ class AttemptSlots implements CpuSlot, StartTurn {
     private readonly gates: PollGates,
     private readonly deadline: HostDeadline,
     private readonly waitLimitMs: number,
+    private readonly startAtMs: number | undefined,
   ) {}
 
   async acquire(): Promise<SlotGrant> {
@@ -239,7 +256,7 @@ class AttemptSlots implements CpuSlot, StartTurn {
   }
 
   async wait(): Promise<void> {
-    const waitMs = this.gates.starts.reserve();
+    const waitMs = this.startAtMs === undefined ? this.gates.starts.reserve() : this.gates.starts.untilMs(this.startAtMs);
     if (waitMs <= 0) return;
     this.deadline.pause();
     await sleep(waitMs);

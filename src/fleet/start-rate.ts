@@ -20,9 +20,18 @@ export class StartRate {
 
   /** Reserves the next start time; returns how many ms to wait for it (0: start now). */
   reserve(): number {
-    const now = this.nowMs();
-    const at = Math.max(now, this.nextAtMs);
+    return this.untilMs(this.reserveAt());
+  }
+
+  /** Reserves the next start time; returns it, on this rate's clock (ms). */
+  reserveAt(): number {
+    const at = Math.max(this.nowMs(), this.nextAtMs);
     this.nextAtMs = at + 1000 / this.perSecond;
-    return at - now;
+    return at;
+  }
+
+  /** Milliseconds from now until `atMs` on this rate's clock (0 once it has passed). */
+  untilMs(atMs: number): number {
+    return Math.max(0, atMs - this.nowMs());
   }
 }

@@ -242,6 +242,38 @@ describe('poll loop with a fake transport', () => {
     assert.equal(peakSession, 6, 'more sessions than CPU slots, and no more than maxSessions');
   });
 
+  it('fake transport: a host starts just before its booked connection, not seconds ahead, and a retry does not queue behind every later first attempt', async () => {
+    // 40 refused hosts at 20 starts a second: first attempts every 50 ms over 2 s.
+    const startedAtMs = new Map<string, number>();
+    const connectedAtMs: { host: string; atMs: number }[] = [];
+    const t0 = performance.now();
+    const fake = new FakeTransport(async (host, run) => {
+      if (!startedAtMs.has(host.name)) startedAtMs.set(host.name, performance.now() - t0);
+      await run.start?.wait();
+      connectedAtMs.push({ host: host.name, atMs: performance.now() - t0 });
+      return REFUSED();
+    }, true);
+    const results = await pollFleet(hosts(40), options(fake, { startsPerSecond: 20, retryBackoffMs: 100, timeoutMs: 10_000 }));
+    assert.deepEqual(results.map((r) => r.attempts), Array(40).fill(2));
+    // The last host is booked about 1.95 s out; it starts (deadline, attempt) about START_LEAD_MS before that.
+    const lastStartMs = startedAtMs.get('h39') ?? 0;
+    assert.ok(lastStartMs > 1500, `the last host started at ${lastStartMs.toFixed(0)} ms, long before its turn (~1950 ms)`);
+    // h0's retry (after its 100 ms backoff) gets the next free turn, not one after all 40 first attempts (~2 s).
+    const h0Retry = connectedAtMs.filter((c) => c.host === 'h0')[1]?.atMs ?? Infinity;
+    assert.ok(h0Retry < 1000, `h0's retry connected at ${h0Retry.toFixed(0)} ms: queued behind the later hosts' first attempts`);
+    // The pace still holds: 80 connections at 20 a second take about 4 s.
+    const lastMs = Math.max(...connectedAtMs.map((c) => c.atMs));
+    assert.ok(lastMs > 3500, `80 connections at 20 a second ended at ${lastMs.toFixed(0)} ms`);
+  });
+
+  it('fake transport: an onResult that throws rejects the poll with its error, while later hosts are still starting', async () => {
+    const fake = new FakeTransport(async () => OK);
+    const polling = pollFleet(hosts(30), options(fake, { startsPerSecond: 100, onResult: (r) => {
+      if (r.host.name === 'h0') throw new Error('progress line broke');
+    } }));
+    await assert.rejects(polling, /progress line broke/);
+  });
+
   it('defaultMaxConnections: the open-files limit minus a reserve, within bounds', () => {
     assert.equal(defaultMaxConnections(50, 1024), 1024 - 256 - 50);
     assert.equal(defaultMaxConnections(50, 1_048_576), 2048);
