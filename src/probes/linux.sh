@@ -102,7 +102,15 @@ fi
 	# Sessions are read inside the window, so a slow who lengthens the window instead of
 	# adding to it.
 	printf '==fleetpoll:who==\n'
-	[ "$fp_who" = yes ] && who </dev/null 2>/dev/null
+	# who reads utmp (glibc: /var/run/utmp; musl with utmps: /run/utmps/utmp) or, in newer
+	# coreutils, the sessions of systemd-logind: with none of them (containers, Alpine)
+	# it has nothing to say, and is not started.
+	for fp_f in /var/run/utmp /run/utmp /run/utmps/utmp /run/systemd/sessions/*; do
+		if [ -e "$fp_f" ]; then
+			[ "$fp_who" = yes ] && who </dev/null 2>/dev/null
+			break
+		fi
+	done
 	wait "$fp_sleep"
 	trap - HUP INT TERM PIPE
 	# The real uid (the first field) and resident memory of each process, before the

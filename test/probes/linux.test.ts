@@ -655,6 +655,38 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         { user: 'carol', terminal: 'pts/3', from: 'tmux(1234).%0' },
       ]);
     });
+
+    test('who is started only when it has something to read: utmp or logind sessions', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why = canUnshare(['-m', '--propagation', 'private']);
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // A who of our own that always reports a session, first on PATH: whether its session
+      // shows says whether the probe started it. An empty /run hides utmp and logind's sessions.
+      const dir = tempDir('fleetpoll-who-');
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'who'), '#!/bin/sh\necho "mallory  pts/9        2024-05-01 09:12 (10.6.6.6)"\n', { mode: 0o755 });
+      const setup = (utmp: boolean): string =>
+        [
+          'mount -t tmpfs fleetpoll /run || exit 97',
+          '[ -L /var/run ] || mount -t tmpfs fleetpoll /var/run || exit 98',
+          utmp ? ': >/run/utmp || exit 99' : ':',
+          'exec env -i "$@"',
+        ].join('\n');
+      const run = (utmp: boolean): Promise<ProbeRun> =>
+        runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+          'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup(utmp), 'sh',
+          ...Object.entries({ ...env, PATH: `${join(dir, 'bin')}:${env.PATH ?? ''}` }).map(([key, value]) => `${key}=${value}`),
+          ...argv,
+        ]);
+      const without = parsed(await run(false));
+      assert.deepEqual(without.sessions, []);
+      assert.deepEqual(without.warnings, []);
+      assert.deepEqual(parsed(await run(true)).sessions, [{ user: 'mallory', terminal: 'pts/9', from: '10.6.6.6' }]);
+    });
   });
 }
 
