@@ -225,7 +225,6 @@ sec == 3 {
 # listed. A process whose status could not be read is left out.
 sec == 2 {
 	if (NF != want) if (!statline()) next
-	k = ++count2
 	if ((u = st[$1 "/status:Uid:"]) == "") next
 	# The kernel gives a kernel thread no VmRSS, so only those without one are tested.
 	if ((rss = st[$1 "/status:VmRSS:"] + 0) == 0 && $9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
@@ -234,15 +233,14 @@ sec == 2 {
 	}
 	# Absent from the first reading means started within the window: all its ticks are
 	# new. (Fewer ticks than then: the pid was reused.)
-	d = $14 + $15
-	if ((o = ticks1[$1]) <= d) d -= o
+	if ((d = $14 + $15 - ticks1[$1]) < 0) d = $14 + $15
 	# Its share of the window needs where it was in both readings, known once the second
 	# ends: kept for the few processes that used any CPU.
 	if (d > 0) {
 		busy++
 		BD[busy] = d
-		BK[busy] = k
-		BJ[busy] = at1[$1]
+		BK[busy] = NR
+		BJ[busy] = ticks1[$1] != ""
 		BU[busy] = u
 	}
 
@@ -260,8 +258,8 @@ sec == 2 {
 			N[n] = escape($2 == STUB ? comm : substr($2, 2, length($2) - 2))
 			D[n] = d
 			R[n] = rss
-			K[n] = k
-			J[n] = at1[$1]
+			K[n] = NR
+			J[n] = ticks1[$1] != ""
 			if (incpu) {
 				keep("cpu", n, cpubest)
 				if (cpubest["n"] >= topn) {
@@ -292,11 +290,11 @@ sec == 2 {
 	runr += rss
 	next
 }
-# The first reading: the CPU ticks of each process, and where it was in the reading.
+# The first reading: the CPU ticks of each process (a number: a process absent from it
+# reads as "" there).
 sec == 1 {
 	if (NF != want) if (!statline()) next
 	ticks1[$1] = $14 + $15
-	at1[$1] = ++count1
 	next
 }
 # The sessions end where the status lines begin.
@@ -313,17 +311,24 @@ $0 in marker {
 # every call by BusyBox awk; a literal once.)
 function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 function section(m) {
+	# Where each part starts and ends, in line numbers.
+	last[sec] = NR - 1
+	first[m] = NR
 	sec = m
 	buf = ""
 	want = statfields
 }
 # Percent of one core that a process used over the window, as top shows it, from its
-# ticks d and its places k and j in the second and first readings (j 0: absent, so
-# started within the window). Host ticks between the two reads of its stat file, taking
-# each reading to go through its files at an even pace.
-function share(d, k, j,   t) {
-	t = s2a + s2span * (k / (count2 + 1))
-	if (j > 0) t -= s1a + s1span * (j / (count1 + 1))
+# ticks d, the line number k of its stat line in the second reading and whether it was in
+# the first (j). Host ticks between the two reads of its stat file, taking each reading to
+# go through its lines at an even pace, and a process to be as far into the first as into
+# the second: both list the same processes in the same order, but for those that started
+# or ended in between. (Where it was in the first, or a count of processes, would cost
+# BusyBox awk an assignment a process.) One absent from the first started within the window.
+function share(d, k, j,   t, r) {
+	r = (k - first[2]) / (last[2] - first[2] + 1)
+	t = s2a + s2span * r
+	if (j) t -= s1a + s1span * r
 	else t -= s1a + s1span * 0.5
 	return t > 0 ? d * ncpu * 100 / t : 0
 }
@@ -613,6 +618,8 @@ function list(by, best,   m, k, sorted) {
 	}
 }
 END {
+	# (Before df is read: getline from a command counts its lines in NR.)
+	last[sec] = NR
 	if (dfcmd != "") {
 		while ((dfcmd | getline) > 0) dfline()
 		close(dfcmd)
