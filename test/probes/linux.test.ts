@@ -625,6 +625,39 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       assert.deepEqual(leftovers(run.mark), []);
     });
 
+    test('a mount point holding quotes and shell syntax reaches df as it is, and runs nothing', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why =
+        canUnshare(['-m', '--propagation', 'private']) ??
+        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // The probe hands each mount point to /bin/sh as a single-quoted word.
+      const dir = tempDir('fleetpoll-quotes-');
+      const name = "it's $(touch pwned) `touch pwned2` \\ \"x\"";
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, 'img'), '');
+      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
+      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      const setup = ['d=$1; shift', 'cd "$d" || exit 96', 'mount -o loop "$d/img" "$d/$(ls "$d" | grep "^it")" || exit 97', 'exec env -i "$@"'].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
+        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        ...argv,
+      ]);
+      assert.equal(run.stderr, '');
+      const sample = parsed(run);
+      const disk = sample.disks.find((entry) => entry.mount === join(dir, name));
+      assert.ok(disk, `no disk record for ${JSON.stringify(name)}: ${JSON.stringify(sample.disks)} ${JSON.stringify(sample.warnings)}`);
+      assert.equal(disk.fsType, 'ext2');
+      assert.ok(disk.totalKb > 4_000 && disk.totalKb < 8_192);
+      assert.deepEqual(sample.warnings, []);
+      assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync(join(dir, 'pwned2')), 'a mount point name was run as a command');
+    });
+
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
