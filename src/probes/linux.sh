@@ -488,8 +488,10 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, args, anyslow, f, lin
 	if (nm == 0) return
 	# Run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount points,
 	# each after L (local) or T (can hang). It prints an empty line first, so that
-	# starting it waits for no df. (BusyBox before 1.30 only knew `timeout -t SECS`;
-	# that dialect is not supported.)
+	# starting it waits for no df. Without a usable timeout, the mounts listed before the
+	# first that can hang still get df (even BusyBox df stats no hung mount for them);
+	# the rest are skipped. (BusyBox before 1.30 only knew `timeout -t SECS`; that
+	# dialect is not supported.)
 	sh = "exec </dev/null 2>/dev/null\n" \
 		"set -- " shq(secs) " " anyslow args "\n" \
 		"echo\n" \
