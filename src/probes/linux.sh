@@ -437,14 +437,14 @@ function session(   i, j, from) {
 	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
 }
 # Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc) and starts the
-# shell that runs df on them (dfcmd), whose output dfline() reads at the end: df runs
+# shell that runs df on them (dfcmd[]), whose output dfline() reads at the end: df runs
 # meanwhile, inside the window. A bind-mounted file (the /etc/hosts of a container) is not a
 # filesystem of its own: that shell stats only local mount points, since on a hung network
 # mount stat would hang too, and says which are not directories. With a mount that can
 # hang (network, FUSE), every df gets a deadline: BusyBox df stats each mount listed
 # before its argument in /proc/mounts, so a hung NFS server stalls it even for a local
 # disk. Without such mounts one plain df call covers them all.
-function disks(   n, i, a, pseudo, slow, src, mp, ty, top, args, anyslow, f, line, sh) {
+function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, f, line, sh) {
 	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
 		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
 		"efivarfs selinuxfs smackfs apparmorfs squashfs erofs cramfs romfs iso9660 udf devfs usbfs " \
@@ -466,7 +466,6 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, args, anyslow, f, lin
 		top[mp[n]] = n
 	}
 	close(f)
-	args = ""
 	anyslow = "no"
 	for (i = 1; i <= n; i++) {
 		if (top[mp[i]] != i) continue
@@ -482,43 +481,49 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, args, anyslow, f, lin
 		mnt[nm] = mp[i]
 		if ((ty[i] in slow) || ty[i] ~ /^fuse/) {
 			anyslow = "yes"
-			args = args " " shq("T" mp[i])
-		} else args = args " " shq("L" mp[i])
+			word[nm] = shq("T" mp[i])
+		} else word[nm] = shq((anyslow == "yes" ? "l" : "L") mp[i])
 	}
 	if (nm == 0) return
 	# Run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount points,
-	# each after L (local) or T (can hang). It prints an empty line first, so that
-	# starting it waits for no df. Without a usable timeout, the mounts listed before the
-	# first that can hang still get df (even BusyBox df stats no hung mount for them);
-	# the rest are skipped. (BusyBox before 1.30 only knew `timeout -t SECS`; that
-	# dialect is not supported.)
-	sh = "exec </dev/null 2>/dev/null\n" \
-		"set -- " shq(secs) " " anyslow args "\n" \
-		"echo\n" \
+	# each after L (local), l (local, listed after one that can hang) or T (can hang). It
+	# prints an empty line first, so that starting it waits for no df. Without a usable
+	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
+	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only
+	# knew `timeout -t SECS`; that dialect is not supported.) The kernel takes at most
+	# 128 kB in one argument, so a host with thousands of mount points gets one shell for
+	# each 64 kB of them.
+	sh = "echo\n" \
 		"w=$1 s=$2\n" \
 		"shift 2\n" \
 		"t=no\n" \
 		"[ $s = yes ] && command -v timeout >/dev/null && timeout -s KILL 5 true >/dev/null && t=yes\n" \
-		"n=$# seen=no\n" \
+		"n=$#\n" \
 		"for a\n" \
 		"do\n" \
 		"m=${a#?}\n" \
 		"case $a in\n" \
-		"L*) if [ ! -d \"$m\" ]; then printf \"==fleetpoll:rc==\\tnodir\\t%s\\n\" \"$m\"; continue; fi ;;\n" \
-		"*) seen=yes ;;\n" \
+		"[Ll]*) if [ ! -d \"$m\" ]; then printf \"==fleetpoll:rc==\\tnodir\\t%s\\n\" \"$m\"; continue; fi ;;\n" \
 		"esac\n" \
 		"if [ $t = yes ]; then\n" \
 		"{ o=$(timeout -s KILL \"$w\" df -kP -- \"$m\"); printf \"==fleetpoll:rc==\\t%s\\t%s\\n%s\\n\" $? \"$m\" \"$o\"; } &\n" \
-		"elif [ $seen = no ]; then\n" \
-		"set -- \"$@\" \"$m\"\n" \
 		"else\n" \
-		"printf \"==fleetpoll:rc==\\tnotimeout\\t%s\\n\" \"$m\"\n" \
+		"case $a in\n" \
+		"L*) set -- \"$@\" \"$m\" ;;\n" \
+		"*) printf \"==fleetpoll:rc==\\tnotimeout\\t%s\\n\" \"$m\" ;;\n" \
+		"esac\n" \
 		"fi\n" \
 		"done\n" \
 		"shift $n\n" \
 		"if [ $t = yes ]; then wait; elif [ $# -gt 0 ]; then exec df -kP -- \"$@\"; fi\n"
-	dfcmd = sh
-	dfcmd | getline line
+	args = ""
+	for (i = 1; i <= nm; i++) {
+		args = args " " word[i]
+		if (i < nm && length(args) < 65536) continue
+		dfcmd[++ndf] = "exec </dev/null 2>/dev/null\nset -- " shq(secs) " " anyslow args "\n" sh
+		dfcmd[ndf] | getline line
+		args = ""
+	}
 }
 # A word for /bin/sh: in single quotes, each single quote ended, escaped and reopened.
 function shq(s,   q, out, i) {
@@ -622,9 +627,9 @@ function list(by, best,   m, k, sorted) {
 END {
 	# (Before df is read: getline from a command counts its lines in NR.)
 	last[sec] = NR
-	if (dfcmd != "") {
-		while ((dfcmd | getline) > 0) dfline()
-		close(dfcmd)
+	for (k = 1; k <= ndf; k++) {
+		while ((dfcmd[k] | getline) > 0) dfline()
+		close(dfcmd[k])
 	}
 	# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
 	for (i = 1; i <= nm; i++) {

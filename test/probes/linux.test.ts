@@ -658,6 +658,45 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync(join(dir, 'pwned2')), 'a mount point name was run as a command');
     });
 
+    test('mount points beyond what one argument can hold (128 kB) still reach df', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why =
+        canUnshare(['-m', '--propagation', 'private']) ??
+        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // 600 bind mounts of one ext2 disk under names of 240 bytes: about 150 kB of mount points.
+      const dir = tempDir('fleetpoll-many-');
+      mkdirSync(join(dir, 'disk'));
+      mkdirSync(join(dir, 'm'));
+      writeFileSync(join(dir, 'img'), '');
+      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
+      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      const setup = [
+        'd=$1; shift',
+        'mount -o loop "$d/img" "$d/disk" || exit 97',
+        `long=${'x'.repeat(236)}`,
+        'i=100',
+        'while [ $i -lt 700 ]; do mkdir "$d/m/$long$i" && mount --bind "$d/disk" "$d/m/$long$i" || exit 98; i=$((i + 1)); done',
+        'exec env -i "$@"',
+      ].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
+        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        ...argv,
+      ]);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const sample = parsed(run);
+      assert.deepEqual(sample.warnings, []);
+      const disk = sample.disks.find((entry) => entry.mount === join(dir, 'disk'));
+      assert.ok(disk && disk.fsType === 'ext2', `no disk record for ${join(dir, 'disk')}: ${JSON.stringify(sample.disks)}`);
+      assert.ok(sample.disks.some((entry) => entry.mount === '/'));
+      assert.equal(sample.disks.filter((entry) => entry.mount.startsWith(join(dir, 'm'))).length, 0, 'a bind mount was counted as its own filesystem');
+    });
+
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
