@@ -14,10 +14,6 @@
 # Number formatting, `who` dates and df headers must not follow the host's locale.
 LC_ALL=C
 export LC_ALL
-# A literal tab: $(printf '\t') would cost a fork.
-fp_tab='	'
-fp_nl='
-'
 
 printf 'fleetpoll-probe\t1\n'
 # A pushed sample says when it was taken, so the poller can refuse replays and clock-skewed samples.
@@ -72,131 +68,6 @@ else
 	fi
 fi
 
-# Runs df on one mount under a deadline, and reports how it went in a line before df's output.
-fp_bounded_df() {
-	fp_out=$(timeout -s KILL "$FP_DF_TIMEOUT" df -kP -- "$1" </dev/null 2>/dev/null)
-	printf '==fleetpoll:rc==\t%s\t%s\n%s\n' "$?" "$1" "$fp_out"
-}
-
-# Filesystems: prints the list of real filesystems, a marker line and what df said about
-# them, for the main awk to turn into disk and warn records. Run in a subshell: it changes
-# the positional parameters.
-fp_disks() {
-
-	# Filesystems, in two steps: the awk keeps real filesystems from /proc/mounts as
-	# "L|T<TAB>type<TAB>source<TAB>mount", T for those whose df can hang (network, FUSE);
-	# the shell drops bind-mounted files. The main awk counts each source once.
-	fp_mounts=$(awk '
-BEGIN {
-	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
-		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
-		"efivarfs selinuxfs smackfs apparmorfs squashfs erofs cramfs romfs iso9660 udf devfs usbfs " \
-		"xenfs sockfs pipefs anon_inodefs ipathfs openpromfs zonefs fuse.lxcfs fuse.portal " \
-		"fuse.gvfsd-fuse fuse.snapfuse fuse.kio-fuse fuse.fuse-overlayfs overlay aufs", a, " ")
-	for (i = 1; i <= n; i++) pseudo[a[i]] = 1
-	n = split("nfs nfs4 cifs smb3 smbfs ncpfs ceph glusterfs 9p afs coda lustre gpfs beegfs " \
-		"orangefs pvfs2 ocfs2 gfs2 davfs vboxsf vmhgfs prl_fs", a, " ")
-	for (i = 1; i <= n; i++) slow[a[i]] = 1
-}
-# Control characters become "?". (A regular expression given as a string is compiled on
-# every call by BusyBox awk; a literal once.)
-function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
-# /proc/mounts writes space, tab, newline and backslash in mount points as \ooo.
-function decode(s,   out, i, o) {
-	out = ""
-	while ((i = index(s, "\\")) > 0) {
-		o = substr(s, i + 1, 3)
-		if (o ~ /^[0-7][0-7][0-7]$/) {
-			out = out substr(s, 1, i - 1) sprintf("%c", substr(o, 1, 1) * 64 + substr(o, 2, 1) * 8 + substr(o, 3, 1))
-			s = substr(s, i + 4)
-		} else {
-			out = out substr(s, 1, i)
-			s = substr(s, i + 1)
-		}
-	}
-	return out s
-}
-NF >= 3 {
-	n++
-	src[n] = $1
-	mnt[n] = decode($2)
-	type[n] = $3
-	# A later mount on the same point hides the earlier one; df sees only the last.
-	top[mnt[n]] = n
-}
-END {
-	for (i = 1; i <= n; i++) {
-		if (top[mnt[i]] != i) continue
-		# Containers: the root overlay is the filesystem that fills up; other overlays are layers.
-		if ((type[i] in pseudo) && !((type[i] == "overlay" || type[i] == "aufs") && mnt[i] == "/")) continue
-		if (index(mnt[i], "\n")) {
-			printf "W\tskipped a mount point with a newline in its name: %s\n", clean(mnt[i])
-			continue
-		}
-		printf "%s\t%s\t%s\t%s\n", (type[i] in slow || type[i] ~ /^fuse/) ? "T" : "L", type[i], src[i], mnt[i]
-	}
-}' /proc/mounts </dev/null)
-
-	fp_keep=
-	fp_ifs=$IFS
-	IFS=$fp_nl
-	set -f
-	for fp_line in $fp_mounts; do
-		# A bind-mounted file (a container's /etc/hosts) is not a filesystem of its own; stat
-		# only local mount points, since on a hung network mount stat would hang too.
-		case $fp_line in
-		L*) [ -d "${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}" ] || continue ;;
-		esac
-		fp_keep=$fp_keep$fp_line$fp_nl
-	done
-	IFS=$fp_ifs
-	set +f
-	fp_mounts=$fp_keep
-
-	# With a mount that can hang, every df gets a deadline: BusyBox df stats each mount
-	# listed before its argument in /proc/mounts, so a hung NFS server stalls it even for
-	# a local disk. Without such mounts one plain df call covers them all.
-	fp_slow=no
-	case $fp_mounts in
-	T"$fp_tab"* | *"$fp_nl"T"$fp_tab"*) fp_slow=yes ;;
-	esac
-	fp_timeout=no
-	if [ "$fp_slow" = yes ] && command -v timeout >/dev/null 2>&1; then
-		# BusyBox before 1.30 only knew `timeout -t SECS`; that dialect is not supported.
-		timeout -s KILL 5 true </dev/null >/dev/null 2>&1 && fp_timeout=yes
-	fi
-
-	printf '%s==fleetpoll:df==\n' "$fp_mounts"
-	set --
-	fp_seen_slow=no
-	IFS=$fp_nl
-	set -f
-	for fp_line in $fp_mounts; do
-		fp_m=${fp_line#?"$fp_tab"*"$fp_tab"*"$fp_tab"}
-		case $fp_line in
-		L*) ;;
-		T*) fp_seen_slow=yes ;;
-		*) continue ;;
-		esac
-		if [ "$fp_slow" = no ]; then
-			set -- "$@" "$fp_m"
-		elif [ "$fp_timeout" = yes ]; then
-			# stderr: the shell reports "Killed" when timeout fires.
-			fp_bounded_df "$fp_m" 2>/dev/null &
-		elif [ "$fp_seen_slow" = no ]; then
-			# Listed before any mount that can hang: even BusyBox df will not stat one.
-			set -- "$@" "$fp_m"
-		else
-			printf '==fleetpoll:rc==\tnotimeout\t%s\n' "$fp_m"
-		fi
-	done
-	IFS=$fp_ifs
-	set +f
-	[ $# -gt 0 ] && df -kP -- "$@" </dev/null 2>/dev/null
-	# The bounded dfs (this also waits for the CPU window's sleep, which ends anyway).
-	[ "$fp_slow" = no ] || wait
-}
-
 if command -v who >/dev/null 2>&1; then
 	fp_who=yes
 else
@@ -206,11 +77,12 @@ fi
 
 # Everything between the header and `end` comes from one awk: it prints the host's facts,
 # and works out CPU, processes, users, sessions and disks from one stream on its stdin,
-# cut into parts by marker lines. The pid files go through grep, not awk's getline: mawk
-# and the one-true-awk abort on a read error, and a process that ends between open and
-# read causes one (ESRCH). The markers are longer than a comm (15 bytes) and no pid file
-# line can equal one, so no process name can fake a marker. (A who line reading
-# "==fleetpoll:disks==" would end the sessions early: only a writer of utmp could make one.)
+# cut into parts by marker lines, and from df, which it starts itself. The pid files go
+# through grep, not awk's getline: mawk and the one-true-awk abort on a read error, and a
+# process that ends between open and read causes one (ESRCH). The markers are longer
+# than a comm (15 bytes) and no pid file line can equal one, so no process name can fake
+# a marker. (A who line reading "==fleetpoll:status==" would end the sessions early:
+# only a writer of utmp could make one.)
 {
 	# The window starts now, so the two readings start FP_WINDOW apart however long the
 	# first one takes. Each reading is /proc/stat, every /proc/<pid>/stat and /proc/stat
@@ -227,12 +99,18 @@ fi
 	fp_files=$(printf '%s/stat\n' "$@")
 	printf '==fleetpoll:stat1==\n'
 	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
-	# Sessions and disks are read inside the window, so a slow network mount lengthens
-	# the window instead of adding to it.
+	# Sessions are read inside the window, so a slow who lengthens the window instead of
+	# adding to it.
 	printf '==fleetpoll:who==\n'
-	[ "$fp_who" = yes ] && who </dev/null 2>/dev/null
-	printf '==fleetpoll:disks==\n'
-	fp_disks
+	# who reads utmp (glibc: /var/run/utmp; musl with utmps: /run/utmps/utmp) or, in newer
+	# coreutils, the sessions of systemd-logind: with none of them (containers, Alpine)
+	# it has nothing to say, and is not started.
+	for fp_f in /var/run/utmp /run/utmp /run/utmps/utmp /run/systemd/sessions/*; do
+		if [ -e "$fp_f" ]; then
+			[ "$fp_who" = yes ] && who </dev/null 2>/dev/null
+			break
+		fi
+	done
 	wait "$fp_sleep"
 	trap - HUP INT TERM PIPE
 	# The real uid (the first field) and resident memory of each process, before the
@@ -240,14 +118,18 @@ fi
 	# second reading lists the same processes. Name is the first line whatever it holds,
 	# so grep stops at VmRSS, about half of each file. (Fixed strings: with a regular
 	# expression BusyBox grep is much slower. The stat files' resident memory is not
-	# VmRSS: newer kernels sum the counters exactly only for status.)
+	# VmRSS: newer kernels sum the counters exactly only for status.) Both lists come
+	# from one fork, cut apart at the "=" between them.
 	set -- [0-9]*
-	fp_files=$(printf '%s/status\n' "$@")
+	fp_files=$(printf '%s/status\n' "$@"; printf =; printf '%s/stat\n' "$@")
+	IFS==
+	set -- $fp_files
+	unset IFS
 	printf '==fleetpoll:status==\n'
-	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: $fp_files </dev/null 2>/dev/null
-	fp_files=$(printf '%s/stat\n' "$@")
+	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: $1 </dev/null 2>/dev/null
 	printf '==fleetpoll:stat2==\n'
-	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
+	# exec: nothing follows in this subshell, and BusyBox ash would fork for it.
+	exec grep -h '' stat $2 stat </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
 	PF_KTHREAD = 2097152
@@ -258,7 +140,6 @@ BEGIN {
 	marker["==fleetpoll:stat2=="] = 2
 	marker["==fleetpoll:status=="] = 3
 	marker["==fleetpoll:who=="] = 4
-	marker["==fleetpoll:disks=="] = 5
 
 	# How many fields this awk splits a stat line with a one-word comm into: its own.
 	# If that cannot be known, no stat line is used at all. A plain stat line has
@@ -311,6 +192,8 @@ BEGIN {
 		printf "mem\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n", memtotal, avail, free, swap, swapfree
 	}
 
+	disks()
+
 	f = "/etc/passwd"
 	while ((getline line < f) > 0) {
 		split(line, pw, ":")
@@ -342,7 +225,6 @@ sec == 3 {
 # listed. A process whose status could not be read is left out.
 sec == 2 {
 	if (NF != want) if (!statline()) next
-	k = ++count2
 	if ((u = st[$1 "/status:Uid:"]) == "") next
 	# The kernel gives a kernel thread no VmRSS, so only those without one are tested.
 	if ((rss = st[$1 "/status:VmRSS:"] + 0) == 0 && $9 >= PF_KTHREAD && int($9 / PF_KTHREAD) % 2) {
@@ -351,15 +233,14 @@ sec == 2 {
 	}
 	# Absent from the first reading means started within the window: all its ticks are
 	# new. (Fewer ticks than then: the pid was reused.)
-	d = $14 + $15
-	if ((o = ticks1[$1]) <= d) d -= o
+	if ((d = $14 + $15 - ticks1[$1]) < 0) d = $14 + $15
 	# Its share of the window needs where it was in both readings, known once the second
 	# ends: kept for the few processes that used any CPU.
 	if (d > 0) {
 		busy++
 		BD[busy] = d
-		BK[busy] = k
-		BJ[busy] = at1[$1]
+		BK[busy] = NR
+		BJ[busy] = ticks1[$1] != ""
 		BU[busy] = u
 	}
 
@@ -377,8 +258,8 @@ sec == 2 {
 			N[n] = escape($2 == STUB ? comm : substr($2, 2, length($2) - 2))
 			D[n] = d
 			R[n] = rss
-			K[n] = k
-			J[n] = at1[$1]
+			K[n] = NR
+			J[n] = ticks1[$1] != ""
 			if (incpu) {
 				keep("cpu", n, cpubest)
 				if (cpubest["n"] >= topn) {
@@ -409,22 +290,17 @@ sec == 2 {
 	runr += rss
 	next
 }
-# The first reading: the CPU ticks of each process, and where it was in the reading.
+# The first reading: the CPU ticks of each process (a number: a process absent from it
+# reads as "" there).
 sec == 1 {
 	if (NF != want) if (!statline()) next
 	ticks1[$1] = $14 + $15
-	at1[$1] = ++count1
 	next
 }
+# The sessions end where the status lines begin.
 sec == 4 {
-	if ($0 == "==fleetpoll:disks==") sec = 5
-	else session()
-	next
-}
-# The disks end where the status lines begin.
-sec == 5 {
 	if ($0 == "==fleetpoll:status==") section(3)
-	else disk()
+	else session()
 	next
 }
 $0 in marker {
@@ -435,17 +311,24 @@ $0 in marker {
 # every call by BusyBox awk; a literal once.)
 function clean(s) { gsub(/[\001-\037\177]/, "?", s); return s }
 function section(m) {
+	# Where each part starts and ends, in line numbers.
+	last[sec] = NR - 1
+	first[m] = NR
 	sec = m
 	buf = ""
 	want = statfields
 }
 # Percent of one core that a process used over the window, as top shows it, from its
-# ticks d and its places k and j in the second and first readings (j 0: absent, so
-# started within the window). Host ticks between the two reads of its stat file, taking
-# each reading to go through its files at an even pace.
-function share(d, k, j,   t) {
-	t = s2a + s2span * (k / (count2 + 1))
-	if (j > 0) t -= s1a + s1span * (j / (count1 + 1))
+# ticks d, the line number k of its stat line in the second reading and whether it was in
+# the first (j). Host ticks between the two reads of its stat file, taking each reading to
+# go through its lines at an even pace, and a process to be as far into the first as into
+# the second: both list the same processes in the same order, but for those that started
+# or ended in between. (Where it was in the first, or a count of processes, would cost
+# BusyBox awk an assignment a process.) One absent from the first started within the window.
+function share(d, k, j,   t, r) {
+	r = (k - first[2]) / (last[2] - first[2] + 1)
+	t = s2a + s2span * r
+	if (j) t -= s1a + s1span * r
 	else t -= s1a + s1span * 0.5
 	return t > 0 ? d * ncpu * 100 / t : 0
 }
@@ -553,29 +436,132 @@ function session(   i, j, from) {
 	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
 	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
 }
-# A line of the disks part: the filesystems, "L|T<TAB>type<TAB>source<TAB>mount", then
-# after a marker the output of df and how each bounded df ended.
-function disk(   rest, b, i, l, k, f, rc, m) {
-	if (!dflisted) {
-		if ($0 == "==fleetpoll:df==") dflisted = 1
-		else if (substr($0, 1, 2) == "W\t") print "warn\t" substr($0, 3)
-		else if ($0 ~ /^[LT]\t/) {
-			nm++
-			rest = substr($0, 3)
-			mtype[nm] = substr(rest, 1, index(rest, "\t") - 1)
-			rest = substr(rest, index(rest, "\t") + 1)
-			msrc[nm] = substr(rest, 1, index(rest, "\t") - 1)
-			mnt[nm] = substr(rest, index(rest, "\t") + 1)
-			# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
-			if (msrc[nm] != "none" && (!(msrc[nm] in bestmnt) || length(mnt[nm]) < length(mnt[bestmnt[msrc[nm]]]))) bestmnt[msrc[nm]] = nm
-		}
-		return
+# Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc) and starts the
+# shell that runs df on them (dfcmd[]), whose output dfline() reads at the end: df runs
+# meanwhile, inside the window. A bind-mounted file (the /etc/hosts of a container) is not a
+# filesystem of its own: that shell stats only local mount points, since on a hung network
+# mount stat would hang too, and says which are not directories. With a mount that can
+# hang (network, FUSE), every df gets a deadline: BusyBox df stats each mount listed
+# before its argument in /proc/mounts, so a hung NFS server stalls it even for a local
+# disk. Without such mounts one plain df call covers them all.
+function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, f, line, sh) {
+	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
+		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
+		"efivarfs selinuxfs smackfs apparmorfs squashfs erofs cramfs romfs iso9660 udf devfs usbfs " \
+		"xenfs sockfs pipefs anon_inodefs ipathfs openpromfs zonefs fuse.lxcfs fuse.portal " \
+		"fuse.gvfsd-fuse fuse.snapfuse fuse.kio-fuse fuse.fuse-overlayfs overlay aufs", a, " ")
+	for (i = 1; i <= n; i++) pseudo[a[i]] = 1
+	n = split("nfs nfs4 cifs smb3 smbfs ncpfs ceph glusterfs 9p afs coda lustre gpfs beegfs " \
+		"orangefs pvfs2 ocfs2 gfs2 davfs vboxsf vmhgfs prl_fs", a, " ")
+	for (i = 1; i <= n; i++) slow[a[i]] = 1
+	n = 0
+	f = "/proc/mounts"
+	while ((getline line < f) > 0) {
+		if (split(line, a, " ") < 3) continue
+		n++
+		src[n] = a[1]
+		mp[n] = decode(a[2])
+		ty[n] = a[3]
+		# A later mount on the same point hides the earlier one; df sees only the last.
+		top[mp[n]] = n
 	}
+	close(f)
+	anyslow = "no"
+	for (i = 1; i <= n; i++) {
+		if (top[mp[i]] != i) continue
+		# Containers: the root overlay is the filesystem that fills up; other overlays are layers.
+		if ((ty[i] in pseudo) && !((ty[i] == "overlay" || ty[i] == "aufs") && mp[i] == "/")) continue
+		if (index(mp[i], "\n")) {
+			printf "warn\tskipped a mount point with a newline in its name: %s\n", clean(mp[i])
+			continue
+		}
+		nm++
+		mtype[nm] = ty[i]
+		msrc[nm] = src[i]
+		mnt[nm] = mp[i]
+		if ((ty[i] in slow) || ty[i] ~ /^fuse/) {
+			anyslow = "yes"
+			word[nm] = shq("T" mp[i])
+		} else word[nm] = shq((anyslow == "yes" ? "l" : "L") mp[i])
+	}
+	if (nm == 0) return
+	# Run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount points,
+	# each after L (local), l (local, listed after one that can hang) or T (can hang). It
+	# prints an empty line first, so that starting it waits for no df. Without a usable
+	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
+	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only
+	# knew `timeout -t SECS`; that dialect is not supported.) The kernel takes at most
+	# 128 kB in one argument, so a host with thousands of mount points gets one shell for
+	# each 64 kB of them.
+	sh = "echo\n" \
+		"w=$1 s=$2\n" \
+		"shift 2\n" \
+		"t=no\n" \
+		"[ $s = yes ] && command -v timeout >/dev/null && timeout -s KILL 5 true >/dev/null && t=yes\n" \
+		"n=$#\n" \
+		"for a\n" \
+		"do\n" \
+		"m=${a#?}\n" \
+		"case $a in\n" \
+		"[Ll]*) if [ ! -d \"$m\" ]; then printf \"==fleetpoll:rc==\\tnodir\\t%s\\n\" \"$m\"; continue; fi ;;\n" \
+		"esac\n" \
+		"if [ $t = yes ]; then\n" \
+		"{ o=$(timeout -s KILL \"$w\" df -kP -- \"$m\"); printf \"==fleetpoll:rc==\\t%s\\t%s\\n%s\\n\" $? \"$m\" \"$o\"; } &\n" \
+		"else\n" \
+		"case $a in\n" \
+		"L*) set -- \"$@\" \"$m\" ;;\n" \
+		"*) printf \"==fleetpoll:rc==\\tnotimeout\\t%s\\n\" \"$m\" ;;\n" \
+		"esac\n" \
+		"fi\n" \
+		"done\n" \
+		"shift $n\n" \
+		"if [ $t = yes ]; then wait; elif [ $# -gt 0 ]; then exec df -kP -- \"$@\"; fi\n"
+	args = ""
+	for (i = 1; i <= nm; i++) {
+		args = args " " word[i]
+		if (i < nm && length(args) < 65536) continue
+		dfcmd[++ndf] = "exec </dev/null 2>/dev/null\nset -- " shq(secs) " " anyslow args "\n" sh
+		dfcmd[ndf] | getline line
+		args = ""
+	}
+}
+# A word for /bin/sh: in single quotes, each single quote ended, escaped and reopened.
+function shq(s,   q, out, i) {
+	q = "\047"
+	out = ""
+	while ((i = index(s, q)) > 0) {
+		out = out substr(s, 1, i - 1) q "\\" q q
+		s = substr(s, i + 1)
+	}
+	return q out s q
+}
+# /proc/mounts writes space, tab, newline and backslash in mount points as \ooo.
+function decode(s,   out, i, o) {
+	out = ""
+	while ((i = index(s, "\\")) > 0) {
+		o = substr(s, i + 1, 3)
+		if (o ~ /^[0-7][0-7][0-7]$/) {
+			out = out substr(s, 1, i - 1) sprintf("%c", substr(o, 1, 1) * 64 + substr(o, 2, 1) * 8 + substr(o, 3, 1))
+			s = substr(s, i + 4)
+		} else {
+			out = out substr(s, 1, i)
+			s = substr(s, i + 1)
+		}
+	}
+	return out s
+}
+# A line from the df shell: how a bounded df ended or a mount point was left out, or a
+# line of df output.
+function dfline(   rest, b, i, l, k, f, rc, m) {
 	if (substr($0, 1, 17) == "==fleetpoll:rc==\t") {
 		rest = substr($0, 18)
 		rc = substr(rest, 1, index(rest, "\t") - 1)
 		m = substr(rest, index(rest, "\t") + 1)
-		for (i = 1; i <= nm; i++) if (mnt[i] == m) mstatus[i] = rc
+		for (i = 1; i <= nm; i++) {
+			if (mnt[i] != m) continue
+			if (rc == "nodir") nodir[i] = 1
+			else mstatus[i] = rc
+		}
 		return
 	}
 	# A df line is "<source> <total> <used> <available> <capacity> <mount>"; source and mount
@@ -639,7 +625,19 @@ function list(by, best,   m, k, sorted) {
 	}
 }
 END {
+	# (Before df is read: getline from a command counts its lines in NR.)
+	last[sec] = NR
+	for (k = 1; k <= ndf; k++) {
+		while ((dfcmd[k] | getline) > 0) dfline()
+		close(dfcmd[k])
+	}
+	# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
 	for (i = 1; i <= nm; i++) {
+		if ((i in nodir) || msrc[i] == "none") continue
+		if (!(msrc[i] in bestmnt) || length(mnt[i]) < length(mnt[bestmnt[msrc[i]]])) bestmnt[msrc[i]] = i
+	}
+	for (i = 1; i <= nm; i++) {
+		if (i in nodir) continue
 		if (msrc[i] != "none" && bestmnt[msrc[i]] != i) continue
 		m = clean(mnt[i]) " (" clean(mtype[i]) ")"
 		if (i in mdisk) print mdisk[i]

@@ -625,6 +625,78 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       assert.deepEqual(leftovers(run.mark), []);
     });
 
+    test('a mount point holding quotes and shell syntax reaches df as it is, and runs nothing', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why =
+        canUnshare(['-m', '--propagation', 'private']) ??
+        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // The probe hands each mount point to /bin/sh as a single-quoted word.
+      const dir = tempDir('fleetpoll-quotes-');
+      const name = "it's $(touch pwned) `touch pwned2` \\ \"x\"";
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, 'img'), '');
+      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
+      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      const setup = ['d=$1; shift', 'cd "$d" || exit 96', 'mount -o loop "$d/img" "$d/$(ls "$d" | grep "^it")" || exit 97', 'exec env -i "$@"'].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
+        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        ...argv,
+      ]);
+      assert.equal(run.stderr, '');
+      const sample = parsed(run);
+      const disk = sample.disks.find((entry) => entry.mount === join(dir, name));
+      assert.ok(disk, `no disk record for ${JSON.stringify(name)}: ${JSON.stringify(sample.disks)} ${JSON.stringify(sample.warnings)}`);
+      assert.equal(disk.fsType, 'ext2');
+      assert.ok(disk.totalKb > 4_000 && disk.totalKb < 8_192);
+      assert.deepEqual(sample.warnings, []);
+      assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync(join(dir, 'pwned2')), 'a mount point name was run as a command');
+    });
+
+    test('mount points beyond what one argument can hold (128 kB) still reach df', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why =
+        canUnshare(['-m', '--propagation', 'private']) ??
+        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // 600 bind mounts of one ext2 disk under names of 240 bytes: about 150 kB of mount points.
+      const dir = tempDir('fleetpoll-many-');
+      mkdirSync(join(dir, 'disk'));
+      mkdirSync(join(dir, 'm'));
+      writeFileSync(join(dir, 'img'), '');
+      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
+      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      const setup = [
+        'd=$1; shift',
+        'mount -o loop "$d/img" "$d/disk" || exit 97',
+        `long=${'x'.repeat(236)}`,
+        'i=100',
+        'while [ $i -lt 700 ]; do mkdir "$d/m/$long$i" && mount --bind "$d/disk" "$d/m/$long$i" || exit 98; i=$((i + 1)); done',
+        'exec env -i "$@"',
+      ].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
+        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+        ...argv,
+      ]);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const sample = parsed(run);
+      assert.deepEqual(sample.warnings, []);
+      const disk = sample.disks.find((entry) => entry.mount === join(dir, 'disk'));
+      assert.ok(disk && disk.fsType === 'ext2', `no disk record for ${join(dir, 'disk')}: ${JSON.stringify(sample.disks)}`);
+      assert.ok(sample.disks.some((entry) => entry.mount === '/'));
+      assert.equal(sample.disks.filter((entry) => entry.mount.startsWith(join(dir, 'm'))).length, 0, 'a bind mount was counted as its own filesystem');
+    });
+
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
@@ -654,6 +726,38 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         { user: 'bob', terminal: 'tty1', from: '' },
         { user: 'carol', terminal: 'pts/3', from: 'tmux(1234).%0' },
       ]);
+    });
+
+    test('who is started only when it has something to read: utmp or logind sessions', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      const why = canUnshare(['-m', '--propagation', 'private']);
+      if (why !== undefined) {
+        t.skip(why);
+        return;
+      }
+      // A who of our own that always reports a session, first on PATH: whether its session
+      // shows says whether the probe started it. An empty /run hides utmp and logind's sessions.
+      const dir = tempDir('fleetpoll-who-');
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'who'), '#!/bin/sh\necho "mallory  pts/9        2024-05-01 09:12 (10.6.6.6)"\n', { mode: 0o755 });
+      const setup = (utmp: boolean): string =>
+        [
+          'mount -t tmpfs fleetpoll /run || exit 97',
+          '[ -L /var/run ] || mount -t tmpfs fleetpoll /var/run || exit 98',
+          utmp ? ': >/run/utmp || exit 99' : ':',
+          'exec env -i "$@"',
+        ].join('\n');
+      const run = (utmp: boolean): Promise<ProbeRun> =>
+        runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
+          'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup(utmp), 'sh',
+          ...Object.entries({ ...env, PATH: `${join(dir, 'bin')}:${env.PATH ?? ''}` }).map(([key, value]) => `${key}=${value}`),
+          ...argv,
+        ]);
+      const without = parsed(await run(false));
+      assert.deepEqual(without.sessions, []);
+      assert.deepEqual(without.warnings, []);
+      assert.deepEqual(parsed(await run(true)).sessions, [{ user: 'mallory', terminal: 'pts/9', from: '10.6.6.6' }]);
     });
   });
 }
