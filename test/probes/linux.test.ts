@@ -271,6 +271,26 @@ function canUnshare(flags: string[]): string | undefined {
   return probe.status === 0 ? undefined : `unshare ${flags.join(' ')} is not permitted here`;
 }
 
+// A test's missing prerequisite: skipped on a developer's machine, a failure in CI.
+function lacking(t: TestContext, why: string | undefined): boolean {
+  if (why === undefined) return false;
+  if (IN_CI) assert.fail(`${why}; it is required in CI`);
+  t.skip(why);
+  return true;
+}
+
+// Why a loop-mounted ext2 disk cannot be made here (root, a mount namespace, mkfs.ext2, loop devices), or undefined.
+function cannotLoopMount(): string | undefined {
+  return canUnshare(['-m', '--propagation', 'private']) ?? (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
+}
+
+// An empty ext2 file system of `mb` MB in the file `path`, for a loop mount.
+function ext2Image(path: string, mb: number): void {
+  writeFileSync(path, '');
+  truncateSync(path, mb * 1024 * 1024);
+  assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', path]).status, 0);
+}
+
 after(() => {
   for (const child of [...children]) stop(child);
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
@@ -573,19 +593,11 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('a hung network mount costs a warning, not the probe; mount points with spaces work; bind mounts count once', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why = canUnshare(['-m', '--propagation', 'private']) ?? (existsSync('/dev/fuse') ? undefined : 'needs /dev/fuse');
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, canUnshare(['-m', '--propagation', 'private']) ?? (existsSync('/dev/fuse') ? undefined : 'needs /dev/fuse'))) return;
       const dir = tempDir('fleetpoll-mounts-');
       for (const sub of ['nfs share', 'bind', 'data disk', 'data disk bind\ttab']) mkdirSync(join(dir, sub));
       const withLoop = IS_ROOT && commandExists('mkfs.ext2') && existsSync('/dev/loop-control');
-      if (withLoop) {
-        writeFileSync(join(dir, 'img'), '');
-        truncateSync(join(dir, 'img'), 16 * 1024 * 1024);
-        assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
-      }
+      if (withLoop) ext2Image(join(dir, 'img'), 16);
       // A FUSE mount whose daemon never answers (we hold /dev/fuse and stay silent):
       // statfs on it blocks exactly like on an NFS mount whose server is gone.
       const setup = [
@@ -628,20 +640,12 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('a mount point holding quotes and shell syntax reaches df as it is, and runs nothing', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why =
-        canUnshare(['-m', '--propagation', 'private']) ??
-        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, cannotLoopMount())) return;
       // The probe hands each mount point to /bin/sh as a single-quoted word.
       const dir = tempDir('fleetpoll-quotes-');
       const name = "it's $(touch pwned) `touch pwned2` \\ \"x\"";
       mkdirSync(join(dir, name));
-      writeFileSync(join(dir, 'img'), '');
-      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
-      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      ext2Image(join(dir, 'img'), 8);
       const setup = ['d=$1; shift', 'cd "$d" || exit 96', 'mount -o loop "$d/img" "$d/$(ls "$d" | grep "^it")" || exit 97', 'exec env -i "$@"'].join('\n');
       const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
         'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
@@ -661,20 +665,12 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('mount points beyond what one argument can hold (128 kB) still reach df', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why =
-        canUnshare(['-m', '--propagation', 'private']) ??
-        (commandExists('mkfs.ext2') && existsSync('/dev/loop-control') ? undefined : 'needs mkfs.ext2 and loop devices');
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, cannotLoopMount())) return;
       // 600 bind mounts of one ext2 disk under names of 240 bytes: about 150 kB of mount points.
       const dir = tempDir('fleetpoll-many-');
       mkdirSync(join(dir, 'disk'));
       mkdirSync(join(dir, 'm'));
-      writeFileSync(join(dir, 'img'), '');
-      truncateSync(join(dir, 'img'), 8 * 1024 * 1024);
-      assert.equal(spawnSync('mkfs.ext2', ['-q', '-F', join(dir, 'img')]).status, 0);
+      ext2Image(join(dir, 'img'), 8);
       const setup = [
         'd=$1; shift',
         'mount -o loop "$d/img" "$d/disk" || exit 97',
