@@ -462,11 +462,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       if (shell === undefined) return;
       // In a PID namespace of its own the probe sees only these processes, so all of them
       // are listed however many others the machine runs; they die with the namespace.
-      const why = canUnshare(['--pid', '--fork', '--mount-proc']);
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, canUnshare(['--pid', '--fork', '--mount-proc']))) return;
       const dir = tempDir('fleetpoll-names-');
       mkdirSync(join(dir, 'idle'));
       mkdirSync(join(dir, 'spin'));
@@ -519,11 +515,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('a pid file that fails to read costs that process, not the probe', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why = canUnshare(['-m', '--propagation', 'private']);
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, canUnshare(['-m', '--propagation', 'private']))) return;
       // A process that ends between open and read makes the read fail (ESRCH), and mawk
       // and the one-true-awk abort on a failed getline. Reading a live process's mem at
       // offset 0 fails the same way (EIO), so it stands in for both of its pid files.
@@ -696,11 +688,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why = canUnshare(['-m', '--propagation', 'private']);
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, canUnshare(['-m', '--propagation', 'private']))) return;
       // A utmp of our own on a private /run; pid 1 so coreutils who sees live sessions.
       const dir = tempDir('fleetpoll-utmp-');
       writeFileSync(
@@ -727,11 +715,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
     test('who is started only when it has something to read: utmp or logind sessions', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
-      const why = canUnshare(['-m', '--propagation', 'private']);
-      if (why !== undefined) {
-        t.skip(why);
-        return;
-      }
+      if (lacking(t, canUnshare(['-m', '--propagation', 'private']))) return;
       // A who of our own that always reports a session, first on PATH: whether its session
       // shows says whether the probe started it. An empty /run hides utmp and logind's sessions.
       const dir = tempDir('fleetpoll-who-');
