@@ -20,7 +20,7 @@ import { parse } from 'csv-parse/sync';
 import { loopbackAddresses } from '../test/helpers/sshd.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
 import type { ChildUsage } from './usage-hook.js';
-import { envInt } from './lib/env-int.js';
+import { envInt, settingsOrReason } from './lib/env-int.js';
 import { parseProcStat } from './lib/proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -294,13 +294,8 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  let settings: Settings;
-  try {
-    settings = readSettings(process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const settings = settingsOrReason(readSettings);
+  if (settings === null) return 2;
   try {
     return (await benchmark(settings)) ? 0 : 1;
   } catch (error) {

@@ -15,7 +15,7 @@ import { buildProbeScript } from '../src/probes/scripts.js';
 import { ensureTestUser, loopbackAddresses, makeKeys, pickPort, removeKeys, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from '../test/helpers/sshd.js';
 import type { FloorJob, FloorReport } from './floor-child.js';
 import type { ChildUsage } from './usage-hook.js';
-import { envInt } from './lib/env-int.js';
+import { envInt, settingsOrReason } from './lib/env-int.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./floor-child.js', import.meta.url));
@@ -469,13 +469,8 @@ async function main(): Promise<number> {
   process.on('SIGHUP', onSignal);
   // A reader that went away (`| head`) would otherwise crash us past the cleanup.
   process.stdout.on('error', () => onSignal('EPIPE'));
-  let settings: Settings;
-  try {
-    settings = readSettings(process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const settings = settingsOrReason(readSettings);
+  if (settings === null) return 2;
   try {
     await benchmark(settings);
     return 0;

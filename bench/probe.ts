@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseProbeOutput } from '../src/probes/protocol.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
-import { envInt } from './lib/env-int.js';
+import { envInt, settingsOrReason } from './lib/env-int.js';
 
 // The issue's targets: no dearer than top at 2,000+ processes, under 20 ms on a quiet host.
 const TARGET_BUSY_RATIO = 1;
@@ -315,13 +315,8 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
-  let settings: Settings;
-  try {
-    settings = readSettings(process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const settings = settingsOrReason(readSettings);
+  if (settings === null) return 2;
   try {
     await benchmark(settings);
     return 0;

@@ -26,7 +26,7 @@ import { silentLog } from '../src/log.js';
 import { buildProbeScript } from '../src/probes/scripts.js';
 import { hostsFromCsv } from '../test/helpers/fleet.js';
 import { describeHostProbe, startFleet, type HostProbe, type SshdFleet } from './lib/sshd-fleet.js';
-import { envInt } from './lib/env-int.js';
+import { envInt, settingsOrReason } from './lib/env-int.js';
 import { parseProcStat } from './lib/proc-stat.js';
 
 // Second octet of the loopback addresses: bench/poll.ts uses 79, bench/dead-hosts.ts 84-86, the tests 77-83 and 88.
@@ -352,13 +352,8 @@ async function benchmark(settings: Settings): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  let settings: Settings;
-  try {
-    settings = readSettings(process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const settings = settingsOrReason(readSettings);
+  if (settings === null) return 2;
   try {
     return (await benchmark(settings)) ? 0 : 1;
   } catch (error) {

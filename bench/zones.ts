@@ -30,7 +30,7 @@ import { openFilesSoftLimit } from '../src/fleet/poll.js';
 import { startNatsServer, type NatsServer } from '../test/helpers/nats.js';
 import { loopbackAddresses, makeKeys, pickPort, removeKeys, type SshdKeys } from '../test/helpers/sshd.js';
 import type { SimulatedHostsJob } from './ssh2-hosts-child.js';
-import { envInt } from './lib/env-int.js';
+import { envInt, settingsOrReason } from './lib/env-int.js';
 import { parseProcStat } from './lib/proc-stat.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -509,13 +509,8 @@ async function benchmark(settings: Settings): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  let settings: Settings;
-  try {
-    settings = readSettings(process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const settings = settingsOrReason(readSettings);
+  if (settings === null) return 2;
   const onSignal = (): void => {
     cleanUpNow();
     process.exit(130);
