@@ -15,6 +15,8 @@ interface Waiting {
 
 // How often messages past their acknowledgement timeout are given up.
 const SWEEP_MS = 500;
+// How long a message waits for its acknowledgement by default (nats.js's own JetStream default).
+const ACK_TIMEOUT_MS = 5000;
 
 // Publishes to JetStream streams, each message stored once per message id within the stream's duplicate window.
 export class AckedPublisher {
@@ -24,10 +26,10 @@ export class AckedPublisher {
   private readonly subscription: Subscription;
   private readonly sweeper: ReturnType<typeof setInterval>;
 
-  /** `timeoutMs`: how long a message waits for its acknowledgement before its promise rejects. */
+  /** `timeoutMs`: how long a message waits for its acknowledgement before its promise rejects (default 5 s). */
   constructor(
     private readonly nc: NatsConnection,
-    private readonly timeoutMs: number,
+    private readonly timeoutMs: number = ACK_TIMEOUT_MS,
   ) {
     this.inbox = createInbox();
     this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (error, msg) => this.acknowledged(error, msg) });
@@ -64,19 +66,13 @@ export class AckedPublisher {
   close(): void {
     clearInterval(this.sweeper);
     this.subscription.unsubscribe();
-    for (const [token, w] of this.waiting) {
-      this.waiting.delete(token);
-      w.reject(new Error('the publisher was closed before JetStream acknowledged the message'));
-    }
+    this.rejectAll('the publisher was closed before JetStream acknowledged the message');
   }
 
   private acknowledged(error: Error | null, msg: Msg): void {
     if (error !== null) {
       // The subscription itself failed (permissions on the inbox): nothing will be acknowledged.
-      for (const [token, w] of this.waiting) {
-        this.waiting.delete(token);
-        w.reject(new Error(`cannot receive JetStream acknowledgements: ${error.message}`));
-      }
+      this.rejectAll(`cannot receive JetStream acknowledgements: ${error.message}`);
       return;
     }
     const token = Number(msg.subject.slice(this.inbox.length + 1));
@@ -91,6 +87,12 @@ export class AckedPublisher {
     const refusal = refusalOf(msg.data);
     if (refusal === null) w.resolve();
     else w.reject(new Error(`JetStream refused a message on ${w.subject}: ${refusal}`));
+  }
+
+  private rejectAll(reason: string): void {
+    const waiting = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const w of waiting) w.reject(new Error(reason));
   }
 
   private expire(): void {

@@ -21,8 +21,6 @@ import { WorkerRegistry, type WorkerView } from './workers.js';
 const DEADLINE_FRACTION = 0.8;
 // How long a cycle waits for heartbeats after asking the workers of a zone that seems empty.
 const HELLO_WAIT_MS = 1500;
-// How long a job waits for the stream's acknowledgement before it is published again (nats.js's own default).
-const PUBLISH_ACK_TIMEOUT_MS = 5000;
 
 // One cycle as the service loop runs it.
 export interface ClusterCycle {
@@ -51,7 +49,7 @@ export class Coordinator {
     private readonly heartbeats: Subscription,
   ) {
     this.workersSeen = new WorkerRegistry(settings.heartbeatMs);
-    this.publisher = new AckedPublisher(link.nc, PUBLISH_ACK_TIMEOUT_MS);
+    this.publisher = new AckedPublisher(link.nc);
   }
 
   /** Connects (waiting for NATS), creates the streams when missing and starts listening to heartbeats. */

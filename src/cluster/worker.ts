@@ -23,8 +23,6 @@ import { ensureStreams, ensureZoneConsumer } from './streams.js';
 
 const PULL_EXPIRES_MS = 2000;
 const RETRY_MS = 2000;
-// How long a result waits for the stream's acknowledgement before it is published again.
-const PUBLISH_ACK_TIMEOUT_MS = 5000;
 
 // What a worker needs.
 export interface WorkerOptions {
@@ -59,7 +57,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const link = await connectNats(settings, options.env, `fleetpoll worker ${zone} ${id}`, log);
   const js = jetstream(link.nc);
-  const results = new AckedPublisher(link.nc, PUBLISH_ACK_TIMEOUT_MS);
+  const results = new AckedPublisher(link.nc);
   const transports = new ServeTransports(options.env, log);
   const stats = { inFlight: 0, done: 0 };
   const startedAtSec = Math.floor(Date.now() / 1000);
