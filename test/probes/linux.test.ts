@@ -271,6 +271,16 @@ function canUnshare(flags: string[]): string | undefined {
   return probe.status === 0 ? undefined : `unshare ${flags.join(' ')} is not permitted here`;
 }
 
+// A runProbe wrapper: the probe runs in a private mount namespace after `setup` (sh; its
+// positional parameters are `args`, then `env -i`, the probe's environment and its command line).
+function inMountNamespace(setup: string, args: readonly string[], pathPrefix = ''): (command: string[], env: Record<string, string>) => string[] {
+  return (command, env) => [
+    'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', ...args,
+    ...Object.entries(pathPrefix === '' ? env : { ...env, PATH: `${pathPrefix}:${env.PATH ?? ''}` }).map(([key, value]) => `${key}=${value}`),
+    ...command,
+  ];
+}
+
 // A test's missing prerequisite: skipped on a developer's machine, a failure in CI.
 function lacking(t: TestContext, why: string | undefined): boolean {
   if (why === undefined) return false;
@@ -527,11 +537,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
           'mount --bind "$mem" "${mem%/mem}/stat" && mount --bind "$mem" "${mem%/mem}/status" || exit 97',
           'exec env -i "$@"',
         ].join('\n');
-        const run = await runProbe(shell, 'FP_WINDOW=0.3\nFP_TOPN=999\n', (argv, env) => [
-          'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', String(victim.pid),
-          ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-          ...argv,
-        ]);
+        const run = await runProbe(shell, 'FP_WINDOW=0.3\nFP_TOPN=999\n', inMountNamespace(setup, [String(victim.pid)]));
         assert.equal(run.exitCode, 0, run.stderr);
         assert.equal(run.stderr, '');
         const sample = parsed(run);
@@ -600,11 +606,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         'if [ -f "$d/img" ]; then mount -o loop "$d/img" "$d/data disk" && mount --bind "$d/data disk" "$d/data disk bind	tab" || exit 99; fi',
         'exec env -i "$@"',
       ].join('\n');
-      const run = await runProbe(shell, 'FP_WINDOW=0.5\nFP_DF_TIMEOUT=1\n', (argv, env) => [
-        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
-        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        ...argv,
-      ]);
+      const run = await runProbe(shell, 'FP_WINDOW=0.5\nFP_DF_TIMEOUT=1\n', inMountNamespace(setup, [dir]));
       const sample = parsed(run);
       // Unbounded, df on the hung mount would wait forever (here: until the 60 s test limit).
       assert.ok(run.durationMs < 6000, `took ${Math.round(run.durationMs)} ms with a 1 s df timeout`);
@@ -639,11 +641,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       mkdirSync(join(dir, name));
       ext2Image(join(dir, 'img'), 8);
       const setup = ['d=$1; shift', 'cd "$d" || exit 96', 'mount -o loop "$d/img" "$d/$(ls "$d" | grep "^it")" || exit 97', 'exec env -i "$@"'].join('\n');
-      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
-        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
-        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        ...argv,
-      ]);
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup, [dir]));
       assert.equal(run.stderr, '');
       const sample = parsed(run);
       const disk = sample.disks.find((entry) => entry.mount === join(dir, name));
@@ -671,11 +669,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         'while [ $i -lt 700 ]; do mkdir "$d/m/$long$i" && mount --bind "$d/disk" "$d/m/$long$i" || exit 98; i=$((i + 1)); done',
         'exec env -i "$@"',
       ].join('\n');
-      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
-        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
-        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        ...argv,
-      ]);
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup, [dir]));
       assert.equal(run.exitCode, 0, run.stderr);
       const sample = parsed(run);
       assert.deepEqual(sample.warnings, []);
@@ -700,11 +694,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
         ]),
       );
       const setup = 'mount -t tmpfs fleetpoll /run && cp "$1/utmp" /run/utmp || exit 97\nshift\nexec env -i "$@"';
-      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
-        'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir,
-        ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        ...argv,
-      ]);
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup, [dir]));
       assert.deepEqual(parsed(run).sessions, [
         { user: 'alice', terminal: 'pts/0', from: '10.0.0.5' },
         { user: 'bob', terminal: 'tty1', from: '' },
@@ -729,11 +719,7 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
           'exec env -i "$@"',
         ].join('\n');
       const run = (utmp: boolean): Promise<ProbeRun> =>
-        runProbe(shell, 'FP_WINDOW=0.2\n', (argv, env) => [
-          'unshare', '-m', '--propagation', 'private', 'sh', '-c', setup(utmp), 'sh',
-          ...Object.entries({ ...env, PATH: `${join(dir, 'bin')}:${env.PATH ?? ''}` }).map(([key, value]) => `${key}=${value}`),
-          ...argv,
-        ]);
+        runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup(utmp), [], join(dir, 'bin')));
       const without = parsed(await run(false));
       assert.deepEqual(without.sessions, []);
       assert.deepEqual(without.warnings, []);
