@@ -125,8 +125,10 @@ class Child {
     this.process = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     if (logPath !== null) {
       const log = createWriteStream(logPath, { flags: 'a' });
-      this.process.stdout?.pipe(log);
-      this.process.stderr?.pipe(log);
+      // Two sources, one file: neither may end it while the other still writes; it ends when the child has exited and both are closed.
+      this.process.stdout?.pipe(log, { end: false });
+      this.process.stderr?.pipe(log, { end: false });
+      this.process.on('close', () => log.end());
     }
     let partial = '';
     this.process.stdout?.on('data', (chunk: Buffer) => {
