@@ -1,5 +1,5 @@
-// One coordinator cycle's fan-out: "poll one host" becomes "job out, result in". Each host of a zone
-// with a live worker gets one job on its zone's subject; the results of the cycle are collected until
+// One coordinator cycle's fan-out: "poll one host" becomes "job out, result in". The hosts of a zone
+// with a live worker go out in jobs of up to HOSTS_PER_JOB hosts on its zone's subject; the results of the cycle are collected until
 // every host has one or the deadline plus the wait has passed; every other host gets an explicit row.
 // The outcome goes through runCycle's one write path, exactly as a standalone cycle's does.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,13 +8,13 @@ import type { Log } from '../log.js';
 import { zoneOf, type FailureStatus, type Host, type Phase, type PollResult } from '../model.js';
 import type { FanOut, FanOutResult } from '../run-poll.js';
 import { CycleSuspended } from './errors.js';
-import { decodeResult, encode, toPollResult, type Job } from './messages.js';
-import { jobSubject, messageId } from './names.js';
+import { decodeResult, encode, HOSTS_PER_JOB, JOB_FORMAT, toPollResult, type Job } from './messages.js';
+import { jobMessageId, jobSubject } from './names.js';
 import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
 // Jobs published at once (each waits for the stream's acknowledgement).
-const PUBLISH_PARALLEL = 256;
+const PUBLISH_PARALLEL = 64;
 const PUBLISH_RETRY_MS = 2000;
 // How often the collector looks whether it is done.
 const CHECK_MS = 100;
@@ -38,6 +38,7 @@ export interface ClusterCycleDeps {
 
 // Counts of one cycle, for the log and the tests.
 export interface ClusterCycleCounts {
+  /** Job messages published (each up to HOSTS_PER_JOB hosts). */
   published: number;
   received: number;
   duplicates: number;
@@ -82,14 +83,14 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
       await Promise.race([reader.caughtUp, sleep(10_000)]);
       const zones = [...new Set(hosts.map(zoneOf))];
       const live = await deps.zonesWithWorkers(zones);
+      // Every host of a live zone, answered or not: the batches are cut from the whole list (see jobMessages).
       const jobs: Host[] = [];
       for (const host of hosts) {
-        if (results.has(host.name)) continue;
         const zone = zoneOf(host);
         if (live.has(zone)) jobs.push(host);
-        else settle(failure(host, 'unreachable', 'connect', `no poller in zone ${zone}`, cycle.startMs));
+        else if (!results.has(host.name)) settle(failure(host, 'unreachable', 'connect', `no poller in zone ${zone}`, cycle.startMs));
       }
-      for (const zone of new Set(jobs.map(zoneOf))) await retrying(() => deps.ensureZone(zone), `creating the consumer of zone ${zone}`, deps, cycle, stop);
+      for (const zone of new Set(jobs.filter((h) => !results.has(h.name)).map(zoneOf))) await retrying(() => deps.ensureZone(zone), `creating the consumer of zone ${zone}`, deps, cycle, stop);
       await publishJobs(deps, cycle, jobs, results, stop, counts);
 
       const until = cycle.deadlineMs + deps.graceMs;
@@ -110,20 +111,53 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
   };
 }
 
+// One job message to publish: its subject, its Nats-Msg-Id and the job.
+export interface JobMessage {
+  readonly subject: string;
+  readonly msgID: string;
+  readonly job: Job;
+}
+
+/**
+ * The job messages of a cycle. Each zone's hosts are cut into batches of HOSTS_PER_JOB in the
+ * order given, hosts with a result already included, so that batch n of a zone is the same hosts
+ * when a resumed coordinator publishes again (same Nats-Msg-Id: the stream keeps the first copy,
+ * still in its queue). A job then carries only its batch's hosts still without a result; a batch
+ * with none left is not published.
+ */
+export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (host: Host) => boolean): JobMessage[] {
+  const byZone = new Map<string, Host[]>();
+  for (const host of hosts) {
+    const zone = zoneOf(host);
+    const list = byZone.get(zone);
+    if (list === undefined) byZone.set(zone, [host]);
+    else list.push(host);
+  }
+  const messages: JobMessage[] = [];
+  for (const [zone, list] of byZone) {
+    for (let start = 0; start < list.length; start += HOSTS_PER_JOB) {
+      const batch = list.slice(start, start + HOSTS_PER_JOB).filter((h) => !done(h));
+      if (batch.length === 0) continue;
+      const job: Job = { v: JOB_FORMAT, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, hosts: batch };
+      messages.push({ subject: jobSubject(zone), msgID: jobMessageId(cycle.id, zone, start / HOSTS_PER_JOB), job });
+    }
+  }
+  return messages;
+}
+
 // Publishes the jobs (the stream stores a job once per Nats-Msg-Id); NATS down: retried until the deadline.
 async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
+  const messages = jobMessages(cycle, hosts, (h) => results.has(h.name));
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < hosts.length) {
-      const host = hosts[next] as Host;
+    while (next < messages.length) {
+      const m = messages[next] as JobMessage;
       next += 1;
-      if (results.has(host.name)) continue;
-      const job: Job = { v: 1, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, host };
-      const ok = await retrying(() => deps.js.publish(jobSubject(zoneOf(host)), encode(job), { msgID: messageId(cycle.id, host.name) }), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop);
+      const ok = await retrying(() => deps.js.publish(m.subject, encode(m.job), { msgID: m.msgID }), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop);
       if (ok) counts.published += 1;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PUBLISH_PARALLEL, hosts.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_PARALLEL, messages.length) }, lane));
 }
 
 // Runs `step` until it succeeds, the deadline passes or a stop comes; logs the first failure of a run of them.

@@ -1,15 +1,34 @@
-// What travels over NATS, encoded and checked on arrival: a job (the host's row, the cycle, its
-// deadline; never a secret: a Host holds references such as password-env:VAR, not values), a result
+// What travels over NATS, encoded and checked on arrival: a job (a batch of one zone's host rows,
+// the cycle, its deadline; never a secret: a Host holds references such as password-env:VAR, not values), a result
 // (the sample, or the failure with status and phase) and a worker's heartbeat. Decoders return
 // null for anything malformed; a bad message costs that message, never the cycle.
 import type { AuthSpec, FailureStatus, Host, Phase, PollResult, Sample } from '../model.js';
 
-// One poll job: poll `host` for cycle `cycleId`, and not after `deadlineMs` (epoch ms).
+// The job format this version writes and reads. A worker refuses (terms) a job of any other format
+// rather than misread it: coordinator and workers of different formats must not share a cycle.
+// Format 1 was one host per job; format 2 carries a batch of hosts.
+export const JOB_FORMAT = 2;
+
+// Hosts per job message, at most. Each job costs the coordinator one acknowledged JetStream publish
+// (a request and its acknowledgement), so one job per host kept its per-host cost high; 50 hosts
+// make that cost a fiftieth. Larger buys
+// little more, and costs: a job's hosts go to one worker (a zone of 200 hosts is 4 jobs, so at
+// most 4 of its workers share a cycle), a worker that dies has all of its jobs' hosts polled again
+// by another (duplicates dropped), and a job grows by a host row each (~0.3 KB: 50 are ~15 KB,
+// far below NATS's 1 MB max_payload even with extra columns).
+export const HOSTS_PER_JOB = 50;
+
+// One poll job: poll each of `hosts` (all of one zone) for cycle `cycleId`, none after `deadlineMs` (epoch ms).
 export interface Job {
-  readonly v: 1;
+  readonly v: typeof JOB_FORMAT;
   readonly cycleId: string;
   readonly deadlineMs: number;
-  readonly host: Host;
+  readonly hosts: readonly Host[];
+}
+
+// Why a job's bytes were refused: said in the worker's log line.
+export interface JobRefused {
+  readonly refused: string;
 }
 
 // One host's outcome as a worker sends it; the coordinator joins it to its own Host row by name.
@@ -44,9 +63,9 @@ export interface Heartbeat {
   readonly pid: number;
   readonly startedAtSec: number;
   readonly sentAtSec: number;
-  /** Jobs being polled now. */
+  /** Hosts in hand now (of the jobs taken, polling or waiting for a slot). */
   readonly inFlight: number;
-  /** Jobs finished since the worker started. */
+  /** Hosts finished since the worker started. */
   readonly done: number;
   readonly stopping: boolean;
 }
@@ -79,13 +98,28 @@ export function toPollResult(host: Host, result: WireResult): PollResult {
   return result.status === 'ok' ? { ...common, status: 'ok', sample: result.sample } : { ...common, status: result.status, phase: result.phase, error: result.error };
 }
 
-/** A job, or null when the bytes are not one. */
-export function decodeJob(data: Uint8Array): Job | null {
+/** A job, or why the bytes are not one this version can read. */
+export function decodeJob(data: Uint8Array): Job | JobRefused {
   const o = parse(data);
-  if (o === null || o.v !== 1 || !isToken(o.cycleId) || !isNumber(o.deadlineMs)) return null;
-  const host = o.host as Record<string, unknown> | null;
-  if (host === null || typeof host !== 'object') return null;
-  const ok =
+  if (o === null) return { refused: `not a JSON object (or larger than ${MAX_MESSAGE_BYTES} bytes)` };
+  if (o.v !== JOB_FORMAT) return { refused: `job format v${JSON.stringify(o.v)} is not the one this worker reads (v${JOB_FORMAT}): run the same fleetpoll version on the coordinator and the workers` };
+  if (!isToken(o.cycleId)) return { refused: 'no cycle id, or one that is no subject token' };
+  if (!isNumber(o.deadlineMs)) return { refused: 'no deadline' };
+  if (!Array.isArray(o.hosts) || o.hosts.length === 0) return { refused: 'no list of hosts' };
+  const bad = (o.hosts as unknown[]).findIndex((h) => !isHost(h));
+  if (bad !== -1) return { refused: `host ${bad + 1} of ${o.hosts.length} is malformed` };
+  return o as unknown as Job;
+}
+
+/** Whether a decoded job was refused. */
+export function isRefused(decoded: Job | JobRefused): decoded is JobRefused {
+  return 'refused' in decoded;
+}
+
+function isHost(h: unknown): h is Host {
+  if (h === null || typeof h !== 'object') return false;
+  const host = h as Record<string, unknown>;
+  return (
     isString(host.name) &&
     isString(host.address) &&
     TRANSPORTS.includes(host.transport as string) &&
@@ -98,8 +132,8 @@ export function decodeJob(data: Uint8Array): Job | null {
     isNumber(host.line) &&
     typeof host.extra === 'object' &&
     host.extra !== null &&
-    (host.zone === undefined || isString(host.zone));
-  return ok ? (o as unknown as Job) : null;
+    (host.zone === undefined || isString(host.zone))
+  );
 }
 
 /** A result message, or null when the bytes are not one. The sample's shape is checked, not trusted. */

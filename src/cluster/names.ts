@@ -35,9 +35,17 @@ export function heartbeatSubject(zone: string): string {
   return `${HEARTBEAT_PREFIX}.${zone}`;
 }
 
-/** Nats-Msg-Id of a job and of its result: the stream drops a second copy within its duplicate window. */
+/** Nats-Msg-Id of one host's result: the results stream drops a second copy within its duplicate window. */
 export function messageId(cycleId: string, hostName: string): string {
   return `${cycleId}:${hostName}`;
+}
+
+/**
+ * Nats-Msg-Id of a job: batch `batch` (0-based) of zone `zone` in cycle `cycleId`. The jobs stream
+ * drops a second copy (a resumed coordinator publishing again) within its duplicate window.
+ */
+export function jobMessageId(cycleId: string, zone: string, batch: number): string {
+  return `${cycleId}:${zone}:batch-${batch}`;
 }
 
 /** The id of the cycle that started at `startMs` (one NATS subject token). */

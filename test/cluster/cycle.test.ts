@@ -1,31 +1,33 @@
 // One coordinator cycle's fan-out (src/cluster/cycle.ts) against a FAKE JetStream (a unit seam: the
 // real one is exercised end to end in zones.test.ts). The fake stores what is published and plays
-// the workers: for every job it queues the result messages a test asks for, which the cycle's
-// results reader then fetches. What is checked: one result per (host, cycle), duplicates dropped
+// the workers: for every host of a job it queues the result messages a test asks for, which the
+// cycle's results reader then fetches. What is checked: a zone's hosts go out in batches of
+// HOSTS_PER_JOB under one Nats-Msg-Id per (cycle, zone, batch), the same batches when a resumed
+// cycle publishes again; one result per (host, cycle), duplicates dropped
 // and counted, results of another cycle or zone and malformed messages refused, hosts of a zone
 // without workers given their explicit row, hosts without a result given a timeout row.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { clusterFanOut, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
-import { decodeJob, encode, resultMessage } from '../../src/cluster/messages.js';
+import { clusterFanOut, jobMessages, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
+import { decodeJob, encode, HOSTS_PER_JOB, isRefused, resultMessage, type Job } from '../../src/cluster/messages.js';
 import type { PendingCycle } from '../../src/cluster/pending-cycle.js';
 import type { PollOptions } from '../../src/fleet/poll.js';
 import { silentLog } from '../../src/log.js';
 import type { Host, PollResult } from '../../src/model.js';
 import { host, okResult } from '../helpers/store-fixtures.js';
 
-// A fake JetStream: jobs published are kept; `answer(job)` returns the raw result messages a job brings.
-function fakeJetStream(answer: (job: NonNullable<ReturnType<typeof decodeJob>>) => Uint8Array[]): { js: JetStreamClient; jsm: JetStreamManager; published: string[] } {
+// A fake JetStream: jobs published are kept; `answer(host)` returns the raw result messages one host of a job brings.
+function fakeJetStream(answer: (host: Host, job: Job) => Uint8Array[]): { js: JetStreamClient; jsm: JetStreamManager; published: string[] } {
   const stored: Uint8Array[] = [];
   const published: string[] = [];
   let consumers = 0;
   const js = {
-    publish: async (subject: string, data: Uint8Array) => {
+    publish: async (subject: string, data: Uint8Array, options: { msgID: string }) => {
       const job = decodeJob(data);
-      assert.ok(job !== null, `a malformed job was published on ${subject}`);
-      published.push(`${subject} ${job.host.name}`);
-      stored.push(...answer(job));
+      assert.ok(!isRefused(job), `a malformed job was published on ${subject}`);
+      published.push(`${subject} ${options.msgID} ${job.hosts.map((h) => h.name).join(',')}`);
+      for (const h of job.hosts) stored.push(...answer(h, job));
       return { seq: stored.length, duplicate: false, stream: 'FLEETPOLL_JOBS' };
     },
     consumers: {
@@ -72,18 +74,18 @@ async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, d
 }
 
 describe('cluster cycle fan-out (fake JetStream)', () => {
-  it('one job per host of a zone with workers; a zone without any gets its explicit row at once', async () => {
-    const { results, counts, published } = await run((job) => [result(job.host.name, job.host.zone ?? 'default')]);
-    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a a1', 'fleetpoll.jobs.a a2', 'fleetpoll.jobs.b b1']);
+  it('one job per zone with workers carrying its hosts; a zone without any gets its explicit row at once', async () => {
+    const { results, counts, published } = await run((h) => [result(h.name, h.zone ?? 'default')]);
+    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a c1000:a:batch-0 a1,a2', 'fleetpoll.jobs.b c1000:b:batch-0 b1']);
     assert.deepEqual(results.map((r) => `${r.host.name}:${r.status}`), ['a1:ok', 'a2:ok', 'b1:ok', 'dmz1:unreachable']);
     const dmz = results[3];
     assert.ok(dmz !== undefined && dmz.status !== 'ok');
     assert.equal(dmz.error, 'no poller in zone dmz');
-    assert.deepEqual(counts, { published: 3, received: 3, duplicates: 0, rejected: 0 });
+    assert.deepEqual(counts, { published: 2, received: 3, duplicates: 0, rejected: 0 });
   });
 
   it('a second result for a host in the same cycle (a redelivered job) is dropped and counted: the first one stands', async () => {
-    const { results, counts, seen } = await run((job) => (job.host.name === 'a1' ? [result('a1', 'a', cycle.id, 11), result('a1', 'a', cycle.id, 99)] : [result(job.host.name, job.host.zone ?? 'default')]));
+    const { results, counts, seen } = await run((h) => (h.name === 'a1' ? [result('a1', 'a', cycle.id, 11), result('a1', 'a', cycle.id, 99)] : [result(h.name, h.zone ?? 'default')]));
     assert.equal(counts.duplicates, 1);
     assert.equal(counts.received, 3);
     const a1 = results.find((r) => r.host.name === 'a1');
@@ -93,9 +95,9 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
   });
 
   it('results of another cycle, of a host answered for by another zone, of an unknown host, and malformed ones are refused', async () => {
-    const { results, counts } = await run((job) => {
-      const own = result(job.host.name, job.host.zone ?? 'default');
-      if (job.host.name !== 'a1') return [own];
+    const { results, counts } = await run((h) => {
+      const own = result(h.name, h.zone ?? 'default');
+      if (h.name !== 'a1') return [own];
       return [result('a1', 'a', 'c999'), result('a1', 'b'), result('stranger', 'a'), new TextEncoder().encode('{"v":1,"cycleId":'), own];
     });
     assert.equal(counts.rejected, 4);
@@ -104,10 +106,43 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
   });
 
   it('a host whose result never comes gets a timeout row saying why, once the deadline and the wait have passed', async () => {
-    const { results, counts } = await run((job) => (job.host.name === 'b1' ? [] : [result(job.host.name, job.host.zone ?? 'default')]), 50, Date.now() + 200);
+    const { results, counts } = await run((h) => (h.name === 'b1' ? [] : [result(h.name, h.zone ?? 'default')]), 50, Date.now() + 200);
     const b1 = results.find((r) => r.host.name === 'b1');
     assert.ok(b1 !== undefined && b1.status === 'timeout');
     assert.match(b1.error, /no result from zone b by the cycle deadline \(its workers did not answer in time\)/);
     assert.equal(counts.received, 2);
+  });
+});
+
+describe('cluster cycle job messages', () => {
+  const many = Array.from({ length: 2 * HOSTS_PER_JOB + 7 }, (_, i) => host(`h${i}`, { zone: i % 2 === 0 ? 'a' : 'b' }));
+
+  it(`a zone's hosts go out in batches of at most ${HOSTS_PER_JOB}, in order, one Nats-Msg-Id per (cycle, zone, batch)`, () => {
+    const messages = jobMessages(cycle, many, () => false);
+    const a = many.filter((h) => h.zone === 'a').map((h) => h.name);
+    const b = many.filter((h) => h.zone === 'b').map((h) => h.name);
+    assert.deepEqual(
+      messages.map((m) => [m.subject, m.msgID, m.job.hosts.map((h) => h.name)]),
+      [
+        ['fleetpoll.jobs.a', 'c1000:a:batch-0', a.slice(0, HOSTS_PER_JOB)],
+        ['fleetpoll.jobs.a', 'c1000:a:batch-1', a.slice(HOSTS_PER_JOB)],
+        ['fleetpoll.jobs.b', 'c1000:b:batch-0', b.slice(0, HOSTS_PER_JOB)],
+        ['fleetpoll.jobs.b', 'c1000:b:batch-1', b.slice(HOSTS_PER_JOB)],
+      ],
+    );
+    for (const m of messages) {
+      assert.deepEqual({ v: m.job.v, cycleId: m.job.cycleId, deadlineMs: m.job.deadlineMs }, { v: 2, cycleId: cycle.id, deadlineMs: cycle.deadlineMs });
+      assert.deepEqual(decodeJob(encode(m.job)), m.job, 'each job decodes as it was written');
+    }
+  });
+
+  it('a resumed cycle cuts the same batches: answered hosts are left out of their batch, an answered batch is not published', () => {
+    const a = many.filter((h) => h.zone === 'a');
+    const answered = new Set([...a.slice(0, HOSTS_PER_JOB), a[HOSTS_PER_JOB] as Host].map((h) => h.name));
+    const messages = jobMessages(cycle, a, (h) => answered.has(h.name));
+    assert.deepEqual(
+      messages.map((m) => [m.msgID, m.job.hosts.map((h) => h.name)]),
+      [['c1000:a:batch-1', a.slice(HOSTS_PER_JOB + 1).map((h) => h.name)]],
+    );
   });
 });

@@ -1,9 +1,11 @@
 // What travels over NATS: jobs, results and heartbeats survive encode -> decode unchanged, and every
 // malformed message (not JSON, wrong version, a missing or mistyped field, a bad sample, too large)
-// decodes to null, so that it costs that message and never the cycle. Pure functions: no NATS here.
+// decodes to null (a job: to the reason it is refused, for the worker's log line; a job of another
+// format, such as v1's one host per job, is refused as such), so that it costs that message and
+// never the cycle. Pure functions: no NATS here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeHeartbeat, decodeJob, decodeResult, encode, MAX_MESSAGE_BYTES, resultMessage, toPollResult, type Heartbeat, type Job } from '../../src/cluster/messages.js';
+import { decodeHeartbeat, decodeJob, decodeResult, encode, isRefused, JOB_FORMAT, MAX_MESSAGE_BYTES, resultMessage, toPollResult, type Heartbeat, type Job } from '../../src/cluster/messages.js';
 import type { PollResult } from '../../src/model.js';
 import { failedResult, host, okResult } from '../helpers/store-fixtures.js';
 
@@ -20,41 +22,59 @@ function changed(value: object, path: string, to: unknown): unknown {
   return copy;
 }
 
-const job: Job = { v: 1, cycleId: 'c1796426400000', deadlineMs: 1796426640000, host: host('web1', { zone: 'dmz', auth: { kind: 'password-env', envVar: 'WEB1_PASSWORD' }, tags: ['web'] }) };
+const job: Job = {
+  v: JOB_FORMAT,
+  cycleId: 'c1796426400000',
+  deadlineMs: 1796426640000,
+  hosts: [host('web1', { zone: 'dmz', auth: { kind: 'password-env', envVar: 'WEB1_PASSWORD' }, tags: ['web'] }), host('web2', { zone: 'dmz', auth: { kind: 'key', path: '/etc/fleetpoll/id_ed25519' } })],
+};
+// Why a job's bytes are refused ('' when they are a job).
+const refusal = (data: Uint8Array): string => {
+  const decoded = decodeJob(data);
+  return isRefused(decoded) ? decoded.refused : '';
+};
 const beat: Heartbeat = { v: 1, id: 'poll1:4121:9f03aa', zone: 'dmz', version: '0.1.0', hostname: 'poll1', pid: 4121, startedAtSec: 1796420000, sentAtSec: 1796426381, inFlight: 3, done: 5120, stopping: false };
 
 describe('messages: jobs', () => {
-  it('a job survives encode -> decode, auth as a reference only', () => {
+  it('a job (a batch of hosts) survives encode -> decode, auth as a reference only', () => {
     const decoded = decodeJob(encode(job));
     assert.deepEqual(decoded, job);
-    assert.deepEqual(decoded?.host.auth, { kind: 'password-env', envVar: 'WEB1_PASSWORD' });
+    assert.ok(!isRefused(decoded));
+    assert.deepEqual(decoded.hosts[0]?.auth, { kind: 'password-env', envVar: 'WEB1_PASSWORD' });
   });
 
-  for (const [what, path, to] of [
-    ['another version', 'v', 2],
-    ['a cycle id that is no subject token', 'cycleId', 'c1.>'],
-    ['no deadline', 'deadlineMs', undefined],
-    ['a deadline that is not a number', 'deadlineMs', '1796426640000'],
-    ['no host', 'host', undefined],
-    ['a host without a name', 'host.name', undefined],
-    ['an unknown transport', 'host.transport', 'telnet'],
-    ['a port that is a string', 'host.port', '22'],
-    ['an unknown auth kind', 'host.auth', { kind: 'password', value: 'secret' }],
-    ['a key auth without a path', 'host.auth', { kind: 'key' }],
-    ['an unknown os', 'host.os', 'plan9'],
-    ['tags that are no list', 'host.tags', 'web'],
-    ['enabled as a string', 'host.enabled', 'yes'],
-    ['a zone that is a number', 'host.zone', 7],
+  it('a job of another format is refused as such, naming both formats: v1 (one host per job), a future v3, none', () => {
+    const v1 = { v: 1, cycleId: job.cycleId, deadlineMs: job.deadlineMs, host: job.hosts[0] };
+    assert.match(refusal(bytes(v1)), /^job format v1 is not the one this worker reads \(v2\): run the same fleetpoll version on the coordinator and the workers$/);
+    assert.match(refusal(bytes(changed(job, 'v', 3))), /^job format v3 is not/);
+    assert.match(refusal(bytes(changed(job, 'v', undefined))), /^job format vundefined is not/);
+  });
+
+  for (const [what, path, to, why] of [
+    ['a cycle id that is no subject token', 'cycleId', 'c1.>', /cycle id/],
+    ['no deadline', 'deadlineMs', undefined, /no deadline/],
+    ['a deadline that is not a number', 'deadlineMs', '1796426640000', /no deadline/],
+    ['no hosts', 'hosts', undefined, /no list of hosts/],
+    ['an empty list of hosts', 'hosts', [], /no list of hosts/],
+    ['hosts that are no list', 'hosts', { web1: {} }, /no list of hosts/],
+    ['a host that is null', 'hosts.1', null, /host 2 of 2 is malformed/],
+    ['a host without a name', 'hosts.0.name', undefined, /host 1 of 2 is malformed/],
+    ['an unknown transport', 'hosts.1.transport', 'telnet', /host 2 of 2/],
+    ['a port that is a string', 'hosts.0.port', '22', /host 1 of 2/],
+    ['an unknown auth kind', 'hosts.0.auth', { kind: 'password', value: 'secret' }, /host 1 of 2/],
+    ['a key auth without a path', 'hosts.1.auth', { kind: 'key' }, /host 2 of 2/],
+    ['an unknown os', 'hosts.0.os', 'plan9', /host 1 of 2/],
+    ['tags that are no list', 'hosts.0.tags', 'web', /host 1 of 2/],
+    ['enabled as a string', 'hosts.0.enabled', 'yes', /host 1 of 2/],
+    ['a zone that is a number', 'hosts.1.zone', 7, /host 2 of 2/],
   ] as const) {
-    it(`${what}: null`, () => assert.equal(decodeJob(bytes(changed(job, path, to))), null));
+    it(`${what}: refused`, () => assert.match(refusal(bytes(changed(job, path, to))), why));
   }
 
-  it('not JSON, JSON that is no object, an array: null', () => {
-    assert.equal(decodeJob(bytes('{"v":1,')), null);
-    assert.equal(decodeJob(bytes('null')), null);
-    assert.equal(decodeJob(bytes('"job"')), null);
-    assert.equal(decodeJob(bytes([job])), null);
-    assert.equal(decodeJob(new Uint8Array([0xff, 0xfe, 0x00])), null);
+  it('not JSON, JSON that is no object, an array: refused', () => {
+    for (const data of [bytes('{"v":2,'), bytes('null'), bytes('"job"'), bytes([job]), new Uint8Array([0xff, 0xfe, 0x00])]) {
+      assert.match(refusal(data), /^not a JSON object/);
+    }
   });
 });
 
