@@ -279,7 +279,7 @@ function checkRecentLog(dataDir: string, hosts: number, cycleIso: string): { row
   return { rows: records.length, ok, problems };
 }
 
-// The workers' own count of finished jobs, asked for at once (the hello every worker answers with a
+// The workers' own count of finished host polls, asked for at once (the hello every worker answers with a
 // heartbeat): a heartbeat that comes on its own schedule may be up to heartbeatSeconds old.
 class JobCounts {
   private latest = new Map<number, number>();
@@ -422,7 +422,7 @@ function cycleRow(c: Cycle, hosts: number): string {
     `rows ${c.ok}/${c.rows}`,
     `wall ${(c.wallMs / 1000).toFixed(1)} s (span ${(c.spanMs / 1000).toFixed(1)} s)`,
     `serve ${perHost(c.serveCpuMs, hosts)} ms/host ${c.serveRssMb.toFixed(0)} MB`,
-    ...(c.workers.length > 0 ? [`workers (CPU/job, RSS, jobs): ${workers}`] : []),
+    ...(c.workers.length > 0 ? [`workers (CPU/host, RSS, hosts): ${workers}`] : []),
     ...(c.natsCpuMs === null ? [] : [`nats-server ${perHost(c.natsCpuMs, hosts)} ms/host`]),
     `sim hosts ${perHost(c.hostsCpuMs, hosts)} ms/host`,
   ].join('  ');
@@ -465,7 +465,7 @@ async function benchmark(settings: Settings): Promise<boolean> {
       `node ${process.version}, ${cpus().length} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n` +
       'host side: ssh2 Server, canned probe answer (bench/lib/sshd-fleet.ts) after reading the streamed probe to its end; SSH transport, session, exec and parsing are real\n' +
       'CPU = utime + stime of each process (/proc/<pid>/stat) from the end of the previous cycle to the end of this one; RSS = VmRSS then, peak = VmHWM\n' +
-      'worker CPU per job: its CPU / the jobs it finished meanwhile (the count in its heartbeat, asked for at the end of the cycle; ~ = HOSTS / WORKERS when it did not answer)\n',
+      'worker CPU per host: its CPU / the hosts it polled meanwhile (the count in its heartbeat, asked for at the end of the cycle; ~ = HOSTS / WORKERS when it did not answer)\n',
   );
 
   const results = new Map<Mode, { cycles: Cycle[]; peaks: Map<string, number> }>();

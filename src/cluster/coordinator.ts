@@ -133,11 +133,19 @@ export class Coordinator {
     }
   }
 
-  // The zones among `zones` with a live worker; a zone that seems empty makes the workers say hello first
-  // (a coordinator just started has heard no heartbeat yet).
-  private async zonesWithWorkers(zones: readonly string[]): Promise<Set<string>> {
-    const live = (): Set<string> => new Set(zones.filter((z) => this.workersSeen.hasLive(z)));
-    if (live().size === zones.length || Date.now() - this.helloAtMs < this.settings.heartbeatMs) return live();
+  // The live workers of each of `zones` that has any; a zone that seems empty makes the workers say hello
+  // first (a coordinator just started has heard no heartbeat yet).
+  private async zonesWithWorkers(zones: readonly string[]): Promise<Map<string, number>> {
+    const live = (): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const zone of zones) {
+        const n = this.workersSeen.liveIn(zone);
+        if (n > 0) counts.set(zone, n);
+      }
+      return counts;
+    };
+    const now = live();
+    if (now.size === zones.length || Date.now() - this.helloAtMs < this.settings.heartbeatMs) return now;
     this.helloAtMs = Date.now();
     this.link.nc.publish(HELLO_SUBJECT);
     await sleep(HELLO_WAIT_MS);

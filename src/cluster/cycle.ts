@@ -1,6 +1,7 @@
-// One coordinator cycle's fan-out: "poll one host" becomes "job out, result in". Each host of a zone
-// with a live worker gets one job on its zone's subject; the results of the cycle are collected until
-// every host has one or the deadline plus the wait has passed; every other host gets an explicit row.
+// One coordinator cycle's fan-out: "poll one host" becomes "job out, results in". The hosts of a zone
+// with a live worker go out in jobs of up to MAX_HOSTS_PER_JOB hosts on its zone's subject; the results
+// of the cycle (a message per job, as a rule) are collected until every host has one or the deadline
+// plus the wait has passed; every other host gets an explicit row.
 // The outcome goes through runCycle's one write path, exactly as a standalone cycle's does.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -8,12 +9,12 @@ import type { Log } from '../log.js';
 import { zoneOf, type FailureStatus, type Host, type Phase, type PollResult } from '../model.js';
 import type { FanOut, FanOutResult } from '../run-poll.js';
 import { CycleSuspended } from './errors.js';
-import { decodeResult, encode, toPollResult, type Job } from './messages.js';
-import { jobSubject, messageId } from './names.js';
+import { decodeResults, encode, JOB_FORMAT, MAX_HOSTS_PER_JOB, toPollResult, type Job } from './messages.js';
+import { jobMessageId, jobSubject } from './names.js';
 import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
-// Jobs awaiting the stream's acknowledgement at once.
+// Job messages awaiting the stream's acknowledgement at once.
 const PUBLISH_CHUNK = 1000;
 const PUBLISH_RETRY_MS = 2000;
 // How often the collector looks whether it is done.
@@ -27,8 +28,8 @@ export interface ClusterCycleDeps {
   /** Publishes one job to the jobs stream, stored once per message id; resolves once stored. */
   readonly publish: (subject: string, data: Uint8Array, msgId: string) => Promise<void>;
   readonly log: Log;
-  /** Whether a zone has a live worker now (asking the workers first when it seems to have none). */
-  readonly zonesWithWorkers: (zones: readonly string[]) => Promise<Set<string>>;
+  /** How many live workers each of `zones` has now, zones without one left out (the workers are asked first when one seems to have none). */
+  readonly zonesWithWorkers: (zones: readonly string[]) => Promise<Map<string, number>>;
   /** Creates the zone's consumer when missing. */
   readonly ensureZone: (zone: string) => Promise<void>;
   /** Whether the connection to NATS is up now (for the rows of hosts without a result). */
@@ -40,6 +41,7 @@ export interface ClusterCycleDeps {
 
 // Counts of one cycle, for the log and the tests.
 export interface ClusterCycleCounts {
+  /** Job messages published (each up to MAX_HOSTS_PER_JOB hosts). */
   published: number;
   received: number;
   duplicates: number;
@@ -62,20 +64,27 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
       deps.jsm,
       cycle.id,
       (data) => {
-        const message = decodeResult(data);
-        const host = message === null ? undefined : byName.get(message.host);
+        const message = decodeResults(data);
         // A worker answers for hosts of its own zone only; anything else is refused, never written.
-        if (message === null || host === undefined || message.cycleId !== cycle.id || message.zone !== zoneOf(host)) {
+        if (message === null || message.cycleId !== cycle.id) {
           counts.rejected += 1;
           return;
         }
-        // De-duplication by (host, cycle): a redelivered job's second result is dropped here.
-        if (results.has(host.name)) {
-          counts.duplicates += 1;
-          return;
+        counts.rejected += message.malformed;
+        for (const entry of message.entries) {
+          const host = byName.get(entry.host);
+          if (host === undefined || message.zone !== zoneOf(host)) {
+            counts.rejected += 1;
+            continue;
+          }
+          // De-duplication by (host, cycle): a redelivered job's second result is dropped here.
+          if (results.has(host.name)) {
+            counts.duplicates += 1;
+            continue;
+          }
+          counts.received += 1;
+          settle(toPollResult(host, entry.result));
         }
-        counts.received += 1;
-        settle(toPollResult(host, message.result));
       },
       log,
     );
@@ -84,15 +93,15 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
       await Promise.race([reader.caughtUp, sleep(10_000)]);
       const zones = [...new Set(hosts.map(zoneOf))];
       const live = await deps.zonesWithWorkers(zones);
+      // Every host of a live zone, answered or not: the batches are cut from the whole list (see jobMessages).
       const jobs: Host[] = [];
       for (const host of hosts) {
-        if (results.has(host.name)) continue;
         const zone = zoneOf(host);
         if (live.has(zone)) jobs.push(host);
-        else settle(failure(host, 'unreachable', 'connect', `no poller in zone ${zone}`, cycle.startMs));
+        else if (!results.has(host.name)) settle(failure(host, 'unreachable', 'connect', `no poller in zone ${zone}`, cycle.startMs));
       }
-      for (const zone of new Set(jobs.map(zoneOf))) await retrying(() => deps.ensureZone(zone), `creating the consumer of zone ${zone}`, deps, cycle, stop);
-      await publishJobs(deps, cycle, jobs, results, stop, counts);
+      for (const zone of new Set(jobs.filter((h) => !results.has(h.name)).map(zoneOf))) await retrying(() => deps.ensureZone(zone), `creating the consumer of zone ${zone}`, deps, cycle, stop);
+      await publishJobs(deps, cycle, jobs, live, results, stop, counts);
 
       const until = cycle.deadlineMs + deps.graceMs;
       while (results.size < hosts.length && now() < until && !stop.aborted) await sleep(CHECK_MS);
@@ -100,7 +109,7 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
     } finally {
       await reader.stop();
     }
-    const stillLive = await deps.zonesWithWorkers([...new Set(hosts.filter((h) => !results.has(h.name)).map(zoneOf))]).catch(() => new Set<string>());
+    const stillLive = await deps.zonesWithWorkers([...new Set(hosts.filter((h) => !results.has(h.name)).map(zoneOf))]).catch(() => new Map<string, number>());
     for (const host of hosts) {
       if (results.has(host.name)) continue;
       const zone = zoneOf(host);
@@ -112,20 +121,63 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
   };
 }
 
+// One job message to publish: its subject, its Nats-Msg-Id and the job.
+export interface JobMessage {
+  readonly subject: string;
+  readonly msgID: string;
+  readonly job: Job;
+}
+
+// Jobs a zone's hosts are cut into per live worker, at least: a worker that is done early takes another.
+const JOBS_PER_WORKER = 4;
+
+/** Hosts per job for a zone of `hosts` hosts with `workers` live workers: as many as may be, yet every worker gets jobs. */
+export function hostsPerJob(hosts: number, workers: number): number {
+  return Math.max(1, Math.min(MAX_HOSTS_PER_JOB, Math.ceil(hosts / (JOBS_PER_WORKER * Math.max(1, workers)))));
+}
+
+/**
+ * The job messages of a cycle. Each zone's hosts are cut into batches (hostsPerJob) in the order
+ * given, hosts with a result already included, so that batch n of a zone is the same hosts when a
+ * resumed coordinator publishes again with as many live workers (same Nats-Msg-Id: the stream keeps
+ * the first copy, still in its queue). A job then carries only its batch's hosts still without a
+ * result; a batch with none left is not published.
+ */
+export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (host: Host) => boolean, workersIn: (zone: string) => number): JobMessage[] {
+  const byZone = new Map<string, Host[]>();
+  for (const host of hosts) {
+    const zone = zoneOf(host);
+    const list = byZone.get(zone);
+    if (list === undefined) byZone.set(zone, [host]);
+    else list.push(host);
+  }
+  const messages: JobMessage[] = [];
+  for (const [zone, list] of byZone) {
+    const size = hostsPerJob(list.length, workersIn(zone));
+    for (let start = 0; start < list.length; start += size) {
+      const batch = list.slice(start, start + size).filter((h) => !done(h));
+      if (batch.length === 0) continue;
+      const job: Job = { v: JOB_FORMAT, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, hosts: batch };
+      messages.push({ subject: jobSubject(zone), msgID: jobMessageId(cycle.id, zone, size, start / size), job });
+    }
+  }
+  return messages;
+}
+
 // Publishes the jobs (the stream stores a job once per Nats-Msg-Id); NATS down: retried until the deadline.
 // A chunk's jobs go out together, before any acknowledgement is awaited: they leave in a few socket
 // writes instead of one or two each.
-async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
+async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], live: ReadonlyMap<string, number>, results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
   // NATS down fails every job at once: the first failure is logged, not each job's.
   const failures: FailureNote = { logged: false };
-  const publishOne = async (host: Host): Promise<void> => {
-    const job: Job = { v: 1, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, host };
-    const data = encode(job);
-    const ok = await retrying(() => deps.publish(jobSubject(zoneOf(host)), data, messageId(cycle.id, host.name)), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop, failures);
+  const messages = jobMessages(cycle, hosts, (h) => results.has(h.name), (zone) => live.get(zone) ?? 1);
+  const publishOne = async (m: JobMessage): Promise<void> => {
+    const data = encode(m.job);
+    const ok = await retrying(() => deps.publish(m.subject, data, m.msgID), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop, failures);
     if (ok) counts.published += 1;
   };
-  for (let from = 0; from < hosts.length && !stop.aborted; from += PUBLISH_CHUNK) {
-    await Promise.all(hosts.slice(from, from + PUBLISH_CHUNK).filter((host) => !results.has(host.name)).map(publishOne));
+  for (let from = 0; from < messages.length && !stop.aborted; from += PUBLISH_CHUNK) {
+    await Promise.all(messages.slice(from, from + PUBLISH_CHUNK).map(publishOne));
   }
 }
 

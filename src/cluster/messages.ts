@@ -1,15 +1,37 @@
-// What travels over NATS, encoded and checked on arrival: a job (the host's row, the cycle, its
-// deadline; never a secret: a Host holds references such as password-env:VAR, not values), a result
-// (the sample, or the failure with status and phase) and a worker's heartbeat. Decoders return
-// null for anything malformed; a bad message costs that message, never the cycle.
+// What travels over NATS, encoded and checked on arrival: a job (a batch of one zone's host rows,
+// the cycle, its deadline; never a secret: a Host holds references such as password-env:VAR, not
+// values), a batch of results (each the sample, or the failure with status and phase) and a worker's
+// heartbeat. Decoders return null for anything malformed; a bad message costs that message, and a
+// bad result in a batch costs that result, never the cycle.
 import type { AuthSpec, FailureStatus, Host, Phase, PollResult, Sample } from '../model.js';
 
-// One poll job: poll `host` for cycle `cycleId`, and not after `deadlineMs` (epoch ms).
+// The job format this version writes and reads. A worker refuses (terms) a job of any other format
+// rather than misread it: coordinator and workers of different formats must not share a cycle.
+// Format 1 was one host per job; format 2 carries a batch of hosts.
+export const JOB_FORMAT = 2;
+
+// The result format this version writes and reads (format 1 was one result per message).
+export const RESULT_FORMAT = 2;
+
+// Hosts per job message, at most. Each job costs the coordinator one acknowledged JetStream publish
+// and each result message a delivery, so one message per host kept its per-host cost high; 50 hosts
+// make that cost a fiftieth. Larger buys little more, and costs: a job's hosts go to one worker, a
+// worker that dies has all of its jobs' hosts polled again by another (duplicates dropped), a job's
+// results wait for its slowest host, and a job grows by a host row each (~0.3 KB: 50 are ~15 KB).
+// Small zones get smaller jobs (cycle.ts), so that their workers share them.
+export const MAX_HOSTS_PER_JOB = 50;
+
+// One poll job: poll each of `hosts` (all of one zone) for cycle `cycleId`, none after `deadlineMs` (epoch ms).
 export interface Job {
-  readonly v: 1;
+  readonly v: typeof JOB_FORMAT;
   readonly cycleId: string;
   readonly deadlineMs: number;
-  readonly host: Host;
+  readonly hosts: readonly Host[];
+}
+
+// Why a job's bytes were refused: said in the worker's log line.
+export interface JobRefused {
+  readonly refused: string;
 }
 
 // One host's outcome as a worker sends it; the coordinator joins it to its own Host row by name.
@@ -24,14 +46,36 @@ export type WireResult =
       readonly attempts: number;
     };
 
-// A result message: which cycle and host, which worker, and the outcome.
-export interface ResultMessage {
-  readonly v: 1;
-  readonly cycleId: string;
+// One host's result in a result message.
+export interface ResultEntry {
   readonly host: string;
+  readonly result: WireResult;
+}
+
+// A result message: which cycle, which worker of which zone, and the results of some of a job's hosts.
+export interface ResultBatch {
+  readonly v: typeof RESULT_FORMAT;
+  readonly cycleId: string;
   readonly zone: string;
   readonly worker: string;
-  readonly result: WireResult;
+  readonly results: readonly ResultEntry[];
+}
+
+// A received result message: its results that passed the checks, and how many did not.
+export interface DecodedResults {
+  readonly cycleId: string;
+  readonly zone: string;
+  readonly worker: string;
+  readonly entries: readonly ResultEntry[];
+  readonly malformed: number;
+}
+
+// One encoded result message and which of the results it carries (for its Nats-Msg-Id).
+export interface EncodedResults {
+  readonly data: Uint8Array;
+  readonly firstHost: string;
+  readonly lastHost: string;
+  readonly count: number;
 }
 
 // A worker's heartbeat (also its goodbye, with `stopping`).
@@ -44,9 +88,9 @@ export interface Heartbeat {
   readonly pid: number;
   readonly startedAtSec: number;
   readonly sentAtSec: number;
-  /** Jobs being polled now. */
+  /** Hosts in hand now (of the jobs taken, polling or waiting for a slot). */
   readonly inFlight: number;
-  /** Jobs finished since the worker started. */
+  /** Hosts finished since the worker started. */
   readonly done: number;
   readonly stopping: boolean;
 }
@@ -62,15 +106,46 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Bytes of a message for NATS. */
-export function encode(message: Job | ResultMessage | Heartbeat): Uint8Array {
+export function encode(message: Job | ResultBatch | Heartbeat): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-/** The result message of a poll result. */
-export function resultMessage(cycleId: string, zone: string, worker: string, r: PollResult): ResultMessage {
+/** The wire form of one poll result. */
+export function resultEntry(r: PollResult): ResultEntry {
   const common = { startedAtMs: r.startedAt.getTime(), durationMs: r.durationMs, attempts: r.attempts };
   const result: WireResult = r.status === 'ok' ? { status: 'ok', sample: r.sample, ...common } : { status: r.status, phase: r.phase, error: r.error, ...common };
-  return { v: 1, cycleId, host: r.host.name, zone, worker, result };
+  return { host: r.host.name, result };
+}
+
+/**
+ * The result messages of a job's poll results, in order: as few as fit, each at most `maxBytes`
+ * (the server's max_payload, less room for headers). A result too large for a message of its own
+ * still gets one: the server refuses it, and the worker says so.
+ */
+export function encodeResults(cycleId: string, zone: string, worker: string, results: readonly PollResult[], maxBytes: number): EncodedResults[] {
+  const head = `{"v":${RESULT_FORMAT},"cycleId":${JSON.stringify(cycleId)},"zone":${JSON.stringify(zone)},"worker":${JSON.stringify(worker)},"results":[`;
+  const out: EncodedResults[] = [];
+  let parts: string[] = [];
+  let names: string[] = [];
+  let bytes = 0;
+  const flush = (): void => {
+    if (parts.length === 0) return;
+    out.push({ data: encoder.encode(`${head}${parts.join(',')}]}`), firstHost: names[0] as string, lastHost: names[names.length - 1] as string, count: parts.length });
+    parts = [];
+    names = [];
+    bytes = 0;
+  };
+  const budget = maxBytes - Buffer.byteLength(head) - 2;
+  for (const r of results) {
+    const part = JSON.stringify(resultEntry(r));
+    const size = Buffer.byteLength(part) + 1;
+    if (parts.length > 0 && bytes + size > budget) flush();
+    parts.push(part);
+    names.push(r.host.name);
+    bytes += size;
+  }
+  flush();
+  return out;
 }
 
 /** The PollResult of a received result, for the coordinator's own Host row. */
@@ -79,13 +154,28 @@ export function toPollResult(host: Host, result: WireResult): PollResult {
   return result.status === 'ok' ? { ...common, status: 'ok', sample: result.sample } : { ...common, status: result.status, phase: result.phase, error: result.error };
 }
 
-/** A job, or null when the bytes are not one. */
-export function decodeJob(data: Uint8Array): Job | null {
+/** A job, or why the bytes are not one this version can read. */
+export function decodeJob(data: Uint8Array): Job | JobRefused {
   const o = parse(data);
-  if (o === null || o.v !== 1 || !isToken(o.cycleId) || !isNumber(o.deadlineMs)) return null;
-  const host = o.host as Record<string, unknown> | null;
-  if (host === null || typeof host !== 'object') return null;
-  const ok =
+  if (o === null) return { refused: `not a JSON object (or larger than ${MAX_MESSAGE_BYTES} bytes)` };
+  if (o.v !== JOB_FORMAT) return { refused: `job format v${JSON.stringify(o.v)} is not the one this worker reads (v${JOB_FORMAT}): run the same fleetpoll version on the coordinator and the workers` };
+  if (!isToken(o.cycleId)) return { refused: 'no cycle id, or one that is no subject token' };
+  if (!isNumber(o.deadlineMs)) return { refused: 'no deadline' };
+  if (!Array.isArray(o.hosts) || o.hosts.length === 0) return { refused: 'no list of hosts' };
+  const bad = (o.hosts as unknown[]).findIndex((h) => !isHost(h));
+  if (bad !== -1) return { refused: `host ${bad + 1} of ${o.hosts.length} is malformed` };
+  return o as unknown as Job;
+}
+
+/** Whether a decoded job was refused. */
+export function isRefused(decoded: Job | JobRefused): decoded is JobRefused {
+  return 'refused' in decoded;
+}
+
+function isHost(h: unknown): h is Host {
+  if (h === null || typeof h !== 'object') return false;
+  const host = h as Record<string, unknown>;
+  return (
     isString(host.name) &&
     isString(host.address) &&
     TRANSPORTS.includes(host.transport as string) &&
@@ -98,18 +188,25 @@ export function decodeJob(data: Uint8Array): Job | null {
     isNumber(host.line) &&
     typeof host.extra === 'object' &&
     host.extra !== null &&
-    (host.zone === undefined || isString(host.zone));
-  return ok ? (o as unknown as Job) : null;
+    (host.zone === undefined || isString(host.zone))
+  );
 }
 
-/** A result message, or null when the bytes are not one. The sample's shape is checked, not trusted. */
-export function decodeResult(data: Uint8Array): ResultMessage | null {
+/** A result message's checked results, or null when the bytes are not a result message. Each sample's shape is checked, not trusted. */
+export function decodeResults(data: Uint8Array): DecodedResults | null {
   const o = parse(data);
-  if (o === null || o.v !== 1 || !isToken(o.cycleId) || !isString(o.host) || !isString(o.zone) || !isString(o.worker)) return null;
-  const r = o.result as Record<string, unknown> | null;
-  if (r === null || typeof r !== 'object' || !isNumber(r.startedAtMs) || !isNumber(r.durationMs) || !isNumber(r.attempts)) return null;
-  if (r.status === 'ok') return isSample(r.sample) ? (o as unknown as ResultMessage) : null;
-  return FAILURES.includes(r.status as string) && PHASES.includes(r.phase as string) && isString(r.error) ? (o as unknown as ResultMessage) : null;
+  if (o === null || o.v !== RESULT_FORMAT || !isToken(o.cycleId) || !isString(o.zone) || !isString(o.worker) || !Array.isArray(o.results)) return null;
+  const entries: ResultEntry[] = [];
+  for (const e of o.results as unknown[]) if (isEntry(e)) entries.push(e);
+  return { cycleId: o.cycleId, zone: o.zone, worker: o.worker, entries, malformed: o.results.length - entries.length };
+}
+
+function isEntry(e: unknown): e is ResultEntry {
+  if (e === null || typeof e !== 'object' || !isString((e as Record<string, unknown>).host)) return false;
+  const r = (e as Record<string, unknown>).result as Record<string, unknown> | null;
+  if (r === null || typeof r !== 'object' || !isNumber(r.startedAtMs) || !isNumber(r.durationMs) || !isNumber(r.attempts)) return false;
+  if (r.status === 'ok') return isSample(r.sample);
+  return FAILURES.includes(r.status as string) && PHASES.includes(r.phase as string) && isString(r.error);
 }
 
 /** A heartbeat, or null. */

@@ -35,9 +35,23 @@ export function heartbeatSubject(zone: string): string {
   return `${HEARTBEAT_PREFIX}.${zone}`;
 }
 
-/** Nats-Msg-Id of a job and of its result: the stream drops a second copy within its duplicate window. */
-export function messageId(cycleId: string, hostName: string): string {
-  return `${cycleId}:${hostName}`;
+/**
+ * Nats-Msg-Id of a result message: the results stream drops a second copy within its duplicate window.
+ * A message carries a run of one job's hosts, named by its first and last host and its length, so
+ * that a redelivered job's message is dropped only when it carries exactly the same hosts (its cut
+ * into messages may differ, the samples being of other sizes).
+ */
+export function resultMessageId(cycleId: string, firstHost: string, lastHost: string, count: number): string {
+  return `${cycleId}:${firstHost}:${lastHost}:${count}`;
+}
+
+/**
+ * Nats-Msg-Id of a job: batch `batch` (0-based) of zone `zone` in cycle `cycleId`, cut `hostsPerJob`
+ * hosts at a time. The jobs stream drops a second copy (a resumed coordinator publishing again the
+ * same batches) within its duplicate window.
+ */
+export function jobMessageId(cycleId: string, zone: string, hostsPerJob: number, batch: number): string {
+  return `${cycleId}:${zone}:${hostsPerJob}x${batch}`;
 }
 
 /** The id of the cycle that started at `startMs` (one NATS subject token). */

@@ -67,8 +67,8 @@ export async function workerCommand(args: WorkerArgs, env: NodeJS.ProcessEnv, cw
   signals.install();
   try {
     if (!args.quiet) streams.out(`fleetpoll worker: zone ${args.zone}, NATS ${nats.servers.join(', ')}\n`);
-    const { jobs } = await runWorker({ config: { ...config, nats }, zone: args.zone, env, log, stop: signals.stop });
-    if (!args.quiet) streams.out(`fleetpoll worker: stopped after ${jobs} job(s)\n`);
+    const { hosts } = await runWorker({ config: { ...config, nats }, zone: args.zone, env, log, stop: signals.stop });
+    if (!args.quiet) streams.out(`fleetpoll worker: stopped after ${hosts} host poll(s)\n`);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof NatsSetupError) {

@@ -1,14 +1,15 @@
-// `fleetpoll worker`: takes its zone's jobs from the work queue, polls each host with the same transports
-// (warm SSH connections, as `serve` keeps them), gates, deadline and retries as a standalone cycle
-// (pollWithGates), publishes the result, then acknowledges the job. A long poll keeps its job with
-// in-progress acks; a job is pulled only when a slot is free, so none waits unseen in a buffer.
+// `fleetpoll worker`: takes its zone's jobs (batches of hosts) from the work queue, polls each job's
+// hosts at once with the same transports (warm SSH connections, as `serve` keeps them), gates,
+// deadline and retries as a standalone cycle (pollWithGates), publishes the job's results together
+// (one message, or as few as the server's max_payload allows), then acknowledges the job. In-progress acks keep a job while any of its hosts is running; a job is
+// pulled only when there is room for a batch's hosts, so no host waits unseen in a buffer.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
-import { zoneOf, type Host } from '../model.js';
+import { zoneOf, type Host, type PollResult } from '../model.js';
 import { FailureLinesByCycle } from '../fleet/failure-lines.js';
 import { pollGates, pollWithGates, SESSIONS_PER_CPU_SLOT, type PollOptions } from '../fleet/poll.js';
 import { pollOptionsOf } from '../run-poll.js';
@@ -16,13 +17,17 @@ import { ServeTransports } from '../serve/transports.js';
 import { VERSION } from '../version.js';
 import { AckedPublisher } from './acked-publisher.js';
 import { connectNats, type NatsLink } from './connect.js';
-import { decodeJob, encode, resultMessage, type Heartbeat } from './messages.js';
-import { heartbeatSubject, HELLO_SUBJECT, JOBS_STREAM, messageId, resultSubject, zoneConsumer } from './names.js';
+import { decodeJob, encode, encodeResults, isRefused, MAX_HOSTS_PER_JOB, type Heartbeat, type Job } from './messages.js';
+import { heartbeatSubject, HELLO_SUBJECT, JOBS_STREAM, resultMessageId, resultSubject, zoneConsumer } from './names.js';
 import type { NatsSettings } from './settings.js';
 import { ensureStreams, ensureZoneConsumer } from './streams.js';
 
 const PULL_EXPIRES_MS = 2000;
 const RETRY_MS = 2000;
+// NATS's own default, for a server that has not said its max_payload yet.
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+// Left out of max_payload for a result message's headers (Nats-Msg-Id, reply subject).
+const HEADER_ROOM_BYTES = 4096;
 
 // What a worker needs.
 export interface WorkerOptions {
@@ -50,8 +55,8 @@ const EVERY_KIND: readonly Host[] = (['ssh', 'local', 'winrm'] as const).map((tr
   extra: {},
 }));
 
-/** Runs a worker until `stop`; throws only when it cannot start (NATS settings, known_hosts unreadable). */
-export async function runWorker(options: WorkerOptions): Promise<{ jobs: number }> {
+/** Runs a worker until `stop` (resolves with the hosts it polled); throws only when it cannot start (NATS settings, known_hosts unreadable). */
+export async function runWorker(options: WorkerOptions): Promise<{ hosts: number }> {
   const { config, zone, log, stop } = options;
   const settings = config.nats;
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -81,7 +86,8 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
     const gates = pollGates(pollOptions);
     // A site down in the zone: each cycle names its first failed hosts and counts the rest, as `serve` does.
     const failures = new FailureLinesByCycle(log);
-    // Jobs in hand at once: as many as may be past their banner, so none waits long holding its ack wait.
+    // Hosts in hand at once (of the jobs taken): as many as may be past their banner, so none waits
+    // long holding its job's ack wait.
     const capacity = Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT);
     const timer = setInterval(() => {
       beat(false);
@@ -91,25 +97,29 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
     log.info(`worker ${id} polling zone ${zone}`, { capacity, ack_wait_s: settings.ackWaitMs / 1000 });
     const running = new Set<Promise<void>>();
     let freed: () => void = () => {};
+    const hostsInHand = {
+      taken: (n: number) => void (stats.inFlight += n),
+      finished: () => {
+        stats.inFlight -= 1;
+        stats.done += 1;
+        freed();
+      },
+    };
     try {
       let consumer: Consumer | null = null;
       let failing = false;
       while (!stop.aborted) {
-        if (running.size >= capacity) {
+        // Room for a whole batch's hosts; with nothing in hand one job is taken even if its batch is above capacity.
+        const room = capacity - stats.inFlight;
+        if (stats.inFlight > 0 && room < MAX_HOSTS_PER_JOB) {
           await new Promise<void>((resolve) => (freed = resolve));
           continue;
         }
         try {
           consumer ??= await js.consumers.get(JOBS_STREAM, zoneConsumer(zone));
-          const batch = await consumer.fetch({ max_messages: capacity - running.size, expires: PULL_EXPIRES_MS });
+          const batch = await consumer.fetch({ max_messages: Math.max(1, Math.floor(room / MAX_HOSTS_PER_JOB)), expires: PULL_EXPIRES_MS });
           for await (const m of batch) {
-            stats.inFlight += 1;
-            const job = handle(m, { results, link, zone, id, settings, pollOptions, gates, failures, log }).finally(() => {
-              stats.inFlight -= 1;
-              stats.done += 1;
-              running.delete(job);
-              freed();
-            });
+            const job = handle(m, { results, link, zone, id, settings, pollOptions, gates, failures, log, ...hostsInHand }).finally(() => running.delete(job));
             running.add(job);
           }
           if (failing) log.warn(`taking the jobs of zone ${zone} again`);
@@ -128,7 +138,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ jobs: number 
       failures.flushAll();
       await built.saveKnownHostsNames();
     }
-    return { jobs: stats.done };
+    return { hosts: stats.done };
   } finally {
     beat(true);
     hello.unsubscribe();
@@ -149,46 +159,73 @@ interface JobContext {
   readonly gates: ReturnType<typeof pollGates>;
   readonly failures: FailureLinesByCycle;
   readonly log: Log;
+  /** A job's hosts are now in hand (counted against the capacity). */
+  readonly taken: (hosts: number) => void;
+  /** One host of a job is done: its result is published, or given up. */
+  readonly finished: () => void;
 }
 
-// One job: poll, publish the result, acknowledge. A job never throws; what cannot be done is left to redelivery.
+// One job: poll its hosts, publish each result, acknowledge once all are out. A job never throws;
+// what cannot be done is left to redelivery (whose duplicate results the coordinator drops).
 async function handle(m: JsMsg, c: JobContext): Promise<void> {
   const job = decodeJob(m.data);
-  if (job === null || zoneOf(job.host) !== c.zone) {
-    c.log.warn(`dropping a malformed job (or one for another zone) on ${m.subject}`);
-    m.term();
+  if (isRefused(job)) {
+    // Terminated, not redelivered: no worker of this version can read it.
+    c.log.error(`refusing a job on ${m.subject} (terminated): ${job.refused}`);
+    m.term(job.refused);
+    return;
+  }
+  const stranger = job.hosts.find((h) => zoneOf(h) !== c.zone);
+  if (stranger !== undefined) {
+    c.log.error(`refusing a job of cycle ${job.cycleId} on ${m.subject} (terminated): host ${stranger.name} is of zone ${zoneOf(stranger)}, this worker polls zone ${c.zone}`);
+    m.term(`a host of zone ${zoneOf(stranger)}`);
     return;
   }
   if (Date.now() > job.deadlineMs) {
-    // The coordinator has given this host its row already (or is about to): polling now would be wasted.
-    c.log.info(`job of cycle ${job.cycleId} for ${job.host.name} came after the cycle deadline: dropped`);
+    // The coordinator has given these hosts their rows already (or is about to): polling now would be wasted.
+    c.log.info(`job of cycle ${job.cycleId} (${job.hosts.length} hosts, first ${job.hosts[0]?.name}) came after the cycle deadline: dropped`);
     m.ack();
     return;
   }
-  // In-progress acks keep the job ours while it waits for a slot and polls.
+  c.taken(job.hosts.length);
+  // In-progress acks keep the job ours while any of its hosts waits for a slot or polls.
   const working = setInterval(() => m.working(), Math.max(200, Math.floor(c.settings.ackWaitMs / 3)));
   try {
-    await c.gates.connections.acquire();
-    const result = await pollWithGates(job.host, c.pollOptions, c.gates, c.failures.of(job.cycleId));
-    const data = encode(resultMessage(job.cycleId, c.zone, c.id, result));
-    // Until the coordinator stops waiting for it; past that the result is of no use to anyone.
-    const giveUpMs = job.deadlineMs + c.settings.ackWaitMs + c.pollOptions.timeoutMs;
-    let logged = false;
-    for (;;) {
-      try {
-        await c.results.publish(resultSubject(job.cycleId, c.zone), data, messageId(job.cycleId, job.host.name));
-        break;
-      } catch (error) {
-        if (!logged) c.log.error(`NATS: cannot publish the result of ${job.host.name} (cycle ${job.cycleId}): ${(error as Error).message}; retrying`);
-        logged = true;
-        if (Date.now() > giveUpMs) return;
-        await sleep(RETRY_MS);
-      }
-    }
-    m.ack();
+    const results = await Promise.all(job.hosts.map((host) => pollOne(host, job, c).finally(c.finished)));
+    if (await publishResults(job, results, c)) m.ack();
   } finally {
     clearInterval(working);
   }
+}
+
+// Polls one host of a job, waiting for a connection slot first.
+async function pollOne(host: Host, job: Job, c: JobContext): Promise<PollResult> {
+  await c.gates.connections.acquire();
+  return pollWithGates(host, c.pollOptions, c.gates, c.failures.of(job.cycleId));
+}
+
+// Publishes a job's results, in as few messages as the server's max_payload allows; false when they
+// could not all be published in time (the job is then left to redelivery).
+async function publishResults(job: Job, results: readonly PollResult[], c: JobContext): Promise<boolean> {
+  const maxBytes = (c.link.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM_BYTES;
+  // Until the coordinator stops waiting for them; past that the results are of no use to anyone.
+  const giveUpMs = job.deadlineMs + c.settings.ackWaitMs + c.pollOptions.timeoutMs;
+  const subject = resultSubject(job.cycleId, c.zone);
+  let logged = false;
+  for (const message of encodeResults(job.cycleId, c.zone, c.id, results, maxBytes)) {
+    for (;;) {
+      try {
+        await c.results.publish(subject, message.data, resultMessageId(job.cycleId, message.firstHost, message.lastHost, message.count));
+        break;
+      } catch (error) {
+        if (!logged) c.log.error(`NATS: cannot publish the results of ${message.count} host(s) from ${message.firstHost} (cycle ${job.cycleId}): ${(error as Error).message}; retrying`);
+        logged = true;
+        if (Date.now() > giveUpMs) return false;
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+  return true;
 }
 
 // Runs `step` until it works or a stop comes (NATS not reachable yet at start).

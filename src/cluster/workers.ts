@@ -26,10 +26,11 @@ export class WorkerRegistry {
     this.beats.set(beat.id, { beat, seenMs: this.nowMs() });
   }
 
-  /** Whether `zone` has at least one live worker. */
-  hasLive(zone: string): boolean {
-    for (const { beat, seenMs } of this.beats.values()) if (beat.zone === zone && this.isLive(beat, seenMs)) return true;
-    return false;
+  /** How many live workers `zone` has. */
+  liveIn(zone: string): number {
+    let n = 0;
+    for (const { beat, seenMs } of this.beats.values()) if (beat.zone === zone && this.isLive(beat, seenMs)) n += 1;
+    return n;
   }
 
   /** Every worker heard of recently, live or not, by zone then id. */

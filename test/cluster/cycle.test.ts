@@ -1,31 +1,34 @@
 // One coordinator cycle's fan-out (src/cluster/cycle.ts) against a FAKE JetStream (a unit seam: the
 // real one is exercised end to end in zones.test.ts). The fake stores what is published and plays
-// the workers: for every job it queues the result messages a test asks for, which the cycle's
-// results reader then fetches. What is checked: one result per (host, cycle), duplicates dropped
-// and counted, results of another cycle or zone and malformed messages refused, hosts of a zone
-// without workers given their explicit row, hosts without a result given a timeout row.
+// the workers: for every host of a job it queues the result messages a test asks for, which the
+// cycle's results reader then fetches. What is checked: a zone's hosts go out in batches (at most
+// MAX_HOSTS_PER_JOB, fewer in a small zone so that its workers share it) under one Nats-Msg-Id per
+// (cycle, zone, batch size, batch), the same batches when a resumed cycle publishes again; one result
+// per (host, cycle), duplicates dropped and counted, results of another cycle or zone and malformed
+// messages or results refused, hosts of a zone without workers given their explicit row, hosts
+// without a result given a timeout row.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { clusterFanOut, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
-import { decodeJob, encode, resultMessage } from '../../src/cluster/messages.js';
+import { clusterFanOut, hostsPerJob, jobMessages, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
+import { decodeJob, encode, encodeResults, isRefused, MAX_HOSTS_PER_JOB, type Job } from '../../src/cluster/messages.js';
 import type { PendingCycle } from '../../src/cluster/pending-cycle.js';
 import type { PollOptions } from '../../src/fleet/poll.js';
 import { silentLog } from '../../src/log.js';
 import type { Host, PollResult } from '../../src/model.js';
 import { host, okResult } from '../helpers/store-fixtures.js';
 
-// A fake JetStream: jobs published are kept; `answer(job)` returns the raw result messages a job brings.
-function fakeJetStream(answer: (job: NonNullable<ReturnType<typeof decodeJob>>) => Uint8Array[]): { js: JetStreamClient; jsm: JetStreamManager; published: string[] } {
+// A fake JetStream: jobs published are kept; `answer(host)` returns the raw result messages one host of a job brings.
+function fakeJetStream(answer: (host: Host, job: Job) => Uint8Array[]): { js: JetStreamClient; jsm: JetStreamManager; published: string[] } {
   const stored: Uint8Array[] = [];
   const published: string[] = [];
   let consumers = 0;
   const js = {
-    publish: async (subject: string, data: Uint8Array) => {
+    publish: async (subject: string, data: Uint8Array, options: { msgID: string }) => {
       const job = decodeJob(data);
-      assert.ok(job !== null, `a malformed job was published on ${subject}`);
-      published.push(`${subject} ${job.host.name}`);
-      stored.push(...answer(job));
+      assert.ok(!isRefused(job), `a malformed job was published on ${subject}`);
+      published.push(`${subject} ${options.msgID} ${job.hosts.map((h) => h.name).join(',')}`);
+      for (const h of job.hosts) stored.push(...answer(h, job));
       return { seq: stored.length, duplicate: false, stream: 'FLEETPOLL_JOBS' };
     },
     consumers: {
@@ -54,14 +57,14 @@ const cycle: PendingCycle = { id: 'c1000', startMs: Date.now(), deadlineMs: Date
 const hosts: Host[] = [host('a1', { zone: 'a' }), host('a2', { zone: 'a' }), host('b1', { zone: 'b' }), host('dmz1', { zone: 'dmz' })];
 const result = (name: string, zone: string, cycleId = cycle.id, cpuBusyPct = 10): Uint8Array => {
   const h = hosts.find((x) => x.name === name) ?? host(name, { zone });
-  return encode(resultMessage(cycleId, zone, 'worker-1', okResult(name, { cpuBusyPct }, h)));
+  return encodeResults(cycleId, zone, 'worker-1', [okResult(name, { cpuBusyPct }, h)], 1024 * 1024)[0]?.data as Uint8Array;
 };
 
 async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, deadlineMs = cycle.deadlineMs): Promise<{ results: PollResult[]; counts: ClusterCycleCounts; published: string[]; seen: string[] }> {
   const { js, jsm, published } = fakeJetStream(answer);
   const counts: ClusterCycleCounts = { published: 0, received: 0, duplicates: 0, rejected: 0 };
   const fanOut = clusterFanOut(
-    { js, jsm, publish: async (subject, data) => void (await js.publish(subject, data)), log: silentLog, zonesWithWorkers: async (zones) => new Set(zones.filter((z) => z !== 'dmz')), ensureZone: async () => {}, connected: () => true, graceMs },
+    { js, jsm, publish: async (subject, data, msgID) => void (await js.publish(subject, data, { msgID })), log: silentLog, zonesWithWorkers: async (zones) => new Map(zones.filter((z) => z !== 'dmz').map((z) => [z, 1])), ensureZone: async () => {}, connected: () => true, graceMs },
     { ...cycle, deadlineMs },
     new AbortController().signal,
     counts,
@@ -72,9 +75,9 @@ async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, d
 }
 
 describe('cluster cycle fan-out (fake JetStream)', () => {
-  it('one job per host of a zone with workers; a zone without any gets its explicit row at once', async () => {
-    const { results, counts, published } = await run((job) => [result(job.host.name, job.host.zone ?? 'default')]);
-    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a a1', 'fleetpoll.jobs.a a2', 'fleetpoll.jobs.b b1']);
+  it('jobs for the zones with workers (a host each in zones this small); a zone without any gets its explicit row at once', async () => {
+    const { results, counts, published } = await run((h) => [result(h.name, h.zone ?? 'default')]);
+    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a c1000:a:1x0 a1', 'fleetpoll.jobs.a c1000:a:1x1 a2', 'fleetpoll.jobs.b c1000:b:1x0 b1']);
     assert.deepEqual(results.map((r) => `${r.host.name}:${r.status}`), ['a1:ok', 'a2:ok', 'b1:ok', 'dmz1:unreachable']);
     const dmz = results[3];
     assert.ok(dmz !== undefined && dmz.status !== 'ok');
@@ -83,7 +86,7 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
   });
 
   it('a second result for a host in the same cycle (a redelivered job) is dropped and counted: the first one stands', async () => {
-    const { results, counts, seen } = await run((job) => (job.host.name === 'a1' ? [result('a1', 'a', cycle.id, 11), result('a1', 'a', cycle.id, 99)] : [result(job.host.name, job.host.zone ?? 'default')]));
+    const { results, counts, seen } = await run((h) => (h.name === 'a1' ? [result('a1', 'a', cycle.id, 11), result('a1', 'a', cycle.id, 99)] : [result(h.name, h.zone ?? 'default')]));
     assert.equal(counts.duplicates, 1);
     assert.equal(counts.received, 3);
     const a1 = results.find((r) => r.host.name === 'a1');
@@ -93,21 +96,67 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
   });
 
   it('results of another cycle, of a host answered for by another zone, of an unknown host, and malformed ones are refused', async () => {
-    const { results, counts } = await run((job) => {
-      const own = result(job.host.name, job.host.zone ?? 'default');
-      if (job.host.name !== 'a1') return [own];
-      return [result('a1', 'a', 'c999'), result('a1', 'b'), result('stranger', 'a'), new TextEncoder().encode('{"v":1,"cycleId":'), own];
+    const { results, counts } = await run((h) => {
+      const own = result(h.name, h.zone ?? 'default');
+      if (h.name !== 'a1') return [own];
+      const text = new TextDecoder().decode(own);
+      // A message of two results, the first malformed (a sample without memory figures): the second still counts.
+      const mixed = text.replace('"results":[', `"results":[${JSON.stringify({ host: 'a1', result: { status: 'ok', sample: {}, startedAtMs: 1, durationMs: 1, attempts: 1 } })},`);
+      return [result('a1', 'a', 'c999'), result('a1', 'b'), result('stranger', 'a'), new TextEncoder().encode('{"v":2,"cycleId":'), new TextEncoder().encode(mixed)];
     });
-    assert.equal(counts.rejected, 4);
+    assert.equal(counts.rejected, 5);
     assert.equal(counts.received, 3);
     assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'unreachable']);
   });
 
   it('a host whose result never comes gets a timeout row saying why, once the deadline and the wait have passed', async () => {
-    const { results, counts } = await run((job) => (job.host.name === 'b1' ? [] : [result(job.host.name, job.host.zone ?? 'default')]), 50, Date.now() + 200);
+    const { results, counts } = await run((h) => (h.name === 'b1' ? [] : [result(h.name, h.zone ?? 'default')]), 50, Date.now() + 200);
     const b1 = results.find((r) => r.host.name === 'b1');
     assert.ok(b1 !== undefined && b1.status === 'timeout');
     assert.match(b1.error, /no result from zone b by the cycle deadline \(its workers did not answer in time\)/);
     assert.equal(counts.received, 2);
+  });
+});
+
+describe('cluster cycle job messages', () => {
+  it(`hosts per job: a zone's hosts shared by its workers, 4 jobs each at least, and never more than ${MAX_HOSTS_PER_JOB} hosts in a job`, () => {
+    assert.equal(hostsPerJob(1, 3), 1);
+    assert.equal(hostsPerJob(4, 2), 1);
+    assert.equal(hostsPerJob(20, 3), 2);
+    assert.equal(hostsPerJob(100, 2), 13);
+    assert.equal(hostsPerJob(100, 0), 25, 'no worker heard of yet counts as one');
+    assert.equal(hostsPerJob(5000, 2), MAX_HOSTS_PER_JOB);
+  });
+
+  // Two zones of 4 * MAX_HOSTS_PER_JOB + 7 hosts each, interleaved: one live worker each.
+  const perZone = 4 * MAX_HOSTS_PER_JOB + 7;
+  const many = Array.from({ length: 2 * perZone }, (_, i) => host(`h${i}`, { zone: i % 2 === 0 ? 'a' : 'b' }));
+  const one = (): number => 1;
+
+  it(`a large zone's hosts go out in batches of ${MAX_HOSTS_PER_JOB}, in order, one Nats-Msg-Id per (cycle, zone, batch size, batch)`, () => {
+    const messages = jobMessages(cycle, many, () => false, one);
+    const a = many.filter((h) => h.zone === 'a').map((h) => h.name);
+    const b = many.filter((h) => h.zone === 'b').map((h) => h.name);
+    const cut = (zone: string, names: string[]): [string, string, string[]][] =>
+      [0, 1, 2, 3, 4].map((k) => [`fleetpoll.jobs.${zone}`, `c1000:${zone}:${MAX_HOSTS_PER_JOB}x${k}`, names.slice(k * MAX_HOSTS_PER_JOB, (k + 1) * MAX_HOSTS_PER_JOB)]);
+    assert.deepEqual(
+      messages.map((m) => [m.subject, m.msgID, m.job.hosts.map((h) => h.name)]),
+      [...cut('a', a), ...cut('b', b)],
+    );
+    for (const m of messages) {
+      assert.deepEqual({ v: m.job.v, cycleId: m.job.cycleId, deadlineMs: m.job.deadlineMs }, { v: 2, cycleId: cycle.id, deadlineMs: cycle.deadlineMs });
+      assert.deepEqual(decodeJob(encode(m.job)), m.job, 'each job decodes as it was written');
+    }
+  });
+
+  it('a resumed cycle cuts the same batches: answered hosts are left out of their batch, an answered batch is not published', () => {
+    const a = many.filter((h) => h.zone === 'a');
+    const answered = new Set([...a.slice(0, MAX_HOSTS_PER_JOB), a[MAX_HOSTS_PER_JOB] as Host].map((h) => h.name));
+    const messages = jobMessages(cycle, a, (h) => answered.has(h.name), one);
+    assert.deepEqual(
+      messages.slice(0, 1).map((m) => [m.msgID, m.job.hosts.map((h) => h.name)]),
+      [[`c1000:a:${MAX_HOSTS_PER_JOB}x1`, a.slice(MAX_HOSTS_PER_JOB + 1, 2 * MAX_HOSTS_PER_JOB).map((h) => h.name)]],
+    );
+    assert.equal(messages.length, 4);
   });
 });

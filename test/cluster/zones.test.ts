@@ -1,7 +1,8 @@
 // Zones end to end: a real nats-server (JetStream) on loopback, real sshd hosts (127.61.x.x), a real
 // coordinator (`fleetpoll serve` with nats settings) and real workers (`fleetpoll worker`) as child
 // processes. Two zones with workers (a: two, b: one) and one without (dmz). Every cycle must give every
-// host exactly one row, whatever dies in the middle: a worker (SIGKILL), the coordinator, NATS itself.
+// host exactly one row, whatever dies in the middle: a worker (SIGKILL, the one holding zone a's job of
+// 4 hosts), the coordinator, NATS itself.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -153,13 +154,33 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  // The id of the worker of zone a whose heartbeat says it has hosts in hand, or null after `timeoutMs`.
+  async function zoneAWorkerPolling(timeoutMs: number): Promise<string | null> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const body = (await fetch(`http://${httpAddress}:${httpPort}/api/v1/workers`)
+        .then((r) => r.json())
+        .catch(() => ({ workers: [] }))) as { workers: { zone: string; pid: number; inFlight: number; live: boolean }[] };
+      const busy = body.workers.find((w) => w.zone === 'a' && w.live && w.inFlight > 0);
+      const id = busy === undefined ? undefined : [...workers].find(([k, w]) => k.startsWith('a') && w.child.pid === busy.pid)?.[0];
+      if (id !== undefined) return id;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
+  }
+
   it('two zones, three workers, one SIGKILLed mid-cycle: every host one row; a zone without workers gets explicit rows; the API lists the workers', async () => {
     const serve = start(['serve'], dir);
+    let killedId = 'a1';
     try {
       // Mid-cycle: the jobs are out and the polls (2 s CPU window each) are running.
       await waitFor('the first jobs', () => /poll started/.test(runLog()), 150_000, () => diagnose(serve));
-      await new Promise((r) => setTimeout(r, 2500));
-      const killed = workers.get('a1')!;
+      // Zone a's 4 hosts travel in one job: the worker of zone a that holds it (its heartbeat's
+      // inFlight, seen through the API) is the one killed, so that the job is redelivered whole.
+      const busy = await zoneAWorkerPolling(30_000);
+      assert.ok(busy !== null, `no worker of zone a had hosts in hand\n${diagnose(serve)}`);
+      killedId = busy;
+      const killed = workers.get(killedId)!;
       killed.child.kill('SIGKILL');
       await killed.exit;
       await waitFor('the first cycle', () => cycleLines(serve) >= 1, 240_000, () => diagnose(serve));
@@ -187,7 +208,7 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
       assert.ok(live.every((w) => /^\d+\.\d+\.\d+/.test(w.version)), JSON.stringify(body));
     } finally {
       await stopChild(serve);
-      await workerReady('a1', 'a');
+      await workerReady(killedId, 'a');
     }
     assert.equal((await serve.exit).code, 0, serve.err);
   });

@@ -49,7 +49,7 @@ function zonesCard(workers: readonly WorkerStatus[]): HTMLElement {
     zones.set(w.zone, z);
   }
   const names = [...zones.keys()].sort();
-  const header = ['Zone', 'Live workers', 'Workers heard of', 'Jobs in flight'];
+  const header = ['Zone', 'Live workers', 'Workers heard of', 'Hosts in hand'];
   const rows = names.map((name) => {
     const z = zones.get(name) as { live: number; all: number; inFlight: number };
     return [name, z.live === 0 ? el('strong', { class: 'status-bad', text: '0 (no poller)' }) : String(z.live), String(z.all), String(z.inFlight)];
@@ -64,7 +64,7 @@ function zonesCard(workers: readonly WorkerStatus[]): HTMLElement {
 
 function workersCard(workers: readonly WorkerStatus[], nowSec: number): HTMLElement {
   const sorted = [...workers].sort((a, b) => a.zone.localeCompare(b.zone) || a.id.localeCompare(b.id));
-  const header = ['Zone', 'Worker', 'Machine', 'PID', 'Version', 'Started', 'Last heartbeat', 'Jobs in flight', 'Jobs done', 'State'];
+  const header = ['Zone', 'Worker', 'Machine', 'PID', 'Version', 'Started', 'Last heartbeat', 'Hosts in hand', 'Hosts done', 'State'];
   const rows = sorted.map((w) => [
     w.zone,
     w.id,
