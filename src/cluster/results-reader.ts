@@ -7,8 +7,9 @@ import { nanos } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import { cycleResults, RESULTS_STREAM } from './names.js';
 
-// Messages asked for per pull, and how long a pull waits for them.
-const BATCH = 1000;
+// Messages asked for per pull (each carries up to a job's results: 50 hosts, ~75 kB; so a pull holds
+// at most a 10,000-host cycle's results, ~15 MB), and how long a pull waits for them.
+const BATCH = 200;
 const PULL_EXPIRES_MS = 1000;
 const RETRY_MS = 2000;
 // Pulls in a row that may end on late heartbeats before the reader calls it an outage.
