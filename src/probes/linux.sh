@@ -487,15 +487,15 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		} else word[nm] = shq((anyslow == "yes" ? "l" : "L") mp[i])
 	}
 	if (nm == 0) return
-	# Run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount points,
-	# each after L (local), l (local, listed after one that can hang) or T (can hang); what
-	# follows it (dftail) runs df on those left in "$@". Without a usable timeout, the
-	# mounts listed before the first that can hang still get df (even BusyBox df stats no
-	# hung mount for them); the rest are skipped. (BusyBox before 1.30 only knew
+	# dfsh, run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount
+	# points, each after L (local), l (local, listed after one that can hang) or T (can
+	# hang); what follows it (dftail) runs df on those left in "$@". Without a usable
+	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
+	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only knew
 	# `timeout -t SECS`; that dialect is not supported.) The kernel takes at most 128 kB in
 	# one argument, so a host with thousands of mount points gets one shell for each 64 kB
 	# of them.
-	sh = "w=$1 s=$2\n" \
+	dfsh = "w=$1 s=$2\n" \
 		"shift 2\n" \
 		"t=no\n" \
 		"[ $s = yes ] && command -v timeout >/dev/null && timeout -s KILL 5 true >/dev/null && t=yes\n" \
@@ -527,7 +527,7 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 	if (anyslow == "no") return
 	# It prints an empty line first, so that starting it waits for no df.
 	for (i = 1; i <= ndf; i++) {
-		dfcmd[i] = dfcmd[i] "echo\n" sh dftail
+		dfcmd[i] = dfcmd[i] "echo\n" dfsh dftail
 		dfcmd[i] | getline line
 	}
 	dfstarted = 1
@@ -667,9 +667,9 @@ END {
 	# mount source holding a newline, which takes root to make, could print one.)
 	if (!dfstarted) {
 		for (k = 1; k <= ndf; k++) {
-			if (k < ndf || cmd == "") dfcmd[k] = dfcmd[k] sh dftail
+			if (k < ndf || cmd == "") dfcmd[k] = dfcmd[k] dfsh dftail
 			else {
-				dfcmd[k] = dfcmd[k] sh "[ $# -gt 0 ] && df -kP -- \"$@\"\necho ==fleetpoll:cmdline==\nexec " cmd "\n"
+				dfcmd[k] = dfcmd[k] dfsh "[ $# -gt 0 ] && df -kP -- \"$@\"\necho ==fleetpoll:cmdline==\nexec " cmd "\n"
 				cmd = ""
 			}
 		}
