@@ -2,8 +2,9 @@
 // (and `ps aux`, for reference) on the same machine at the same moment. Run with
 // `npm run bench:probe`; env EXTRA (processes to add for the busy case, default 2000),
 // REPEAT (rounds per process count, default 5), WINDOW (probe CPU window s, default 1 as in
-// config), PROBE_FILE (a probe script to measure instead of src/probes/linux.sh: for a
-// before/after comparison against an older revision).
+// config), PROBE_FILE (an older probe script, measured alongside src/probes/linux.sh in the
+// same rounds, each run next to the current one's: a before/after comparison that holds on
+// a loaded machine).
 //
 // The probe runs exactly as a transport runs it: `sh -s` with the script on stdin, under the
 // machine's /bin/sh and under BusyBox ash with only BusyBox applets on PATH. CPU is the
@@ -35,6 +36,8 @@ const EXTRA_LIFETIME_S = 3600;
 
 type Tool = 'probe' | 'top' | 'ps';
 type ShellName = 'sh' | 'busybox';
+// A measured probe: the current script ("probe") or PROBE_FILE's ("before"), under one shell.
+type ProbeKey = `${'probe' | 'before'} ${ShellName}`;
 
 interface Settings {
   readonly extra: number;
@@ -93,10 +96,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   return { extra: int('EXTRA', 2000, 0, 30000), repeat: int('REPEAT', 5, 1, 50), windowSec, probeFile };
 }
 
-// The script as the poller streams it; PROBE_FILE gets the same two tunable lines scripts.ts prepends.
-function probeScript(settings: Settings): string {
-  if (settings.probeFile === null) return buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: TOP_PROCESSES });
-  return `FP_WINDOW=${settings.windowSec}\nFP_TOPN=${TOP_PROCESSES}\n${readFileSync(settings.probeFile, 'utf8')}`;
+// The scripts as the poller streams them; PROBE_FILE gets the same two tunable lines scripts.ts prepends.
+function probeScripts(settings: Settings): Map<'probe' | 'before', string> {
+  const scripts = new Map<'probe' | 'before', string>([['probe', buildProbeScript('linux', { cpuWindowSec: settings.windowSec, topProcesses: TOP_PROCESSES })]]);
+  if (settings.probeFile !== null) scripts.set('before', `FP_WINDOW=${settings.windowSec}\nFP_TOPN=${TOP_PROCESSES}\n${readFileSync(settings.probeFile, 'utf8')}`);
+  return scripts;
 }
 
 function which(command: string): string | null {
@@ -211,7 +215,7 @@ function median(values: readonly number[]): number {
 }
 
 // One round per repeat: each shell's probe, then top and ps, so that every figure of a round shares the machine's state.
-async function measureLevel(label: string, settings: Settings, bash: string, shells: ReadonlyMap<ShellName, Command>, references: ReadonlyMap<Tool, Command>): Promise<Level> {
+async function measureLevel(label: string, settings: Settings, bash: string, shells: ReadonlyMap<ProbeKey, Command>, references: ReadonlyMap<Tool, Command>): Promise<Level> {
   const processes = countProcesses();
   const runs = new Map<string, Usage[]>();
   const record = (key: string, usage: Usage): void => {
@@ -224,14 +228,14 @@ async function measureLevel(label: string, settings: Settings, bash: string, she
       const run = await measure(bash, command);
       const parsed = parseProbeOutput(run.stdout);
       if (run.exitCode !== 0 || !parsed.ok) {
-        throw new Error(`probe under ${shell} failed (exit ${run.exitCode}): ${parsed.ok ? '' : parsed.error}\n${run.stderr}`);
+        throw new Error(`${shell} failed (exit ${run.exitCode}): ${parsed.ok ? '' : parsed.error}\n${run.stderr}`);
       }
       // Noise on stderr is a probe bug, not a failed run (older revisions have some): say so, keep measuring.
-      if (run.stderr !== '') process.stderr.write(`  warning: probe under ${shell} wrote to stderr: ${run.stderr.trim()}\n`);
+      if (run.stderr !== '') process.stderr.write(`  warning: ${shell} wrote to stderr: ${run.stderr.trim()}\n`);
       const tasks = /^tasks\t(\d+)\t(\d+)$/m.exec(run.stdout);
       const seen = tasks === null ? 0 : Number(tasks[1]) + Number(tasks[2]);
-      if (seen < processes * 0.9) throw new Error(`probe under ${shell} saw ${seen} processes, /proc has ${processes}`);
-      record(`probe ${shell}`, run.usage);
+      if (seen < processes * 0.9) throw new Error(`${shell} saw ${seen} processes, /proc has ${processes}`);
+      record(shell, run.usage);
     }
     for (const [tool, command] of references) {
       const run = await measure(bash, command);
@@ -243,7 +247,7 @@ async function measureLevel(label: string, settings: Settings, bash: string, she
   return { label, processes, runs };
 }
 
-function report(levels: readonly Level[], settings: Settings, shells: ReadonlyMap<ShellName, Command>): string {
+function report(levels: readonly Level[], settings: Settings, shells: ReadonlyMap<ProbeKey, Command>): string {
   const lines: string[] = [];
   const fmt = (ms: number): string => ms.toFixed(1).padStart(7);
   const med = (level: Level, key: string): { user: number; sys: number; total: number } => {
@@ -252,17 +256,22 @@ function report(levels: readonly Level[], settings: Settings, shells: ReadonlyMa
   };
   lines.push('');
   lines.push(`probe CPU per run vs top -b -n 2 -d 1 (median of ${settings.repeat}; ms of user+sys CPU, children included; window ${settings.windowSec} s)`);
-  lines.push(`probe: ${settings.probeFile ?? 'src/probes/linux.sh'}`);
+  lines.push(`probe: src/probes/linux.sh${settings.probeFile === null ? '' : `; before: ${settings.probeFile}, run next to it in each round`}`);
   lines.push('');
   lines.push(`${'processes'.padEnd(10)} ${'command'.padEnd(22)} ${'user'.padStart(7)} ${'sys'.padStart(7)} ${'total'.padStart(7)}  ${'vs top'.padStart(7)}`);
   const verdicts: string[] = [];
   for (const level of levels) {
     const top = med(level, 'top');
-    for (const key of [...[...shells.keys()].map((s) => `probe ${s}`), 'top', 'ps']) {
+    for (const key of [...shells.keys(), 'top', 'ps']) {
       const m = med(level, key);
-      const name = key === 'probe sh' ? 'probe (/bin/sh)' : key === 'probe busybox' ? 'probe (busybox ash)' : key === 'top' ? 'top -b -n 2 -d 1' : 'ps aux';
+      const name = key === 'top' ? 'top -b -n 2 -d 1' : key === 'ps' ? 'ps aux' : `${key.split(' ')[0]} (${key.endsWith(' sh') ? '/bin/sh' : 'busybox ash'})`;
       const ratio = top.total > 0 ? `${(m.total / top.total).toFixed(2)}x` : '-';
       lines.push(`${String(level.processes).padEnd(10)} ${name.padEnd(22)} ${fmt(m.user)} ${fmt(m.sys)} ${fmt(m.total)}  ${ratio.padStart(7)}`);
+      if (key.startsWith('before ')) {
+        // The same rounds' medians of the current probe against the older one.
+        const now = med(level, key.replace('before', 'probe'));
+        verdicts.push(`  ${level.processes} processes, ${name.replace('before', 'probe')}: ${(now.total / m.total).toFixed(2)}x before (${m.total.toFixed(1)} -> ${now.total.toFixed(1)} ms)`);
+      }
       if (!key.startsWith('probe ')) continue;
       if (level.processes >= BUSY_MIN_PROCESSES) {
         const ratioValue = m.total / top.total;
@@ -286,12 +295,17 @@ async function benchmark(settings: Settings): Promise<void> {
   if (top === null || ps === null) throw new Error('top and ps (procps) are needed as the reference');
   const busybox = ['/bin/busybox', '/usr/bin/busybox', '/sbin/busybox'].find((path) => existsSync(path));
   if (busybox === undefined) throw new Error('busybox is not installed (apt-get install busybox): the BusyBox ash run cannot happen');
-  const script = probeScript(settings);
   const path = process.env.PATH ?? '/usr/bin:/bin';
-  const shells = new Map<ShellName, Command>([
-    ['sh', { argv: ['/bin/sh', '-s'], env: { PATH: path }, stdin: script }],
-    ['busybox', { argv: [busybox, 'sh', '-s'], env: { PATH: busyboxOnlyPath(busybox) }, stdin: script }],
-  ]);
+  const busyboxPath = busyboxOnlyPath(busybox);
+  // Per shell, the current probe and then (with PROBE_FILE) the older one: neighbours in time.
+  const shells = new Map<ProbeKey, Command>();
+  const scripts = probeScripts(settings);
+  for (const shell of ['sh', 'busybox'] as const) {
+    for (const [which, script] of scripts) {
+      const command = shell === 'sh' ? { argv: ['/bin/sh', '-s'], env: { PATH: path }, stdin: script } : { argv: [busybox, 'sh', '-s'], env: { PATH: busyboxPath }, stdin: script };
+      shells.set(`${which} ${shell}`, command);
+    }
+  }
   const references = new Map<Tool, Command>([
     ['top', { argv: [top, '-b', '-n', '2', '-d', '1'], env: { PATH: path }, stdin: '' }],
     ['ps', { argv: [ps, 'aux'], env: { PATH: path }, stdin: '' }],

@@ -98,7 +98,7 @@ fi
 	set -- [0-9]*
 	fp_files=$(printf '%s/stat\n' "$@")
 	printf '==fleetpoll:stat1==\n'
-	grep -h '' stat $fp_files stat </dev/null 2>/dev/null
+	grep -F -h '' stat $fp_files stat </dev/null 2>/dev/null
 	# Sessions are read inside the window, so a slow who lengthens the window instead of
 	# adding to it.
 	printf '==fleetpoll:who==\n'
@@ -129,7 +129,7 @@ fi
 	grep -H -m 3 -F -e Name: -e Uid: -e VmRSS: $1 </dev/null 2>/dev/null
 	printf '==fleetpoll:stat2==\n'
 	# exec: nothing follows in this subshell, and BusyBox ash would fork for it.
-	exec grep -h '' stat $2 stat </dev/null 2>/dev/null
+	exec grep -F -h '' stat $2 stat </dev/null 2>/dev/null
 } | awk -v topn="$FP_TOPN" -v secs="$FP_DF_TIMEOUT" '
 BEGIN {
 	PF_KTHREAD = 2097152
@@ -436,15 +436,17 @@ function session(   i, j, from) {
 	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
 	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
 }
-# Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc) and starts the
-# shell that runs df on them (dfcmd[]), whose output dfline() reads at the end: df runs
-# meanwhile, inside the window. A bind-mounted file (the /etc/hosts of a container) is not a
-# filesystem of its own: that shell stats only local mount points, since on a hung network
-# mount stat would hang too, and says which are not directories. With a mount that can
-# hang (network, FUSE), every df gets a deadline: BusyBox df stats each mount listed
-# before its argument in /proc/mounts, so a hung NFS server stalls it even for a local
-# disk. Without such mounts one plain df call covers them all.
-function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, f, line, sh) {
+# Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc) and makes the
+# shell that runs df on them (dfcmd[]), whose output dfline() reads at the end. A
+# bind-mounted file (the /etc/hosts of a container) is not a filesystem of its own: that
+# shell stats only local mount points, since on a hung network mount stat would hang too,
+# and says which are not directories. With a mount that can hang (network, FUSE), every
+# df gets a deadline: BusyBox df stats each mount listed before its argument in
+# /proc/mounts, so a hung NFS server stalls it even for a local disk. That shell starts
+# now, so that its deadlines run out inside the window. Without such mounts one plain df
+# call covers them all, taking a few ms: it runs at the end, from the shell that looks up
+# the long process names too (one shell fewer).
+function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, f, line) {
 	n = split("proc sysfs devtmpfs devpts tmpfs ramfs rootfs cgroup cgroup2 pstore bpf tracefs " \
 		"debugfs securityfs mqueue hugetlbfs configfs fusectl autofs binfmt_misc rpc_pipefs nfsd nsfs " \
 		"efivarfs selinuxfs smackfs apparmorfs squashfs erofs cramfs romfs iso9660 udf devfs usbfs " \
@@ -485,16 +487,15 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		} else word[nm] = shq((anyslow == "yes" ? "l" : "L") mp[i])
 	}
 	if (nm == 0) return
-	# Run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount points,
-	# each after L (local), l (local, listed after one that can hang) or T (can hang). It
-	# prints an empty line first, so that starting it waits for no df. Without a usable
+	# dfsh, run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount
+	# points, each after L (local), l (local, listed after one that can hang) or T (can
+	# hang); what follows it (dftail) runs df on those left in "$@". Without a usable
 	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
-	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only
-	# knew `timeout -t SECS`; that dialect is not supported.) The kernel takes at most
-	# 128 kB in one argument, so a host with thousands of mount points gets one shell for
-	# each 64 kB of them.
-	sh = "echo\n" \
-		"w=$1 s=$2\n" \
+	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only knew
+	# `timeout -t SECS`; that dialect is not supported.) The kernel takes at most 128 kB in
+	# one argument, so a host with thousands of mount points gets one shell for each 64 kB
+	# of them.
+	dfsh = "w=$1 s=$2\n" \
 		"shift 2\n" \
 		"t=no\n" \
 		"[ $s = yes ] && command -v timeout >/dev/null && timeout -s KILL 5 true >/dev/null && t=yes\n" \
@@ -514,16 +515,22 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		"esac\n" \
 		"fi\n" \
 		"done\n" \
-		"shift $n\n" \
-		"if [ $t = yes ]; then wait; elif [ $# -gt 0 ]; then exec df -kP -- \"$@\"; fi\n"
+		"shift $n\n"
+	dftail = "if [ $t = yes ]; then wait; elif [ $# -gt 0 ]; then exec df -kP -- \"$@\"; fi\n"
 	args = ""
 	for (i = 1; i <= nm; i++) {
 		args = args " " word[i]
 		if (i < nm && length(args) < 65536) continue
-		dfcmd[++ndf] = "exec </dev/null 2>/dev/null\nset -- " shq(secs) " " anyslow args "\n" sh
-		dfcmd[ndf] | getline line
+		dfcmd[++ndf] = "exec </dev/null 2>/dev/null\nset -- " shq(secs) " " anyslow args "\n"
 		args = ""
 	}
+	if (anyslow == "no") return
+	# It prints an empty line first, so that starting it waits for no df.
+	for (i = 1; i <= ndf; i++) {
+		dfcmd[i] = dfcmd[i] "echo\n" dfsh dftail
+		dfcmd[i] | getline line
+	}
+	dfstarted = 1
 }
 # A word for /bin/sh: in single quotes, each single quote ended, escaped and reopened.
 function shq(s,   q, out, i) {
@@ -550,11 +557,28 @@ function decode(s,   out, i, o) {
 	}
 	return out s
 }
+# A line of the argv[0] grep, "/proc/<pid>/cmdline:<cmdline>": argv[0] ends at the first
+# NUL of cmdline, newlines in it shown as "?". BusyBox awk strings end at a NUL themselves
+# (and nul is empty there), so its first line is argv[0] up to a newline.
+function argv0line(line,   t, p, j) {
+	t = index(line, "/cmdline:")
+	if (t < 7) return
+	p = substr(line, 7, t - 7)
+	if (p in done) return
+	line = substr(line, t + 9)
+	if (length(nul) == 1 && (j = index(line, nul)) > 0) {
+		done[p] = 1
+		line = substr(line, 1, j - 1)
+	} else if (length(nul) != 1) done[p] = 1
+	# (BusyBox awk makes argv0[p] before it tests `p in argv0` in one expression.)
+	if (p in argv0) line = argv0[p] "?" line
+	argv0[p] = line
+}
 # A line from the df shell: how a bounded df ended or a mount point was left out, or a
 # line of df output.
-function dfline(   rest, b, i, l, k, f, rc, m) {
-	if (substr($0, 1, 17) == "==fleetpoll:rc==\t") {
-		rest = substr($0, 18)
+function dfline(line,   rest, b, i, l, k, f, rc, m) {
+	if (substr(line, 1, 17) == "==fleetpoll:rc==\t") {
+		rest = substr(line, 18)
 		rc = substr(rest, 1, index(rest, "\t") - 1)
 		m = substr(rest, index(rest, "\t") + 1)
 		for (i = 1; i <= nm; i++) {
@@ -569,10 +593,10 @@ function dfline(   rest, b, i, l, k, f, rc, m) {
 	b = 0
 	for (i = 1; i <= nm; i++) {
 		l = length(mnt[i])
-		if (length($0) > l + 1 && substr($0, length($0) - l) == " " mnt[i] && (b == 0 || l > length(mnt[b]))) b = i
+		if (length(line) > l + 1 && substr(line, length(line) - l) == " " mnt[i] && (b == 0 || l > length(mnt[b]))) b = i
 	}
 	if (b == 0) return
-	k = split(substr($0, 1, length($0) - length(mnt[b]) - 1), f, " ")
+	k = split(substr(line, 1, length(line) - length(mnt[b]) - 1), f, " ")
 	if (k < 5) return
 	if (f[k - 3] !~ /^[0-9]+$/ || f[k - 2] !~ /^[0-9]+$/ || f[k - 1] !~ /^[0-9]+$/) return
 	mdisk[b] = sprintf("disk\t%s\t%s\t%s\t%s\t%s", clean(mnt[b]), clean(mtype[b]), f[k - 3], f[k - 2], f[k - 1])
@@ -627,9 +651,42 @@ function list(by, best,   m, k, sorted) {
 END {
 	# (Before df is read: getline from a command counts its lines in NR.)
 	last[sec] = NR
+	list("cpu", cpubest)
+	list("mem", membest)
+	# comm is cut at 15 bytes; argv[0] usually has the whole name. Only listed processes
+	# are looked up, by one grep (argv0line() reads its lines).
+	cmd = ""
+	for (k = 1; k <= shown; k++) {
+		i = order[k]
+		if (length(N[i]) >= 15 && P[i] ~ /^[0-9]+$/) cmd = cmd " /proc/" P[i] "/cmdline"
+	}
+	if (cmd != "") cmd = "grep -H -a \"\"" cmd
+	nul = sprintf("%c", 0)
+	# A df shell not started yet (no mount can hang) runs now; the last one greps the
+	# names too, after a marker line. (A df line holds blanks, the marker none: only a
+	# mount source holding a newline, which takes root to make, could print one.)
+	if (!dfstarted) {
+		for (k = 1; k <= ndf; k++) {
+			if (k < ndf || cmd == "") dfcmd[k] = dfcmd[k] dfsh dftail
+			else {
+				dfcmd[k] = dfcmd[k] dfsh "[ $# -gt 0 ] && df -kP -- \"$@\"\necho ==fleetpoll:cmdline==\nexec " cmd "\n"
+				cmd = ""
+			}
+		}
+	}
 	for (k = 1; k <= ndf; k++) {
-		while ((dfcmd[k] | getline) > 0) dfline()
+		inargv = 0
+		while ((dfcmd[k] | getline line) > 0) {
+			if (inargv) argv0line(line)
+			else if (line == "==fleetpoll:cmdline==") inargv = 1
+			else dfline(line)
+		}
 		close(dfcmd[k])
+	}
+	if (cmd != "") {
+		cmd = "exec " cmd " </dev/null 2>/dev/null"
+		while ((cmd | getline line) > 0) argv0line(line)
+		close(cmd)
 	}
 	# Bind mounts repeat a source: count the filesystem once, at its shortest mount point.
 	for (i = 1; i <= nm; i++) {
@@ -662,37 +719,6 @@ END {
 		printf "cpu\t%d\t%.1f\n", ncpu, hostbusy
 	}
 
-	list("cpu", cpubest)
-	list("mem", membest)
-
-	# comm is cut at 15 bytes; argv[0] usually has the whole name. Only listed processes
-	# are looked up, by one grep: argv[0] ends at the first NUL of cmdline, newlines in
-	# it shown as "?". BusyBox awk strings end at a NUL themselves (and nul is empty
-	# there), so its first line is argv[0] up to a newline.
-	cmd = ""
-	for (k = 1; k <= shown; k++) {
-		i = order[k]
-		if (length(N[i]) >= 15 && P[i] ~ /^[0-9]+$/) cmd = cmd " /proc/" P[i] "/cmdline"
-	}
-	if (cmd != "") {
-		nul = sprintf("%c", 0)
-		cmd = "exec grep -H -a \"\"" cmd " </dev/null 2>/dev/null"
-		while ((cmd | getline line) > 0) {
-			t = index(line, "/cmdline:")
-			if (t < 7) continue
-			p = substr(line, 7, t - 7)
-			if (p in done) continue
-			line = substr(line, t + 9)
-			if (length(nul) == 1 && (j = index(line, nul)) > 0) {
-				done[p] = 1
-				line = substr(line, 1, j - 1)
-			} else if (length(nul) != 1) done[p] = 1
-			# (BusyBox awk makes argv0[p] before it tests `p in argv0` in one expression.)
-			if (p in argv0) line = argv0[p] "?" line
-			argv0[p] = line
-		}
-		close(cmd)
-	}
 	for (k = 1; k <= shown; k++) {
 		i = order[k]
 		name = N[i]

@@ -631,6 +631,40 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       assert.deepEqual(leftovers(run.mark), []);
     });
 
+    // Without a mount that can hang, df runs at the end from the shell that also greps the
+    // cut names' argv[0]; with one, df starts early, bounded, and the names get a shell of their own.
+    test('df and the argv[0] lookup of cut names both answer, with and without a mount that can hang', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      if (lacking(t, canUnshare(['--pid', '--fork', '--mount-proc']) ?? (existsSync('/dev/fuse') ? undefined : 'needs /dev/fuse'))) return;
+      const dir = tempDir('fleetpoll-df-names-');
+      mkdirSync(join(dir, 'hung'));
+      const long = 'fleetpoll-df-and-names';
+      copyFileSync(realpathSync(spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim()), join(dir, long), 0);
+      for (const hung of [false, true]) {
+        // In a PID namespace of its own (all its processes listed, dying with it) and a mount
+        // namespace of its own, where a FUSE mount whose daemon never answers hangs statfs.
+        const setup = [
+          'd=$1; shift',
+          '"$d/fleetpoll-df-and-names" 600 &',
+          ...(hung ? ['exec 3<>/dev/fuse', 'mount -i -t fuse.sshfs -o fd=3,rootmode=40000,user_id=0,group_id=0 backup@files.example:/srv "$d/hung" || exit 97'] : []),
+          'exec env -i "$@"',
+        ].join('\n');
+        const run = await runProbe(shell, 'FP_WINDOW=0.3\nFP_TOPN=999\nFP_DF_TIMEOUT=1\n', (argv, env) => [
+          'unshare', '--pid', '--fork', '--mount-proc', 'sh', '-c', setup, 'sh', dir,
+          ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
+          ...argv,
+        ]);
+        assert.equal(run.exitCode, 0, run.stderr);
+        const sample = parsed(run);
+        const what = hung ? 'with a hung mount' : 'without a mount that can hang';
+        assert.ok(sample.procs.some((proc) => proc.name === long), `${what}: ${long} not listed by its whole name: ${JSON.stringify(sample.procs.map((proc) => proc.name))}`);
+        assert.ok(sample.disks.some((disk) => disk.mount === '/'), `${what}: no disk record for /: ${JSON.stringify(sample.disks)}`);
+        if (hung) assert.ok(sample.warnings.includes(`df timed out after 1s on ${dir}/hung (fuse.sshfs)`), JSON.stringify(sample.warnings));
+        else assert.deepEqual(sample.warnings, []);
+      }
+    });
+
     test('a mount point holding quotes and shell syntax reaches df as it is, and runs nothing', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
