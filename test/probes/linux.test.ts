@@ -417,6 +417,16 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       ]);
       try {
         await waitFor('the memory hog to become resident', () => vmRssKb(hog.pid) >= targetKb, 30_000);
+        // Node goes on growing for a while after its buffer is resident (code, heap): the probe's
+        // reading and the one compared with it must see the same size.
+        let last = { kb: 0, atMs: 0 };
+        await waitFor('the memory hog to stop growing', () => {
+          if (Date.now() - last.atMs < 500) return false;
+          const kb = vmRssKb(hog.pid);
+          const steady = Math.abs(kb - last.kb) <= kb * 0.005;
+          last = { kb, atMs: Date.now() };
+          return steady;
+        }, 30_000);
         const sample = parsed(await runProbe(shell, 'FP_WINDOW=0.3\n'));
         const actualKb = vmRssKb(hog.pid);
         const byMem = [...sample.procs].sort((a, b) => b.rssKb - a.rssKb);
