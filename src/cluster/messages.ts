@@ -120,7 +120,8 @@ export function resultEntry(r: PollResult): ResultEntry {
 /**
  * The result messages of a job's poll results, in order: as few as fit, each at most `maxBytes`
  * (the server's max_payload, less room for headers). A result too large for a message of its own
- * still gets one: the server refuses it, and the worker says so.
+ * (thousands of mounts or warnings) travels as a probe_error saying so: the host gets a row that
+ * says why, instead of a result that NATS refuses again at each redelivery.
  */
 export function encodeResults(cycleId: string, zone: string, worker: string, results: readonly PollResult[], maxBytes: number): EncodedResults[] {
   const head = `{"v":${RESULT_FORMAT},"cycleId":${JSON.stringify(cycleId)},"zone":${JSON.stringify(zone)},"worker":${JSON.stringify(worker)},"results":[`;
@@ -137,8 +138,13 @@ export function encodeResults(cycleId: string, zone: string, worker: string, res
   };
   const budget = maxBytes - Buffer.byteLength(head) - 2;
   for (const r of results) {
-    const part = JSON.stringify(resultEntry(r));
-    const size = Buffer.byteLength(part) + 1;
+    let part = JSON.stringify(resultEntry(r));
+    let size = Buffer.byteLength(part) + 1;
+    if (size > budget) {
+      const error = `its result is ${size} bytes, more than one NATS message may carry here (${maxBytes} bytes; the server's max_payload)`;
+      part = JSON.stringify(resultEntry({ host: r.host, status: 'probe_error', phase: 'parse', error, startedAt: r.startedAt, durationMs: r.durationMs, attempts: r.attempts }));
+      size = Buffer.byteLength(part) + 1;
+    }
     if (parts.length > 0 && bytes + size > budget) flush();
     parts.push(part);
     names.push(r.host.name);

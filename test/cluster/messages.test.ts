@@ -114,6 +114,19 @@ describe('messages: results', () => {
     assert.equal(encoded[1]?.firstHost, names[encoded[0]?.count ?? 0]);
   });
 
+  it('a result too large for any message travels as a probe_error saying so; the others of its job as they are', () => {
+    const huge = okResult('web1', { warnings: ['x'.repeat(300 * 1024)] });
+    const encoded = encodeResults('c1', 'dmz', 'w', [okResult('web0'), huge, failed], 256 * 1024);
+    for (const e of encoded) assert.ok(e.data.length <= 256 * 1024);
+    const entries = encoded.flatMap((e) => decodeResults(e.data)?.entries ?? []);
+    assert.deepEqual(entries.map((e) => [e.host, e.result.status]), [['web0', 'ok'], ['web1', 'probe_error'], ['web2', 'auth_failed']]);
+    const web1 = entries[1]?.result;
+    assert.ok(web1 !== undefined && web1.status !== 'ok');
+    assert.equal(web1.phase, 'parse');
+    assert.match(web1.error, /^its result is \d+ bytes, more than one NATS message may carry here \(262144 bytes; the server's max_payload\)$/);
+    assert.deepEqual([web1.startedAtMs, web1.durationMs, web1.attempts], [huge.startedAt.getTime(), huge.durationMs, huge.attempts]);
+  });
+
   const okMessage = messageOf([ok]);
   const failedMessage = messageOf([failed]);
   for (const [what, message, path, to] of [
