@@ -62,9 +62,9 @@ export async function writeCycle(
   // A run killed while writing its cycle: take its partial rows back out before adding ours.
   warnings.push(...(await storeCall(dataDir, 'roll back the interrupted cycle in', () => recoverInterruptedCycle(dataDir))));
 
-  // log.csv and recentlog.csv hold the same rows: build and encode them once.
-  const logRows = sorted.map((result) => logRow(result, cycleStart, fmt));
-  const logBody = encodeRecords(logRows, dialect);
+  // log.csv and recentlog.csv hold the same rows: encoded once, host by host (as the detail files
+  // below), so that each row's cells die young instead of every host's living until the end.
+  const logBody = sorted.map((result) => encodeRecords([logRow(result, cycleStart, fmt)], dialect)).join('');
   const appends: { file: string; columns: readonly string[]; body: string }[] = [
     { file: path.join(dataDir, DATA_FILES.log), columns: LOG_COLUMNS, body: logBody },
     ...DETAIL_FILES.map((detail) => ({
@@ -84,8 +84,9 @@ export async function writeCycle(
 
   const recent = path.join(dataDir, DATA_FILES.recent);
   const kept = await previousRows(recent, options.carryOver ?? new Set(), options.delimiter);
-  const snapshotRows = kept.length === 0 ? null : mergeByServer(logRows, kept);
-  const snapshot = fileHead(LOG_COLUMNS, dialect) + (snapshotRows === null ? logBody : encodeRecords(snapshotRows, dialect));
+  // With rows carried over (`--only`), the rows are built again to be merged with them by server.
+  const body = kept.length === 0 ? logBody : encodeRecords(mergeByServer(sorted.map((result) => logRow(result, cycleStart, fmt)), kept), dialect);
+  const snapshot = fileHead(LOG_COLUMNS, dialect) + body;
   const replacement = await storeCall(recent, 'replace', () => prepareReplacement(recent, snapshot));
 
   let journal;
