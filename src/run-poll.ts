@@ -2,6 +2,7 @@
 // shared steps: `fleetpoll poll` (runPoll: lock, transports and cycle per run) and `fleetpoll serve`
 // (src/serve/: lock and transports kept for the service's life, the same runCycle every tick).
 import { runAlerts, type AlertRunOutcome } from './alerts/run-alerts.js';
+import type { StateCache } from './alerts/state.js';
 import { checkAlertColumns, type HostRules } from './alerts/settings.js';
 import type { Config } from './config.js';
 import { loadInventory, selectHosts, type Inventory, type InventoryIssue } from './inventory.js';
@@ -111,6 +112,8 @@ export interface CycleInput {
   readonly record?: CycleRecorder;
   /** The cycle's time in every file; absent: now. A coordinator resuming an unwritten cycle passes its start. */
   readonly cycleStart?: Date;
+  /** The alert state kept between cycles (serve); absent: read from its file each cycle. */
+  readonly alertStateCache?: StateCache;
 }
 
 // What one cycle did.
@@ -144,7 +147,7 @@ export async function runCycle(input: CycleInput): Promise<CycleOutcome> {
   const ok = results.filter((r) => r.status === 'ok').length;
   log.info('poll finished', { hosts: results.length, ok, failed: results.length - ok, ms: durationMs, ...(notStarted.size > 0 ? { not_started: notStarted.size } : {}) });
   // Inside the lock, so two runs never race on alert-state.json; never throws, bounded by smtp.timeoutSeconds.
-  const alerts = await runAlerts({ config, inventoryHosts: enabled, results, now: cycleStart, log, env: input.env, rules: alertRules });
+  const alerts = await runAlerts({ config, inventoryHosts: enabled, results, now: cycleStart, log, env: input.env, rules: alertRules, ...(input.alertStateCache === undefined ? {} : { stateCache: input.alertStateCache }) });
   return {
     kind: 'polled',
     cycleStart,

@@ -1,6 +1,7 @@
 // One poll run's alerting: state -> evaluate -> queue -> save -> mail -> save. Called by the
 // poll run inside the run lock, after the CSV files are written. Never throws: a failure here
 // is logged and reported as a warning, and never changes the poll's outcome.
+// States are replaced, never changed in place: serve keeps the last one saved (StateCache).
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -11,7 +12,7 @@ import { deliverQueue, digestMessageId, enqueue, type DigestGroup } from './deli
 import { buildDigest } from './digest.js';
 import { evaluate } from './evaluate.js';
 import { hostRules, type HostRules } from './settings.js';
-import { loadState, saveState, STATE_FILE } from './state.js';
+import { loadState, saveState, STATE_FILE, type StateCache } from './state.js';
 import { appendTransitions, TRANSITIONS_FILE } from './transition-log.js';
 import type { AlertState, Notification } from './types.js';
 
@@ -28,6 +29,8 @@ export interface AlertRunRequest {
   readonly env: NodeJS.ProcessEnv;
   /** Each host's rules, as checkAlertColumns parsed them from the inventory; parsed here when absent. */
   readonly rules?: ReadonlyMap<string, HostRules>;
+  /** The state kept between runs by a long-running process (serve); absent: the file is read each run. */
+  readonly stateCache?: StateCache;
   /** Replaces the SMTP send (tests of the orchestration only); default sendMail. */
   readonly send?: (settings: SmtpSettings, message: MailMessage, log: Log, options: { env: NodeJS.ProcessEnv; signal: AbortSignal }) => Promise<SendOutcome>;
 }
@@ -64,10 +67,12 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
   if (!config.alerts.enabled) return { enabled: false, firing: 0, notified: 0, mailsSent: 0, queued: 0, warnings };
 
   const file = path.join(config.dataDir, STATE_FILE);
+  const cache = request.stateCache;
+  const save = (s: AlertState): Promise<void> => (cache === undefined ? saveState(file, s) : cache.save(file, s));
   let state: AlertState;
   let adopt = false;
   try {
-    const loaded = await loadState(file, { now: request.now });
+    const loaded = await (cache === undefined ? loadState(file, { now: request.now }) : cache.load(file, { now: request.now }));
     if (loaded.kind === 'ok') {
       state = loaded.state;
     } else if (loaded.kind === 'missing') {
@@ -118,7 +123,7 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
     }
     state = { version: 1, alerts: evaluation.alerts, queue };
     // Saved before sending: if this process dies mid-send, the notifications are still queued.
-    await saveState(file, state);
+    await save(state);
     // The history of transitions, for the dashboard's alerts page (the state keeps only the present).
     await appendTransitions(path.join(config.dataDir, TRANSITIONS_FILE), evaluation.notifications);
 
@@ -136,7 +141,7 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
           return send(smtp, { to: group.recipients, ...digest, messageId: digestMessageId(group, poller) }, alog, { env: request.env, signal: deadline });
         },
         // After each accepted digest: a kill before the next one never re-sends this one.
-        (remaining) => saveState(file, { ...saved, queue: remaining }),
+        (remaining) => save({ ...saved, queue: remaining }),
       );
       mailsSent = report.sent.length;
       for (const s of report.sent) {
@@ -149,7 +154,7 @@ export async function runAlerts(request: AlertRunRequest): Promise<AlertRunOutco
         warnings.push(message);
       }
       state = { ...state, queue: report.queue };
-      await saveState(file, state);
+      await save(state);
     }
     return outcome(state, evaluation.notifications.length, mailsSent);
   } catch (error) {

@@ -1,6 +1,6 @@
 // data/alert-state.json: the alert entries and the mail queue, written atomically (temp + fsync + rename).
 import { randomBytes } from 'node:crypto';
-import { readFile, rename } from 'node:fs/promises';
+import { readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { replaceFileSynced } from '../store/files.js';
 import { fileStamp } from '../store/format.js';
@@ -56,6 +56,45 @@ export async function saveState(file: string, state: AlertState): Promise<void> 
   const body = `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 1)}\n`;
   // Synced, or a power cut after the rename could leave an empty state, which would read as corrupt.
   await replaceFileSynced(file, body, 0o600);
+}
+
+/**
+ * The state a long-running process (serve) saved or read last, kept in memory and used again while
+ * the file is the one it knows (same inode, size and modification time): an always-on poller then
+ * neither reads nor checks the whole file each cycle (20,000 firing alerts are ~8 MB of JSON). A
+ * file replaced by anyone else (another fleetpoll, an admin) is read again.
+ */
+export class StateCache {
+  private kept: { readonly file: string; readonly stamp: string; readonly state: AlertState } | null = null;
+
+  /** As loadState. */
+  async load(file: string, options: { readonly now?: Date } = {}): Promise<LoadedState> {
+    const stamp = await stampOf(file);
+    if (this.kept !== null && this.kept.file === file && this.kept.stamp === stamp) return { kind: 'ok', state: this.kept.state };
+    this.kept = null;
+    const loaded = await loadState(file, options);
+    // Read after the stamp: a file replaced in between has another stamp next time, and is read again.
+    if (loaded.kind === 'ok' && stamp !== null) this.kept = { file, stamp, state: loaded.state };
+    return loaded;
+  }
+
+  /** As saveState; the state saved is the one kept. (States are never changed in place: see run-alerts.ts.) */
+  async save(file: string, state: AlertState): Promise<void> {
+    this.kept = null;
+    await saveState(file, state);
+    const stamp = await stampOf(file);
+    if (stamp !== null) this.kept = { file, stamp, state };
+  }
+}
+
+// Which version of a file this is, or null when there is none.
+async function stampOf(file: string): Promise<string | null> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+  } catch {
+    return null;
+  }
 }
 
 // Returns the state, or a sentence saying what is wrong with it.

@@ -3,6 +3,7 @@
 // cycle overran, and stops cleanly (cycle within its deadline, files whole, connections closed, lock released).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
+import { StateCache } from '../alerts/state.js';
 import { DEFAULT_CONFIG_FILE, type Config } from '../config.js';
 import type { Log } from '../log.js';
 import type { Host } from '../model.js';
@@ -89,6 +90,8 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
   // The first cycle starts now, its hosts spread over what is left before the first tick on the clock.
   let tickMs = Date.now();
   let spreadOverMs = nextTickMs(tickMs, intervalMs(options, inputs.config)) - tickMs;
+  // The alert state stays in memory between cycles (read again if anyone else replaces the file).
+  const alertStates = new StateCache();
 
   for (;;) {
     if (signals.stop.aborted) return;
@@ -120,7 +123,7 @@ async function loop(options: ServeOptions, lock: RunLock, transports: ServeTrans
     state.push = ingestView(hosts, config.push);
     state.cycleRunning = true;
     state.nextCycleAtSec = null;
-    const outcome = await oneCycle(options, inputs, hosts, transports, rebuild, { tickMs, intervalMs: interval, spreadOverMs, spreadFraction: config.serve.spreadFraction }, state);
+    const outcome = await oneCycle(options, inputs, hosts, transports, rebuild, { tickMs, intervalMs: interval, spreadOverMs, spreadFraction: config.serve.spreadFraction }, state, alertStates);
     state.cycleRunning = false;
     // What the cycle itself wrote to known_hosts (accept-new) is not an edit to react to.
     knownHosts = await fingerprintAll(knownHostsFiles(config));
@@ -171,6 +174,7 @@ async function oneCycle(
   rebuild: boolean,
   timing: CycleTiming,
   state: ServiceState,
+  alertStates: StateCache,
 ): Promise<CycleOutcome | null> {
   const { log, signals } = options;
   const { config } = inputs;
@@ -206,6 +210,7 @@ async function oneCycle(
       env: options.source.env,
       log,
       record,
+      alertStateCache: alertStates,
       ...(cluster === null ? {} : { cycleStart: cluster.cycleStart }),
     });
     if (cluster !== null) await options.cluster?.cycleWritten(cluster);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { emptyState, loadState, saveState } from '../../src/alerts/state.js';
+import { emptyState, loadState, saveState, StateCache } from '../../src/alerts/state.js';
 import type { AlertState } from '../../src/alerts/types.js';
 import { AlertSim, result } from '../helpers/alerts.js';
 
@@ -80,5 +80,60 @@ describe('alert state file', () => {
     const loaded = await loadState(file, { readOnly: true });
     assert.equal(loaded.kind, 'corrupt');
     assert.equal(readFileSync(file, 'utf8'), 'garbage');
+  });
+});
+
+describe('alert state kept in memory (StateCache, serve)', () => {
+  it('gives back the state it saved without reading the file again while the file is the one it wrote', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'alert-state.json');
+    const cache = new StateCache();
+    assert.deepEqual(await cache.load(file), { kind: 'missing' });
+    const state = realisticState();
+    await cache.save(file, state);
+    const again = await cache.load(file);
+    assert.ok(again.kind === 'ok');
+    assert.equal(again.state, state, 'the very object saved: no read, no parse');
+    assert.deepEqual(await loadState(file), { kind: 'ok', state }, 'and the file holds it');
+  });
+
+  it('reads the file again once someone else replaced it, and says missing once it is gone', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'alert-state.json');
+    const cache = new StateCache();
+    const mine = realisticState();
+    await cache.save(file, mine);
+    // Another writer (an admin's fleetpoll, a restore) replaces the file: same size or not, it is another file.
+    await saveState(file, emptyState());
+    const loaded = await cache.load(file);
+    assert.deepEqual(loaded, { kind: 'ok', state: emptyState() });
+    const kept = await cache.load(file);
+    assert.ok(kept.kind === 'ok' && loaded.kind === 'ok');
+    assert.equal(kept.state, loaded.state, 'what it read is kept in turn');
+    rmSync(file);
+    assert.deepEqual(await cache.load(file), { kind: 'missing' });
+  });
+
+  it('a file rewritten in place (same inode) with other content is read again', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'alert-state.json');
+    const cache = new StateCache();
+    await cache.save(file, realisticState());
+    const text = readFileSync(file, 'utf8');
+    // Same length, other content, a later modification time: an editor saving in place.
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(file, `${JSON.stringify(emptyState())}\n`.padEnd(text.length, ' '));
+    assert.deepEqual(await cache.load(file), { kind: 'ok', state: emptyState() });
+  });
+
+  it('a corrupt file is not kept: it is moved aside as by loadState', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'alert-state.json');
+    const cache = new StateCache();
+    await cache.save(file, realisticState());
+    writeFileSync(file, 'garbage');
+    const loaded = await cache.load(file);
+    assert.equal(loaded.kind, 'corrupt');
+    assert.deepEqual(await cache.load(file), { kind: 'missing' });
   });
 });
