@@ -65,7 +65,6 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
       cycle.id,
       (data) => {
         const message = decodeResults(data);
-        // A worker answers for hosts of its own zone only; anything else is refused, never written.
         if (message === null || message.cycleId !== cycle.id) {
           counts.rejected += 1;
           return;
@@ -73,6 +72,7 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
         counts.rejected += message.malformed;
         for (const entry of message.entries) {
           const host = byName.get(entry.host);
+          // A worker answers for hosts of its own zone only; anything else is refused, never written.
           if (host === undefined || message.zone !== zoneOf(host)) {
             counts.rejected += 1;
             continue;

@@ -106,7 +106,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Bytes of a message for NATS. */
-export function encode(message: Job | ResultBatch | Heartbeat): Uint8Array {
+export function encode(message: Job | Heartbeat): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
@@ -124,7 +124,9 @@ export function resultEntry(r: PollResult): ResultEntry {
  * says why, instead of a result that NATS refuses again at each redelivery.
  */
 export function encodeResults(cycleId: string, zone: string, worker: string, results: readonly PollResult[], maxBytes: number): EncodedResults[] {
-  const head = `{"v":${RESULT_FORMAT},"cycleId":${JSON.stringify(cycleId)},"zone":${JSON.stringify(zone)},"worker":${JSON.stringify(worker)},"results":[`;
+  // The message's own fields, then its results, each encoded once and joined under the byte budget.
+  const empty: ResultBatch = { v: RESULT_FORMAT, cycleId, zone, worker, results: [] };
+  const head = JSON.stringify(empty).slice(0, -']}'.length);
   const out: EncodedResults[] = [];
   let parts: string[] = [];
   let names: string[] = [];

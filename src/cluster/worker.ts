@@ -1,8 +1,9 @@
 // `fleetpoll worker`: takes its zone's jobs (batches of hosts) from the work queue, polls each job's
 // hosts at once with the same transports (warm SSH connections, as `serve` keeps them), gates,
 // deadline and retries as a standalone cycle (pollWithGates), publishes the job's results together
-// (one message, or as few as the server's max_payload allows), then acknowledges the job. In-progress acks keep a job while any of its hosts is running; a job is
-// pulled only when there is room for a batch's hosts, so no host waits unseen in a buffer.
+// (one message, or as few as the server's max_payload allows), then acknowledges the job.
+// In-progress acks keep a job while any of its hosts is running; a job is pulled only when there is
+// room for a batch's hosts, so no host waits unseen in a buffer.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -161,11 +162,11 @@ interface JobContext {
   readonly log: Log;
   /** A job's hosts are now in hand (counted against the capacity). */
   readonly taken: (hosts: number) => void;
-  /** One host of a job is done: its result is published, or given up. */
+  /** One host of a job is polled (its result waits for the job's other hosts, to go out with theirs). */
   readonly finished: () => void;
 }
 
-// One job: poll its hosts, publish each result, acknowledge once all are out. A job never throws;
+// One job: poll its hosts, publish their results together, then acknowledge. A job never throws;
 // what cannot be done is left to redelivery (whose duplicate results the coordinator drops).
 async function handle(m: JsMsg, c: JobContext): Promise<void> {
   const job = decodeJob(m.data);

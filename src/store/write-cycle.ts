@@ -62,17 +62,13 @@ export async function writeCycle(
   // A run killed while writing its cycle: take its partial rows back out before adding ours.
   warnings.push(...(await storeCall(dataDir, 'roll back the interrupted cycle in', () => recoverInterruptedCycle(dataDir))));
 
-  // log.csv and recentlog.csv hold the same rows: encoded once, host by host (as the detail files
-  // below), so that each row's cells die young instead of every host's living until the end.
-  const logBody = sorted.map((result) => encodeRecords([logRow(result, cycleStart, fmt)], dialect)).join('');
+  // Encoded host by host: each host's rows die young instead of every host's living until the end.
+  const encodeByHost = (rows: RowBuilder): string => sorted.map((result) => encodeRecords(rows(result, cycleStart, fmt), dialect)).join('');
+  // log.csv and recentlog.csv hold the same rows: encoded once.
+  const logBody = encodeByHost((result, start, f) => [logRow(result, start, f)]);
   const appends: { file: string; columns: readonly string[]; body: string }[] = [
     { file: path.join(dataDir, DATA_FILES.log), columns: LOG_COLUMNS, body: logBody },
-    ...DETAIL_FILES.map((detail) => ({
-      file: path.join(dataDir, detail.file),
-      columns: detail.columns,
-      // Encoded host by host: each host's rows die young instead of all of them living at once.
-      body: sorted.map((result) => encodeRecords(detail.rows(result, cycleStart, fmt), dialect)).join(''),
-    })),
+    ...DETAIL_FILES.map((detail) => ({ file: path.join(dataDir, detail.file), columns: detail.columns, body: encodeByHost(detail.rows) })),
   ];
   // Rotations and torn tails are dealt with first, so each file ends on a record boundary when its size is journaled.
   const prepared: PreparedAppend[] = [];
