@@ -14,7 +14,7 @@ import { decodeHeartbeat } from './messages.js';
 import { cycleIdOf, cycleResults, HEARTBEAT_PREFIX, HELLO_SUBJECT, RESULTS_STREAM } from './names.js';
 import { clearPendingCycle, readPendingCycle, writePendingCycle, type PendingCycle } from './pending-cycle.js';
 import type { NatsSettings } from './settings.js';
-import { ensureStreams, ensureZoneConsumer } from './streams.js';
+import { ensureStreams, ensureZoneConsumers } from './streams.js';
 import { WorkerRegistry, type WorkerView } from './workers.js';
 
 // The share of the interval a cycle's jobs may start in; results are awaited a little longer (cycle.ts).
@@ -154,7 +154,7 @@ export class Coordinator {
 
   private async ensureZone(zone: string): Promise<void> {
     if (this.zonesReady.has(zone)) return;
-    await ensureZoneConsumer(this.jsm, zone, this.settings);
+    await ensureZoneConsumers(this.jsm, zone, this.settings);
     this.zonesReady.add(zone);
   }
 }

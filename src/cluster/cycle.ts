@@ -1,5 +1,6 @@
 // One coordinator cycle's fan-out: "poll one host" becomes "job out, results in". The hosts of a zone
-// with a live worker go out in jobs of up to MAX_HOSTS_PER_JOB hosts on its zone's subject; the results
+// with a live worker go out in jobs of up to MAX_HOSTS_PER_JOB hosts on the subject of their zone and
+// slot (slots.ts: the slot's owner among the zone's workers takes them); the results
 // of the cycle (a message per job, as a rule) are collected until every host has one or the deadline
 // plus the wait has passed; every other host gets an explicit row.
 // The outcome goes through runCycle's one write path, exactly as a standalone cycle's does.
@@ -11,6 +12,7 @@ import type { FanOut, FanOutResult } from '../run-poll.js';
 import { CycleSuspended } from './errors.js';
 import { decodeResults, encode, JOB_FORMAT, MAX_HOSTS_PER_JOB, toPollResult, type Job } from './messages.js';
 import { jobMessageId, jobSubject } from './names.js';
+import { slotOf } from './slots.js';
 import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
@@ -101,7 +103,7 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
         else if (!results.has(host.name)) settle(failure(host, 'unreachable', 'connect', `no poller in zone ${zone}`, cycle.startMs));
       }
       for (const zone of new Set(jobs.filter((h) => !results.has(h.name)).map(zoneOf))) await retrying(() => deps.ensureZone(zone), `creating the consumer of zone ${zone}`, deps, cycle, stop);
-      await publishJobs(deps, cycle, jobs, live, results, stop, counts);
+      await publishJobs(deps, cycle, jobs, results, stop, counts);
 
       const until = cycle.deadlineMs + deps.graceMs;
       while (results.size < hosts.length && now() < until && !stop.aborted) await sleep(CHECK_MS);
@@ -128,37 +130,31 @@ export interface JobMessage {
   readonly job: Job;
 }
 
-// Jobs a zone's hosts are cut into per live worker, at least: a worker that is done early takes another.
-const JOBS_PER_WORKER = 4;
-
-/** Hosts per job for a zone of `hosts` hosts with `workers` live workers: as many as may be, yet every worker gets jobs. */
-export function hostsPerJob(hosts: number, workers: number): number {
-  return Math.max(1, Math.min(MAX_HOSTS_PER_JOB, Math.ceil(hosts / (JOBS_PER_WORKER * Math.max(1, workers)))));
-}
-
 /**
- * The job messages of a cycle. Each zone's hosts are cut into batches (hostsPerJob) in the order
- * given, hosts with a result already included, so that batch n of a zone is the same hosts when a
- * resumed coordinator publishes again with as many live workers (same Nats-Msg-Id: the stream keeps
- * the first copy, still in its queue). A job then carries only its batch's hosts still without a
- * result; a batch with none left is not published.
+ * The job messages of a cycle. Each zone's hosts are parted by slot (slots.ts: a slot's jobs go to
+ * the worker of the zone that owns it), and each slot's hosts, in the order given, are cut into
+ * batches of MAX_HOSTS_PER_JOB, hosts with a result already included, so that batch n of a slot is
+ * the same hosts when a resumed coordinator publishes again (same Nats-Msg-Id: the stream keeps the
+ * first copy, still in its queue). A job then carries only its batch's hosts still without a result;
+ * a batch with none left is not published.
  */
-export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (host: Host) => boolean, workersIn: (zone: string) => number): JobMessage[] {
-  const byZone = new Map<string, Host[]>();
+export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (host: Host) => boolean): JobMessage[] {
+  const bySlot = new Map<string, { zone: string; slot: number; hosts: Host[] }>();
   for (const host of hosts) {
     const zone = zoneOf(host);
-    const list = byZone.get(zone);
-    if (list === undefined) byZone.set(zone, [host]);
-    else list.push(host);
+    const slot = slotOf(host.name);
+    const key = `${zone}.${slot}`;
+    const group = bySlot.get(key);
+    if (group === undefined) bySlot.set(key, { zone, slot, hosts: [host] });
+    else group.hosts.push(host);
   }
   const messages: JobMessage[] = [];
-  for (const [zone, list] of byZone) {
-    const size = hostsPerJob(list.length, workersIn(zone));
-    for (let start = 0; start < list.length; start += size) {
-      const batch = list.slice(start, start + size).filter((h) => !done(h));
+  for (const { zone, slot, hosts: list } of bySlot.values()) {
+    for (let start = 0; start < list.length; start += MAX_HOSTS_PER_JOB) {
+      const batch = list.slice(start, start + MAX_HOSTS_PER_JOB).filter((h) => !done(h));
       if (batch.length === 0) continue;
       const job: Job = { v: JOB_FORMAT, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, hosts: batch };
-      messages.push({ subject: jobSubject(zone), msgID: jobMessageId(cycle.id, zone, size, start / size), job });
+      messages.push({ subject: jobSubject(zone, slot), msgID: jobMessageId(cycle.id, zone, slot, start / MAX_HOSTS_PER_JOB), job });
     }
   }
   return messages;
@@ -167,10 +163,10 @@ export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (
 // Publishes the jobs (the stream stores a job once per Nats-Msg-Id); NATS down: retried until the deadline.
 // A chunk's jobs go out together, before any acknowledgement is awaited: they leave in a few socket
 // writes instead of one or two each.
-async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], live: ReadonlyMap<string, number>, results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
+async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
   // NATS down fails every job at once: the first failure is logged, not each job's.
   const failures: FailureNote = { logged: false };
-  const messages = jobMessages(cycle, hosts, (h) => results.has(h.name), (zone) => live.get(zone) ?? 1);
+  const messages = jobMessages(cycle, hosts, (h) => results.has(h.name));
   const publishOne = async (m: JobMessage): Promise<void> => {
     const data = encode(m.job);
     const ok = await retrying(() => deps.publish(m.subject, data, m.msgID), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop, failures);

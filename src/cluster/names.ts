@@ -1,7 +1,7 @@
 // The names fleetpoll uses in NATS: streams, consumers, subjects and message ids. One place, so that
 // the coordinator, the workers and docs/zones.md agree.
 
-/** The work-queue stream of poll jobs; one subject per zone. */
+/** The work-queue stream of poll jobs; one subject per zone and slot (slots.ts). */
 export const JOBS_STREAM = 'FLEETPOLL_JOBS';
 /** The stream of results; one subject per cycle and zone, purged once the cycle is written. */
 export const RESULTS_STREAM = 'FLEETPOLL_RESULTS';
@@ -10,14 +10,14 @@ export const HEARTBEAT_PREFIX = 'fleetpoll.workers';
 /** The coordinator asks every worker for an immediate heartbeat here (at its start, for a zone that seems empty). */
 export const HELLO_SUBJECT = 'fleetpoll.hello';
 
-/** The subject of one zone's jobs. */
-export function jobSubject(zone: string): string {
-  return `fleetpoll.jobs.${zone}`;
+/** The subject of the jobs of one slot of a zone. */
+export function jobSubject(zone: string, slot: number): string {
+  return `fleetpoll.jobs.${zone}.${slot}`;
 }
 
-/** The durable pull consumer every worker of a zone shares (the work queue of that zone). */
-export function zoneConsumer(zone: string): string {
-  return `fleetpoll-zone-${zone}`;
+/** The durable pull consumer of one slot of a zone, pulled by the worker of the zone that owns the slot. */
+export function slotConsumer(zone: string, slot: number): string {
+  return `fleetpoll-zone-${zone}-${slot}`;
 }
 
 /** The subject a worker of `zone` publishes one result of cycle `cycleId` to. */
@@ -46,12 +46,12 @@ export function resultMessageId(cycleId: string, firstHost: string, lastHost: st
 }
 
 /**
- * Nats-Msg-Id of a job: batch `batch` (0-based) of zone `zone` in cycle `cycleId`, cut `hostsPerJob`
- * hosts at a time. The jobs stream drops a second copy (a resumed coordinator publishing again the
- * same batches) within its duplicate window.
+ * Nats-Msg-Id of a job: batch `batch` (0-based) of slot `slot` of zone `zone` in cycle `cycleId`. The
+ * jobs stream drops a second copy (a resumed coordinator publishing again the same batches) within its
+ * duplicate window.
  */
-export function jobMessageId(cycleId: string, zone: string, hostsPerJob: number, batch: number): string {
-  return `${cycleId}:${zone}:${hostsPerJob}x${batch}`;
+export function jobMessageId(cycleId: string, zone: string, slot: number, batch: number): string {
+  return `${cycleId}:${zone}.${slot}:${batch}`;
 }
 
 /** The id of the cycle that started at `startMs` (one NATS subject token). */

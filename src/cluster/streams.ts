@@ -3,7 +3,8 @@
 // have created them with replicas or placement of their own; docs/zones.md lists what is expected).
 import { AckPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import { JOBS_STREAM, jobSubject, RESULTS_STREAM, zoneConsumer } from './names.js';
+import { JOBS_STREAM, jobSubject, RESULTS_STREAM, slotConsumer } from './names.js';
+import { JOB_SLOTS } from './slots.js';
 import type { NatsSettings } from './settings.js';
 
 // Redelivery of one job stops after this many attempts (workers crashing on it); the coordinator's row says so.
@@ -24,24 +25,28 @@ export async function ensureStreams(jsm: JetStreamManager, settings: NatsSetting
   await ensureStream(jsm, { name: RESULTS_STREAM, subjects: ['fleetpoll.results.>'], retention: RetentionPolicy.Limits, ...common });
 }
 
-/** Creates the durable pull consumer the workers of `zone` share, when missing. */
-export async function ensureZoneConsumer(jsm: JetStreamManager, zone: string, settings: NatsSettings): Promise<void> {
-  const name = zoneConsumer(zone);
-  try {
-    await jsm.consumers.info(JOBS_STREAM, name);
-    return;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
+/** Creates the durable pull consumers of the slots of `zone` that are missing (one listing, then an add for each). */
+export async function ensureZoneConsumers(jsm: JetStreamManager, zone: string, settings: NatsSettings): Promise<void> {
+  const present = new Set<string>();
+  for await (const info of jsm.consumers.list(JOBS_STREAM)) present.add(info.name);
+  for (let slot = 0; slot < JOB_SLOTS; slot++) {
+    const name = slotConsumer(zone, slot);
+    if (present.has(name)) continue;
+    try {
+      await jsm.consumers.add(JOBS_STREAM, {
+        durable_name: name,
+        filter_subject: jobSubject(zone, slot),
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(settings.ackWaitMs),
+        max_deliver: MAX_DELIVER,
+        // Thousands of hosts may be in flight in one slot of a large zone.
+        max_ack_pending: -1,
+      });
+    } catch (error) {
+      // Another worker or the coordinator created it in the meantime (same settings): fine.
+      if (!/already (exists|in use)/i.test((error as Error).message)) throw error;
+    }
   }
-  await jsm.consumers.add(JOBS_STREAM, {
-    durable_name: name,
-    filter_subject: jobSubject(zone),
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(settings.ackWaitMs),
-    max_deliver: MAX_DELIVER,
-    // 10,000+ hosts may be in flight across a zone's workers.
-    max_ack_pending: -1,
-  });
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {

@@ -1,13 +1,13 @@
-// `fleetpoll worker`: takes its zone's jobs (batches of hosts) from the work queue, polls each job's
-// hosts at once with the same transports (warm SSH connections, as `serve` keeps them), gates,
-// deadline and retries as a standalone cycle (pollWithGates), publishes the job's results together
-// (one message, or as few as the server's max_payload allows), then acknowledges the job.
-// In-progress acks keep a job while any of its hosts is running; a job is pulled only when there is
-// room for a batch's hosts, so no host waits unseen in a buffer.
+// `fleetpoll worker`: takes the jobs (batches of hosts) of the slots of its zone it owns (slots.ts)
+// from the work queue, polls each job's hosts at once with the same transports (warm SSH connections,
+// as `serve` keeps them), gates, deadline and retries as a standalone cycle (pollWithGates), publishes
+// the job's results together (one message, or as few as the server's max_payload allows), then
+// acknowledges the job. In-progress acks keep a job while any of its hosts is running; a job is
+// pulled only when there is room for a batch's hosts (slot-pullers.ts).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager, type Consumer, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Config } from '../config.js';
 import type { Log } from '../log.js';
 import { zoneOf, type Host, type PollResult } from '../model.js';
@@ -18,12 +18,17 @@ import { ServeTransports } from '../serve/transports.js';
 import { VERSION } from '../version.js';
 import { AckedPublisher } from './acked-publisher.js';
 import { connectNats, type NatsLink } from './connect.js';
-import { decodeJob, encode, encodeResults, isRefused, MAX_HOSTS_PER_JOB, type Heartbeat, type Job } from './messages.js';
-import { heartbeatSubject, HELLO_SUBJECT, JOBS_STREAM, resultMessageId, resultSubject, zoneConsumer } from './names.js';
+import { decodeHeartbeat, decodeJob, encode, encodeResults, isRefused, type Heartbeat, type Job } from './messages.js';
+import { heartbeatSubject, HELLO_SUBJECT, resultMessageId, resultSubject } from './names.js';
+import { RecentHosts } from './recent-hosts.js';
 import type { NatsSettings } from './settings.js';
-import { ensureStreams, ensureZoneConsumer } from './streams.js';
+import { HostRoom, SlotPullers } from './slot-pullers.js';
+import { JOB_SLOTS, slotsOwnedBy } from './slots.js';
+import { ensureStreams, ensureZoneConsumers } from './streams.js';
+import { WorkerRegistry } from './workers.js';
 
-const PULL_EXPIRES_MS = 2000;
+// How long a starting worker listens for the other workers of its zone before it picks its slots.
+const HELLO_WAIT_MS = 1500;
 const RETRY_MS = 2000;
 // NATS's own default, for a server that has not said its max_payload yet.
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -65,73 +70,75 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
   const js = jetstream(link.nc);
   const results = new AckedPublisher(link.nc);
   const transports = new ServeTransports(options.env, log);
-  const stats = { inFlight: 0, done: 0 };
+  // Hosts in hand at once (of the jobs taken): as many as may be past their banner, so none waits
+  // long holding its job's ack wait.
+  const room = new HostRoom(Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT));
   const startedAtSec = Math.floor(Date.now() / 1000);
-  const beat = (stopping: boolean): void => {
-    const message: Heartbeat = { v: 1, id, zone, version: VERSION, hostname: hostname(), pid: process.pid, startedAtSec, sentAtSec: Math.floor(Date.now() / 1000), inFlight: stats.inFlight, done: stats.done, stopping };
+  // From the stop on, every beat says the worker is stopping: the zone's other workers take its slots
+  // while it finishes the jobs in hand.
+  const beat = (stopping = stop.aborted): void => {
+    const message: Heartbeat = { v: 1, id, zone, version: VERSION, hostname: hostname(), pid: process.pid, startedAtSec, sentAtSec: Math.floor(Date.now() / 1000), inFlight: room.inFlight, done: room.done, stopping };
     try {
       link.nc.publish(heartbeatSubject(zone), encode(message));
     } catch {
       // Disconnected: the next beat goes out once NATS is back.
     }
   };
-  const hello = link.nc.subscribe(HELLO_SUBJECT, { callback: () => beat(false) });
+  const hello = link.nc.subscribe(HELLO_SUBJECT, { callback: () => beat() });
+  // The zone's workers, this one included, as their heartbeats say: who owns which slot.
+  const peers = new WorkerRegistry(settings.heartbeatMs);
+  let ownership: Ownership | null = null;
+  const peerBeats = link.nc.subscribe(heartbeatSubject(zone), {
+    callback: (_error, m) => {
+      const peer = decodeHeartbeat(m.data);
+      if (peer === null || peer.zone !== zone) return;
+      peers.heard(peer);
+      ownership?.update();
+    },
+  });
   try {
     const jsm = await jetstreamManager(link.nc);
     await untilDone(async () => {
       await ensureStreams(jsm, settings);
-      await ensureZoneConsumer(jsm, zone, settings);
-    }, `setting up the streams and the consumer of zone ${zone}`, log, stop);
+      await ensureZoneConsumers(jsm, zone, settings);
+    }, `setting up the streams and the consumers of zone ${zone}`, log, stop);
     const built = await transports.forCycle(config, EVERY_KIND, false);
     const pollOptions: PollOptions = pollOptionsOf(config, built.transports, log);
     const gates = pollGates(pollOptions);
     // A site down in the zone: each cycle names its first failed hosts and counts the rest, as `serve` does.
     const failures = new FailureLinesByCycle(log);
-    // Hosts in hand at once (of the jobs taken): as many as may be past their banner, so none waits
-    // long holding its job's ack wait.
-    const capacity = Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT);
+    const recent = new RecentHosts();
+    const running = new Set<Promise<void>>();
+    const context: JobContext = { results, link, zone, id, settings, pollOptions, gates, failures, log, room, onNewCycle: () => ownership?.closeIdle() };
+    const pullers = new SlotPullers(
+      {
+        js,
+        zone,
+        room,
+        log,
+        onJob: (m) => {
+          const job = handle(m, context, recent).finally(() => running.delete(job));
+          running.add(job);
+        },
+      },
+      stop,
+    );
+    // The other workers say who they are before this one picks its slots, and hear of it at once.
+    beat();
+    link.nc.publish(HELLO_SUBJECT);
+    await sleep(Math.min(HELLO_WAIT_MS, settings.heartbeatMs), undefined, { signal: stop }).catch(() => undefined);
+    ownership = new Ownership(id, zone, peers, pullers, recent, transports, log);
+    ownership.update();
     const timer = setInterval(() => {
-      beat(false);
+      beat();
+      ownership?.update();
       void built.saveKnownHostsNames();
     }, settings.heartbeatMs);
-    beat(false);
-    log.info(`worker ${id} polling zone ${zone}`, { capacity, ack_wait_s: settings.ackWaitMs / 1000 });
-    const running = new Set<Promise<void>>();
-    let freed: () => void = () => {};
-    const hostsInHand = {
-      taken: (n: number) => void (stats.inFlight += n),
-      finished: () => {
-        stats.inFlight -= 1;
-        stats.done += 1;
-        freed();
-      },
-    };
+    log.info(`worker ${id} polling zone ${zone}`, { capacity: room.capacity, ack_wait_s: settings.ackWaitMs / 1000 });
     try {
-      let consumer: Consumer | null = null;
-      let failing = false;
-      while (!stop.aborted) {
-        // Room for a whole batch's hosts; with nothing in hand one job is taken even if its batch is above capacity.
-        const room = capacity - stats.inFlight;
-        if (stats.inFlight > 0 && room < MAX_HOSTS_PER_JOB) {
-          await new Promise<void>((resolve) => (freed = resolve));
-          continue;
-        }
-        try {
-          consumer ??= await js.consumers.get(JOBS_STREAM, zoneConsumer(zone));
-          const batch = await consumer.fetch({ max_messages: Math.max(1, Math.floor(room / MAX_HOSTS_PER_JOB)), expires: PULL_EXPIRES_MS });
-          for await (const m of batch) {
-            const job = handle(m, { results, link, zone, id, settings, pollOptions, gates, failures, log, ...hostsInHand }).finally(() => running.delete(job));
-            running.add(job);
-          }
-          if (failing) log.warn(`taking the jobs of zone ${zone} again`);
-          failing = false;
-        } catch (error) {
-          if (!failing) log.error(`NATS: cannot take the jobs of zone ${zone}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s`);
-          failing = true;
-          consumer = null;
-          await sleep(RETRY_MS, undefined, { signal: stop }).catch(() => undefined);
-        }
-      }
+      await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
+      beat();
+      await pullers.close();
       // Jobs in hand finish within their own deadline, and their results go out.
       await Promise.all(running);
     } finally {
@@ -139,13 +146,46 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
       failures.flushAll();
       await built.saveKnownHostsNames();
     }
-    return { hosts: stats.done };
+    return { hosts: room.done };
   } finally {
     beat(true);
     hello.unsubscribe();
+    peerBeats.unsubscribe();
     results.close();
     await transports.close();
     await link.nc.drain().catch(() => undefined);
+  }
+}
+
+// The slots this worker owns among the live workers of its zone: the pull loops follow them, and the
+// connections of hosts it no longer polls close.
+class Ownership {
+  private owned: ReadonlySet<number> = new Set();
+
+  constructor(
+    private readonly id: string,
+    private readonly zone: string,
+    private readonly peers: WorkerRegistry,
+    private readonly pullers: SlotPullers,
+    private readonly recent: RecentHosts,
+    private readonly transports: ServeTransports,
+    private readonly log: Log,
+  ) {}
+
+  /** Works the slots out again from the heartbeats heard; a change moves the pull loops and closes connections. */
+  update(): void {
+    const live = this.peers.liveIds(this.zone);
+    const owned = slotsOwnedBy(this.id, live);
+    if (owned.size === this.owned.size && [...owned].every((slot) => this.owned.has(slot))) return;
+    this.owned = owned;
+    this.pullers.own(owned);
+    this.log.info(`worker ${this.id} takes ${owned.size} of the ${JOB_SLOTS} slots of zone ${this.zone} (${new Set([...live, this.id]).size} live workers)`);
+    this.closeIdle();
+  }
+
+  /** Closes the kept connections of the hosts this worker no longer polls (RecentHosts). */
+  closeIdle(): void {
+    this.transports.retain(this.recent.keep(this.owned)).catch((error: unknown) => this.log.warn(`closing idle connections failed: ${(error as Error).message}`));
   }
 }
 
@@ -160,15 +200,15 @@ interface JobContext {
   readonly gates: ReturnType<typeof pollGates>;
   readonly failures: FailureLinesByCycle;
   readonly log: Log;
-  /** A job's hosts are now in hand (counted against the capacity). */
-  readonly taken: (hosts: number) => void;
-  /** One host of a job is polled (its result waits for the job's other hosts, to go out with theirs). */
-  readonly finished: () => void;
+  /** The hosts in hand (a job's are counted once taken; each host's result then waits for the job's other hosts, to go out with theirs). */
+  readonly room: HostRoom;
+  /** A job of a cycle not seen before is about to be polled: connections of hosts left behind close. */
+  readonly onNewCycle: () => void;
 }
 
 // One job: poll its hosts, publish their results together, then acknowledge. A job never throws;
 // what cannot be done is left to redelivery (whose duplicate results the coordinator drops).
-async function handle(m: JsMsg, c: JobContext): Promise<void> {
+async function handle(m: JsMsg, c: JobContext, recent: RecentHosts): Promise<void> {
   const job = decodeJob(m.data);
   if (isRefused(job)) {
     // Terminated, not redelivered: no worker of this version can read it.
@@ -188,11 +228,12 @@ async function handle(m: JsMsg, c: JobContext): Promise<void> {
     m.ack();
     return;
   }
-  c.taken(job.hosts.length);
+  c.room.taken(job.hosts.length);
+  if (recent.polled(job.cycleId, job.hosts.map((h) => h.name))) c.onNewCycle();
   // In-progress acks keep the job ours while any of its hosts waits for a slot or polls.
   const working = setInterval(() => m.working(), Math.max(200, Math.floor(c.settings.ackWaitMs / 3)));
   try {
-    const results = await Promise.all(job.hosts.map((host) => pollOne(host, job, c).finally(c.finished)));
+    const results = await Promise.all(job.hosts.map((host) => pollOne(host, job, c).finally(() => c.room.finished())));
     if (await publishResults(job, results, c)) m.ack();
   } finally {
     clearInterval(working);

@@ -1,6 +1,7 @@
-// The coordinator's view of the workers: the last heartbeat of each, by id. A worker is live while its
-// heartbeats keep coming (three missed beats: gone) and until it says it is stopping. Read by the
-// cycle (which zones have a poller) and by the API (/api/v1/workers).
+// A view of the workers: the last heartbeat of each, by id. A worker is live while its heartbeats keep
+// coming (three missed beats: gone) and until it says it is stopping. The coordinator's is read by the
+// cycle (which zones have a poller) and by the API (/api/v1/workers); each worker keeps one of its
+// zone, to share the zone's slots with the others (slots.ts).
 import type { WorkerStatus } from '../http/service-status.js';
 import type { Heartbeat } from './messages.js';
 
@@ -28,9 +29,14 @@ export class WorkerRegistry {
 
   /** How many live workers `zone` has. */
   liveIn(zone: string): number {
-    let n = 0;
-    for (const { beat, seenMs } of this.beats.values()) if (beat.zone === zone && this.isLive(beat, seenMs)) n += 1;
-    return n;
+    return this.liveIds(zone).length;
+  }
+
+  /** The ids of the live workers of `zone`. */
+  liveIds(zone: string): string[] {
+    const ids: string[] = [];
+    for (const [id, { beat, seenMs }] of this.beats) if (beat.zone === zone && this.isLive(beat, seenMs)) ids.push(id);
+    return ids;
   }
 
   /** Every worker heard of recently, live or not, by zone then id. */

@@ -1,18 +1,19 @@
 // One coordinator cycle's fan-out (src/cluster/cycle.ts) against a FAKE JetStream (a unit seam: the
 // real one is exercised end to end in zones.test.ts). The fake stores what is published and plays
 // the workers: for every host of a job it queues the result messages a test asks for, which the
-// cycle's results reader then fetches. What is checked: a zone's hosts go out in batches (at most
-// MAX_HOSTS_PER_JOB, fewer in a small zone so that its workers share it) under one Nats-Msg-Id per
-// (cycle, zone, batch size, batch), the same batches when a resumed cycle publishes again; one result
+// cycle's results reader then fetches. What is checked: a zone's hosts go out by slot (slots.ts), in
+// batches of at most MAX_HOSTS_PER_JOB under one Nats-Msg-Id per (cycle, zone, slot, batch), the same
+// batches when a resumed cycle publishes again; one result
 // per (host, cycle), duplicates dropped and counted, results of another cycle or zone and malformed
 // messages or results refused, hosts of a zone without workers given their explicit row, hosts
 // without a result given a timeout row.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { clusterFanOut, hostsPerJob, jobMessages, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
+import { clusterFanOut, jobMessages, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
 import { decodeJob, encode, encodeResults, isRefused, MAX_HOSTS_PER_JOB, type Job } from '../../src/cluster/messages.js';
 import type { PendingCycle } from '../../src/cluster/pending-cycle.js';
+import { JOB_SLOTS, slotOf } from '../../src/cluster/slots.js';
 import type { PollOptions } from '../../src/fleet/poll.js';
 import { silentLog } from '../../src/log.js';
 import type { Host, PollResult } from '../../src/model.js';
@@ -75,9 +76,11 @@ async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, d
 }
 
 describe('cluster cycle fan-out (fake JetStream)', () => {
-  it('jobs for the zones with workers (a host each in zones this small); a zone without any gets its explicit row at once', async () => {
+  it('jobs for the zones with workers, on the subject of each host\'s slot; a zone without any gets its explicit row at once', async () => {
     const { results, counts, published } = await run((h) => [result(h.name, h.zone ?? 'default')]);
-    assert.deepEqual(published.sort(), ['fleetpoll.jobs.a c1000:a:1x0 a1', 'fleetpoll.jobs.a c1000:a:1x1 a2', 'fleetpoll.jobs.b c1000:b:1x0 b1']);
+    const job = (name: string, zone: string): string => `fleetpoll.jobs.${zone}.${slotOf(name)} c1000:${zone}.${slotOf(name)}:0 ${name}`;
+    assert.notEqual(slotOf('a1'), slotOf('a2'), 'the two hosts of zone a are of two slots');
+    assert.deepEqual(published.sort(), [job('a1', 'a'), job('a2', 'a'), job('b1', 'b')].sort());
     assert.deepEqual(results.map((r) => `${r.host.name}:${r.status}`), ['a1:ok', 'a2:ok', 'b1:ok', 'dmz1:unreachable']);
     const dmz = results[3];
     assert.ok(dmz !== undefined && dmz.status !== 'ok');
@@ -119,30 +122,23 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
 });
 
 describe('cluster cycle job messages', () => {
-  it(`hosts per job: a zone's hosts shared by its workers, 4 jobs each at least, and never more than ${MAX_HOSTS_PER_JOB} hosts in a job`, () => {
-    assert.equal(hostsPerJob(1, 3), 1);
-    assert.equal(hostsPerJob(4, 2), 1);
-    assert.equal(hostsPerJob(20, 3), 2);
-    assert.equal(hostsPerJob(100, 2), 13);
-    assert.equal(hostsPerJob(100, 0), 25, 'no worker heard of yet counts as one');
-    assert.equal(hostsPerJob(5000, 2), MAX_HOSTS_PER_JOB);
-  });
-
-  // Two zones of 4 * MAX_HOSTS_PER_JOB + 7 hosts each, interleaved: one live worker each.
-  const perZone = 4 * MAX_HOSTS_PER_JOB + 7;
+  // Two zones of many hosts each, interleaved: every slot of each zone holds more than one batch.
+  const perZone = 3 * JOB_SLOTS * MAX_HOSTS_PER_JOB;
   const many = Array.from({ length: 2 * perZone }, (_, i) => host(`h${i}`, { zone: i % 2 === 0 ? 'a' : 'b' }));
-  const one = (): number => 1;
 
-  it(`a large zone's hosts go out in batches of ${MAX_HOSTS_PER_JOB}, in order, one Nats-Msg-Id per (cycle, zone, batch size, batch)`, () => {
-    const messages = jobMessages(cycle, many, () => false, one);
-    const a = many.filter((h) => h.zone === 'a').map((h) => h.name);
-    const b = many.filter((h) => h.zone === 'b').map((h) => h.name);
-    const cut = (zone: string, names: string[]): [string, string, string[]][] =>
-      [0, 1, 2, 3, 4].map((k) => [`fleetpoll.jobs.${zone}`, `c1000:${zone}:${MAX_HOSTS_PER_JOB}x${k}`, names.slice(k * MAX_HOSTS_PER_JOB, (k + 1) * MAX_HOSTS_PER_JOB)]);
-    assert.deepEqual(
-      messages.map((m) => [m.subject, m.msgID, m.job.hosts.map((h) => h.name)]),
-      [...cut('a', a), ...cut('b', b)],
-    );
+  it(`a zone's hosts go out by slot, in batches of at most ${MAX_HOSTS_PER_JOB} in the order given, one Nats-Msg-Id per (cycle, zone, slot, batch)`, () => {
+    const messages = jobMessages(cycle, many, () => false);
+    const expected: [string, string, string[]][] = [];
+    for (const zone of ['a', 'b']) {
+      for (let slot = 0; slot < JOB_SLOTS; slot++) {
+        const names = many.filter((h) => h.zone === zone && slotOf(h.name) === slot).map((h) => h.name);
+        for (let k = 0; k * MAX_HOSTS_PER_JOB < names.length; k++) expected.push([`fleetpoll.jobs.${zone}.${slot}`, `c1000:${zone}.${slot}:${k}`, names.slice(k * MAX_HOSTS_PER_JOB, (k + 1) * MAX_HOSTS_PER_JOB)]);
+      }
+    }
+    const key = (m: [string, string, string[]]): string => m[1];
+    assert.deepEqual(messages.map((m): [string, string, string[]] => [m.subject, m.msgID, m.job.hosts.map((h) => h.name)]).sort((x, y) => key(x).localeCompare(key(y))), expected.sort((x, y) => key(x).localeCompare(key(y))));
+    assert.equal(messages.reduce((n, m) => n + m.job.hosts.length, 0), many.length, 'every host once');
+    assert.ok(messages.every((m) => m.job.hosts.length <= MAX_HOSTS_PER_JOB));
     for (const m of messages) {
       assert.deepEqual({ v: m.job.v, cycleId: m.job.cycleId, deadlineMs: m.job.deadlineMs }, { v: 2, cycleId: cycle.id, deadlineMs: cycle.deadlineMs });
       assert.deepEqual(decodeJob(encode(m.job)), m.job, 'each job decodes as it was written');
@@ -151,12 +147,17 @@ describe('cluster cycle job messages', () => {
 
   it('a resumed cycle cuts the same batches: answered hosts are left out of their batch, an answered batch is not published', () => {
     const a = many.filter((h) => h.zone === 'a');
-    const answered = new Set([...a.slice(0, MAX_HOSTS_PER_JOB), a[MAX_HOSTS_PER_JOB] as Host].map((h) => h.name));
-    const messages = jobMessages(cycle, a, (h) => answered.has(h.name), one);
-    assert.deepEqual(
-      messages.slice(0, 1).map((m) => [m.msgID, m.job.hosts.map((h) => h.name)]),
-      [[`c1000:a:${MAX_HOSTS_PER_JOB}x1`, a.slice(MAX_HOSTS_PER_JOB + 1, 2 * MAX_HOSTS_PER_JOB).map((h) => h.name)]],
-    );
-    assert.equal(messages.length, 4);
+    const first = jobMessages(cycle, a, () => false);
+    const full = first[0]!;
+    const partly = first[1]!;
+    const answered = new Set([...full.job.hosts, partly.job.hosts[0] as Host].map((h) => h.name));
+    const again = jobMessages(cycle, a, (h) => answered.has(h.name));
+    assert.equal(again.length, first.length - 1, 'the answered batch is not published');
+    assert.ok(!again.some((m) => m.msgID === full.msgID));
+    const resumed = again.find((m) => m.msgID === partly.msgID);
+    assert.deepEqual(resumed?.job.hosts.map((h) => h.name), partly.job.hosts.slice(1).map((h) => h.name));
+    for (const m of again.filter((x) => x.msgID !== partly.msgID)) {
+      assert.deepEqual(m.job.hosts, first.find((x) => x.msgID === m.msgID)?.job.hosts, `${m.msgID}: the same hosts`);
+    }
   });
 });

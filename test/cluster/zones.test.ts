@@ -1,8 +1,8 @@
 // Zones end to end: a real nats-server (JetStream) on loopback, real sshd hosts (127.61.x.x), a real
 // coordinator (`fleetpoll serve` with nats settings) and real workers (`fleetpoll worker`) as child
 // processes. Two zones with workers (a: two, b: one) and one without (dmz). Every cycle must give every
-// host exactly one row, whatever dies in the middle: a worker (SIGKILL, the one holding zone a's job of
-// 4 hosts), the coordinator, NATS itself.
+// host exactly one row, whatever dies in the middle: a worker (SIGKILL, one with hosts in hand), the
+// coordinator, NATS itself. And each host is polled by one worker of its zone, over one kept connection.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,16 @@ async function stopChild(run: Child, signal: NodeJS.Signals = 'SIGTERM'): Promis
 }
 
 const HEADER = 'name,address,transport,port,user,auth,os,tags,enabled,zone';
+
+// Established TCP connections whose local end is address:port (the sshd side of each kept connection), from /proc/net/tcp.
+function connectionsTo(address: string, port: number): number {
+  const hex = address.split('.').map((b) => Number(b).toString(16).padStart(2, '0').toUpperCase()).reverse().join('');
+  const local = `${hex}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  return readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[1] === local && f[3] === '01';
+  }).length;
+}
 const ZONE_A = ['a1', 'a2', 'a3', 'a4'];
 const ZONE_B = ['b1', 'b2', 'b3'];
 
@@ -175,8 +185,8 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
     try {
       // Mid-cycle: the jobs are out and the polls (2 s CPU window each) are running.
       await waitFor('the first jobs', () => /poll started/.test(runLog()), 150_000, () => diagnose(serve));
-      // Zone a's 4 hosts travel in one job: the worker of zone a that holds it (its heartbeat's
-      // inFlight, seen through the API) is the one killed, so that the job is redelivered whole.
+      // A worker of zone a with hosts in hand (its heartbeat's inFlight, seen through the API) is the
+      // one killed: its jobs are redelivered to the other once its slots pass to it.
       const busy = await zoneAWorkerPolling(30_000);
       assert.ok(busy !== null, `no worker of zone a had hosts in hand\n${diagnose(serve)}`);
       killedId = busy;
@@ -247,4 +257,23 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
     const rows = recent();
     for (const name of [...ZONE_A, ...ZONE_B]) assert.equal(rows.get(name)?.status, 'ok', `${name}: ${JSON.stringify(rows.get(name))}\n${serve.err}`);
   });
+
+  it('each host is polled by one worker of its zone, over one kept connection, cycle after cycle', async () => {
+    for (let i = 0; i < 2; i++) {
+      const serve = start(['serve', '--once'], dir);
+      const exit = await serve.exit;
+      assert.equal(exit.code, 0, diagnose(serve));
+    }
+    const rows = recent();
+    for (const name of [...ZONE_A, ...ZONE_B]) assert.equal(rows.get(name)?.status, 'ok', `${name}: ${JSON.stringify(rows.get(name))}`);
+    // Zone a's two workers share its slots (a worker left behind by a worker's restart closes its
+    // connections to hosts it no longer polls); each host has one connection, from one worker.
+    const perHost = (): string => [...ZONE_A, ...ZONE_B].map((name, i) => `${name}:${connectionsTo(addresses[i]!, port)}`).join(' ');
+    const one = [...ZONE_A, ...ZONE_B].map((name) => `${name}:1`).join(' ');
+    await waitFor('one kept connection per host', () => perHost() === one, 15_000, () => `${perHost()}\n${[...workers].map(([id, w]) => `${id}: ${w.err}`).join('\n')}`);
+    const zoneA = [...workers].filter(([id, w]) => id.startsWith('a') && w.child.exitCode === null && w.child.signalCode === null);
+    assert.equal(zoneA.length, 2);
+    for (const [id, w] of zoneA) assert.match(w.err, /takes 30 of the 60 slots of zone a \(2 live workers\)/, `worker ${id}: ${w.err}`);
+  });
 });
+
