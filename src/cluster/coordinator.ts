@@ -77,9 +77,10 @@ export class Coordinator {
 
   /**
    * The next cycle: the one a previous coordinator left unwritten (resumed), or a new one starting now.
-   * `intervalMs` sets its deadline; `timeoutMs` (a host's poll deadline) is the least a job gets.
+   * `intervalMs` sets its deadline; `timeoutMs` (a host's poll deadline) is the least a job gets;
+   * its jobs go out over `spreadMs` after its start, cut so that the last ones still get `timeoutMs`.
    */
-  async beginCycle(intervalMs: number, timeoutMs: number, stop: AbortSignal): Promise<ClusterCycle> {
+  async beginCycle(intervalMs: number, timeoutMs: number, spreadMs: number, stop: AbortSignal): Promise<ClusterCycle> {
     let pending = await readPendingCycle(this.dataDir);
     const resumed = pending !== null;
     if (pending === null) {
@@ -101,6 +102,7 @@ export class Coordinator {
         connected: () => this.link.connected(),
         // A job redelivered at the deadline still has its ack wait; a job started at the deadline, its poll timeout.
         graceMs: Math.max(this.settings.ackWaitMs, timeoutMs) + 2000,
+        spreadMs: Math.max(0, Math.min(spreadMs, pending.deadlineMs - pending.startMs - timeoutMs)),
       },
       pending,
       stop,

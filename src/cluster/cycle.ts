@@ -12,7 +12,7 @@ import type { FanOut, FanOutResult } from '../run-poll.js';
 import { CycleSuspended } from './errors.js';
 import { decodeResults, encode, JOB_FORMAT, MAX_HOSTS_PER_JOB, toPollResult, type Job } from './messages.js';
 import { jobMessageId, jobSubject } from './names.js';
-import { slotOf } from './slots.js';
+import { JOB_SLOTS, slotOf } from './slots.js';
 import type { PendingCycle } from './pending-cycle.js';
 import { readCycleResults } from './results-reader.js';
 
@@ -38,6 +38,8 @@ export interface ClusterCycleDeps {
   readonly connected: () => boolean;
   /** How long after the deadline results are still awaited (the ack wait: a job redelivered at the deadline). */
   readonly graceMs: number;
+  /** The span after the cycle's start its jobs are published over, slot after slot (0: all at once). */
+  readonly spreadMs: number;
   readonly nowMs?: () => number;
 }
 
@@ -123,8 +125,9 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
   };
 }
 
-// One job message to publish: its subject, its Nats-Msg-Id and the job.
+// One job message to publish: its slot, its subject, its Nats-Msg-Id and the job.
 export interface JobMessage {
+  readonly slot: number;
   readonly subject: string;
   readonly msgID: string;
   readonly job: Job;
@@ -154,26 +157,41 @@ export function jobMessages(cycle: PendingCycle, hosts: readonly Host[], done: (
       const batch = list.slice(start, start + MAX_HOSTS_PER_JOB).filter((h) => !done(h));
       if (batch.length === 0) continue;
       const job: Job = { v: JOB_FORMAT, cycleId: cycle.id, deadlineMs: cycle.deadlineMs, hosts: batch };
-      messages.push({ subject: jobSubject(zone, slot), msgID: jobMessageId(cycle.id, zone, slot, start / MAX_HOSTS_PER_JOB), job });
+      messages.push({ slot, subject: jobSubject(zone, slot), msgID: jobMessageId(cycle.id, zone, slot, start / MAX_HOSTS_PER_JOB), job });
     }
   }
   return messages;
 }
 
-// Publishes the jobs (the stream stores a job once per Nats-Msg-Id); NATS down: retried until the deadline.
-// A chunk's jobs go out together, before any acknowledgement is awaited: they leave in a few socket
-// writes instead of one or two each.
+/** When the jobs of `slot` go out: the slots in turn over `spreadMs` after the cycle's start, as a standalone cycle spreads its hosts. */
+export function slotOffsetMs(slot: number, spreadMs: number): number {
+  return Math.floor((slot / JOB_SLOTS) * Math.max(0, spreadMs));
+}
+
+// Publishes the jobs (the stream stores a job once per Nats-Msg-Id), each slot's at its offset; NATS
+// down: retried until the deadline. The jobs due at once go out together, before any acknowledgement
+// is awaited: they leave in a few socket writes instead of one or two each.
 async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: readonly Host[], results: ReadonlyMap<string, PollResult>, stop: AbortSignal, counts: ClusterCycleCounts): Promise<void> {
   // NATS down fails every job at once: the first failure is logged, not each job's.
   const failures: FailureNote = { logged: false };
+  const now = deps.nowMs ?? Date.now;
   const messages = jobMessages(cycle, hosts, (h) => results.has(h.name));
   const publishOne = async (m: JobMessage): Promise<void> => {
     const data = encode(m.job);
     const ok = await retrying(() => deps.publish(m.subject, data, m.msgID), `publishing the jobs of cycle ${cycle.id}`, deps, cycle, stop, failures);
     if (ok) counts.published += 1;
   };
-  for (let from = 0; from < messages.length && !stop.aborted; from += PUBLISH_CHUNK) {
-    await Promise.all(messages.slice(from, from + PUBLISH_CHUNK).map(publishOne));
+  const dueMs = (m: JobMessage): number => cycle.startMs + slotOffsetMs(m.slot, deps.spreadMs);
+  const waiting = [...messages].sort((a, b) => a.slot - b.slot);
+  while (waiting.length > 0 && !stop.aborted) {
+    const wait = dueMs(waiting[0] as JobMessage) - now();
+    if (wait > 0) await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
+    let due = 0;
+    while (due < waiting.length && dueMs(waiting[due] as JobMessage) <= now()) due += 1;
+    const batch = waiting.splice(0, Math.max(1, due));
+    for (let from = 0; from < batch.length && !stop.aborted; from += PUBLISH_CHUNK) {
+      await Promise.all(batch.slice(from, from + PUBLISH_CHUNK).map(publishOne));
+    }
   }
 }
 

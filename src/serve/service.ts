@@ -200,7 +200,7 @@ async function oneCycle(
   const localFanOut = spreadFanOut({ tickMs: timing.tickMs, offsetMs: (host) => hostOffsetMs(host.name, timing.spreadOverMs, timing.spreadFraction) }, signals.stop);
   let cluster: ClusterCycle | null = null;
   try {
-    if (options.cluster != null) cluster = await options.cluster.beginCycle(timing.intervalMs, config.poll.timeoutMs, signals.stop);
+    if (options.cluster != null) cluster = await options.cluster.beginCycle(timing.intervalMs, config.poll.timeoutMs, timing.spreadOverMs * timing.spreadFraction, signals.stop);
     const outcome = await runCycle({
       config,
       inventory: inputs.inventory,

@@ -6,11 +6,11 @@
 // batches when a resumed cycle publishes again; one result
 // per (host, cycle), duplicates dropped and counted, results of another cycle or zone and malformed
 // messages or results refused, hosts of a zone without workers given their explicit row, hosts
-// without a result given a timeout row.
+// without a result given a timeout row; with a spread, the slots' jobs go out in turn over it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { clusterFanOut, jobMessages, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
+import { clusterFanOut, jobMessages, slotOffsetMs, type ClusterCycleCounts } from '../../src/cluster/cycle.js';
 import { decodeJob, encode, encodeResults, isRefused, MAX_HOSTS_PER_JOB, type Job } from '../../src/cluster/messages.js';
 import type { PendingCycle } from '../../src/cluster/pending-cycle.js';
 import { JOB_SLOTS, slotOf } from '../../src/cluster/slots.js';
@@ -61,18 +61,22 @@ const result = (name: string, zone: string, cycleId = cycle.id, cpuBusyPct = 10)
   return encodeResults(cycleId, zone, 'worker-1', [okResult(name, { cpuBusyPct }, h)], 1024 * 1024)[0]?.data as Uint8Array;
 };
 
-async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, deadlineMs = cycle.deadlineMs): Promise<{ results: PollResult[]; counts: ClusterCycleCounts; published: string[]; seen: string[] }> {
+async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, deadlineMs = cycle.deadlineMs, spreadMs = 0, startMs = cycle.startMs): Promise<{ results: PollResult[]; counts: ClusterCycleCounts; published: string[]; seen: string[]; publishedAtMs: number[] }> {
   const { js, jsm, published } = fakeJetStream(answer);
+  const publishedAtMs: number[] = [];
   const counts: ClusterCycleCounts = { published: 0, received: 0, duplicates: 0, rejected: 0 };
   const fanOut = clusterFanOut(
-    { js, jsm, publish: async (subject, data, msgID) => void (await js.publish(subject, data, { msgID })), log: silentLog, zonesWithWorkers: async (zones) => new Map(zones.filter((z) => z !== 'dmz').map((z) => [z, 1])), ensureZone: async () => {}, connected: () => true, graceMs },
-    { ...cycle, deadlineMs },
+    { js, jsm, publish: async (subject, data, msgID) => {
+        publishedAtMs.push(Date.now());
+        await js.publish(subject, data, { msgID });
+      }, log: silentLog, zonesWithWorkers: async (zones) => new Map(zones.filter((z) => z !== 'dmz').map((z) => [z, 1])), ensureZone: async () => {}, connected: () => true, graceMs, spreadMs },
+    { ...cycle, startMs, deadlineMs },
     new AbortController().signal,
     counts,
   );
   const seen: string[] = [];
   const out = await fanOut(hosts, { onResult: (r: PollResult) => seen.push(r.host.name) } as unknown as PollOptions);
-  return { results: out.results, counts, published, seen };
+  return { results: out.results, counts, published, seen, publishedAtMs };
 }
 
 describe('cluster cycle fan-out (fake JetStream)', () => {
@@ -86,6 +90,19 @@ describe('cluster cycle fan-out (fake JetStream)', () => {
     assert.ok(dmz !== undefined && dmz.status !== 'ok');
     assert.equal(dmz.error, 'no poller in zone dmz');
     assert.deepEqual(counts, { published: 3, received: 3, duplicates: 0, rejected: 0 });
+  });
+
+  it('with a spread, each slot\'s jobs go out at its share of it after the cycle\'s start, the slots in turn', async () => {
+    const startMs = Date.now();
+    const spreadMs = 600;
+    const { results, published, publishedAtMs } = await run((h) => [result(h.name, h.zone ?? 'default')], 300, cycle.deadlineMs, spreadMs, startMs);
+    assert.deepEqual(published.map((p) => p.split(' ')[2]), ['b1', 'a2', 'a1'], 'slots 48, 54, 55 in turn');
+    for (const [i, name] of ['b1', 'a2', 'a1'].entries()) {
+      const dueMs = startMs + slotOffsetMs(slotOf(name), spreadMs);
+      assert.equal(slotOffsetMs(slotOf(name), spreadMs), Math.floor((slotOf(name) / JOB_SLOTS) * spreadMs));
+      assert.ok((publishedAtMs[i] as number) >= dueMs - 5, `${name} published ${(publishedAtMs[i] as number) - dueMs} ms before its time`);
+    }
+    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'ok', 'unreachable']);
   });
 
   it('a second result for a host in the same cycle (a redelivered job) is dropped and counted: the first one stands', async () => {
