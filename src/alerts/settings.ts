@@ -255,6 +255,8 @@ export function checkAlertColumns(
 function parseColumns(extra: Readonly<Record<string, string>>, defaults: RuleSet): ParsedColumns {
   const errors: string[] = [];
   const cell = (name: string): string => (extra[name] ?? '').trim();
+  // Most hosts override nothing: they share the fleet's rules instead of a copy each (20,000 hosts).
+  if (HOST_COLUMNS.every((column) => cell(column) === '')) return { rules: defaults, enabled: true, extraTo: [], errors };
 
   let enabled = true;
   const alertsText = cell('alerts').toLowerCase();

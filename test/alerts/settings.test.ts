@@ -102,6 +102,19 @@ describe('per-host alert columns', () => {
     assert.equal(web01?.enabled, true);
   });
 
+  it('a host without override values has the fleet\'s rules, shared rather than copied; the full path gives the same rules', () => {
+    const settings = alertSettings();
+    const plain = inventory('name,address,cpu_warn,alert_to\nweb03,,,\nweb04,, ,\n').hosts.map((h) => hostRules(h, settings));
+    for (const r of plain) {
+      assert.equal(r.rules, settings.rules, `${r.host}: the same object`);
+      assert.deepEqual({ enabled: r.enabled, extraTo: r.extraTo, errors: r.errors }, { enabled: true, extraTo: [], errors: [] });
+    }
+    // An override of one rule to its default value goes the full way and ends with equal rules.
+    const full = hostRules(inventory(`name,address,cpu_warn\nweb05,,${settings.rules.cpu?.warn}\n`).hosts[0]!, settings);
+    assert.notEqual(full.rules, settings.rules);
+    assert.deepEqual(full.rules, settings.rules);
+  });
+
   it('reports bad values as inventory errors on the host line, keeping the defaults for them', () => {
     const bad = [
       'name,cpu_crit,cpu_warn,mem_warn,load_crit,disk_crit,alert_to,alerts,cpu_critical',
