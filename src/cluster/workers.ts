@@ -34,6 +34,7 @@ export class WorkerRegistry {
 
   /** The ids of the live workers of `zone`. */
   liveIds(zone: string): string[] {
+    this.forgetOld();
     const ids: string[] = [];
     for (const [id, { beat, seenMs }] of this.beats) if (beat.zone === zone && this.isLive(beat, seenMs)) ids.push(id);
     return ids;
@@ -41,13 +42,9 @@ export class WorkerRegistry {
 
   /** Every worker heard of recently, live or not, by zone then id. */
   list(): WorkerView[] {
-    const now = this.nowMs();
+    this.forgetOld();
     const out: WorkerView[] = [];
     for (const [id, { beat, seenMs }] of this.beats) {
-      if (now - seenMs > FORGET_AFTER_BEATS * this.heartbeatMs) {
-        this.beats.delete(id);
-        continue;
-      }
       out.push({
         id,
         zone: beat.zone,
@@ -62,6 +59,12 @@ export class WorkerRegistry {
       });
     }
     return out.sort((a, b) => a.zone.localeCompare(b.zone) || a.id.localeCompare(b.id));
+  }
+
+  // Workers gone long ago (each restart is a new id) are dropped, so the list stays that of recent ones.
+  private forgetOld(): void {
+    const now = this.nowMs();
+    for (const [id, { seenMs }] of this.beats) if (now - seenMs > FORGET_AFTER_BEATS * this.heartbeatMs) this.beats.delete(id);
   }
 
   private isLive(beat: Heartbeat, seenMs: number): boolean {
