@@ -4,7 +4,8 @@
 // REPEAT (rounds per process count, default 5), WINDOW (probe CPU window s, default 1 as in
 // config), PROBE_FILE (an older probe script, measured alongside src/probes/linux.sh in the
 // same rounds, each run next to the current one's: a before/after comparison that holds on
-// a loaded machine).
+// a loaded machine), MOUNTS (root: every run inside a private mount namespace holding this
+// many bind mounts of one ext2 disk, as on a container host; default 0, none).
 //
 // The probe runs exactly as a transport runs it: `sh -s` with the script on stdin, under the
 // machine's /bin/sh and under BusyBox ash with only BusyBox applets on PATH. CPU is the
@@ -31,6 +32,8 @@ const BUSY_MIN_PROCESSES = 2000;
 const TOP_PROCESSES = 10;
 // A run that hangs must not hold the machine; a probe with a 1 s window needs ~1.2 s.
 const RUN_LIMIT_MS = 120_000;
+// How long making MOUNTS bind mounts may take (a mount is a fork and exec: ~2 ms each).
+const MOUNTS_SETUP_LIMIT_MS = 300_000;
 // The extra processes end by themselves after this long should the bench be killed outright.
 const EXTRA_LIFETIME_S = 3600;
 
@@ -44,6 +47,7 @@ interface Settings {
   readonly repeat: number;
   readonly windowSec: number;
   readonly probeFile: string | null;
+  readonly mounts: number;
 }
 
 // How to run one measured command: argv (after the bash wrapper), environment, stdin.
@@ -66,6 +70,8 @@ interface Level {
 
 let interrupted: NodeJS.Signals | null = null;
 let extras: ChildProcess | null = null;
+// The process holding the MOUNTS mount namespace open; measured commands enter it with nsenter.
+let mountHolder: ChildProcess | null = null;
 const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
@@ -81,6 +87,7 @@ function onSignal(signal: NodeJS.Signals): void {
 
 function cleanUp(): void {
   stopExtras();
+  stopMountHolder();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.length = 0;
 }
@@ -93,7 +100,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const file = env.PROBE_FILE;
   const probeFile = file === undefined || file === '' ? null : resolve(file);
   if (probeFile !== null && !existsSync(probeFile)) throw new Error(`PROBE_FILE ${probeFile} does not exist`);
-  return { extra: int('EXTRA', 2000, 0, 30000), repeat: int('REPEAT', 5, 1, 50), windowSec, probeFile };
+  return { extra: int('EXTRA', 2000, 0, 30000), repeat: int('REPEAT', 5, 1, 50), windowSec, probeFile, mounts: int('MOUNTS', 0, 0, 10000) };
 }
 
 // The scripts as the poller streams them; PROBE_FILE gets the same two tunable lines scripts.ts prepends.
@@ -141,8 +148,12 @@ function parseTimes(text: string): Usage {
 function measure(bash: string, command: Command): Promise<{ usage: Usage; stdout: string; stderr: string; exitCode: number | null }> {
   if (interrupted !== null) return Promise.reject(new Error(`interrupted by ${interrupted}`));
   const wrapper = '"$@"; rc=$?; times >&3; exit $rc';
+  // In the MOUNTS namespace, bash runs under nsenter: its `times` still counts only the command.
+  const argv = [bash, '--norc', '--noprofile', '-c', wrapper, 'bench', ...command.argv];
+  const holder = mountHolder?.pid;
+  const [file, ...args] = holder === undefined ? argv : ['nsenter', '-t', String(holder), '-m', '--', ...argv];
   return new Promise((resolveRun, reject) => {
-    const child = spawn(bash, ['--norc', '--noprofile', '-c', wrapper, 'bench', ...command.argv], { env: { ...command.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file ?? bash, args, { env: { ...command.env, LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -208,6 +219,59 @@ function stopExtras(): void {
   extras = null;
 }
 
+/**
+ * Starts a process in a private mount namespace holding one ext2 disk (a loop device) and
+ * `count` bind mounts of it under kubelet-like names, and waits until they are all made.
+ * The mounts and the loop device go when that process is killed.
+ */
+async function startMountHolder(count: number): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('MOUNTS needs root (a mount namespace, a loop device)');
+  for (const tool of ['unshare', 'nsenter', 'mkfs.ext2']) {
+    if (which(tool) === null) throw new Error(`MOUNTS needs ${tool} (util-linux, e2fsprogs)`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'fleetpoll-bench-mounts-'));
+  tempDirs.push(dir);
+  const setup = [
+    'd=$1 n=$2',
+    'mkdir "$d/disk" && truncate -s 8M "$d/img" && mkfs.ext2 -q -F "$d/img" && mount -o loop "$d/img" "$d/disk" || exit 97',
+    'i=0',
+    'while [ $i -lt "$n" ]; do',
+    '  m=$(printf "%s/m/pod-%08d-0000-4000-8000-%012d/volumes/kubernetes.io~empty-dir/cache" "$d" $i $i)',
+    '  mkdir -p "$m" && mount --bind "$d/disk" "$m" || exit 98',
+    '  i=$((i + 1))',
+    'done',
+    'echo ready',
+    `exec sleep ${EXTRA_LIFETIME_S}`,
+  ].join('\n');
+  const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', setup, 'sh', dir, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  mountHolder = holder;
+  const err: Buffer[] = [];
+  holder.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${count} mounts were not made within ${MOUNTS_SETUP_LIMIT_MS / 1000} s`)), MOUNTS_SETUP_LIMIT_MS);
+    holder.on('error', reject);
+    holder.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`making the mounts failed (exit ${code}): ${Buffer.concat(err).toString().trim()}`));
+    });
+    holder.stdout?.on('data', (chunk: Buffer) => {
+      if (!chunk.toString().includes('ready')) return;
+      clearTimeout(timer);
+      resolveReady();
+    });
+  });
+}
+
+function stopMountHolder(): void {
+  if (mountHolder?.pid === undefined) return;
+  try {
+    process.kill(mountHolder.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  mountHolder = null;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -257,6 +321,7 @@ function report(levels: readonly Level[], settings: Settings, shells: ReadonlyMa
   lines.push('');
   lines.push(`probe CPU per run vs top -b -n 2 -d 1 (median of ${settings.repeat}; ms of user+sys CPU, children included; window ${settings.windowSec} s)`);
   lines.push(`probe: src/probes/linux.sh${settings.probeFile === null ? '' : `; before: ${settings.probeFile}, run next to it in each round`}`);
+  if (settings.mounts > 0) lines.push(`every run in a mount namespace holding ${settings.mounts} bind mounts of one ext2 disk`);
   lines.push('');
   lines.push(`${'processes'.padEnd(10)} ${'command'.padEnd(22)} ${'user'.padStart(7)} ${'sys'.padStart(7)} ${'total'.padStart(7)}  ${'vs top'.padStart(7)}`);
   const verdicts: string[] = [];
@@ -311,6 +376,10 @@ async function benchmark(settings: Settings): Promise<void> {
     ['ps', { argv: [ps, 'aux'], env: { PATH: path }, stdin: '' }],
   ]);
   const levels: Level[] = [];
+  if (settings.mounts > 0) {
+    process.stderr.write(`making ${settings.mounts} bind mounts in a mount namespace\n`);
+    await startMountHolder(settings.mounts);
+  }
   process.stderr.write(`baseline: ${countProcesses()} processes\n`);
   levels.push(await measureLevel('baseline', settings, bash, shells, references));
   if (settings.extra > 0) {

@@ -436,8 +436,9 @@ function session(   i, j, from) {
 	if (from ~ /^\(.*\)$/) from = substr(from, 2, length(from) - 2)
 	printf "session\t%s\t%s\t%s\n", clean($1), clean($2), clean(from)
 }
-# Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc) and makes the
-# shell that runs df on them (dfcmd[]), whose output dfline() reads at the end. A
+# Filesystems: keeps the real ones from /proc/mounts (mnt, mtype, msrc; mntnum gives the
+# entry of each mount point, which has one: only the last mount on a point is kept) and
+# makes the shell that runs df on them (dfcmd[]), whose output dfline() reads at the end. A
 # bind-mounted file (the /etc/hosts of a container) is not a filesystem of its own: that
 # shell stats only local mount points, since on a hung network mount stat would hang too,
 # and says which are not directories. With a mount that can hang (network, FUSE), every
@@ -469,6 +470,9 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 	}
 	close(f)
 	anyslow = "no"
+	# Where dfline() looks for a mount point in a df line: after a space followed by "/",
+	# since mount points are absolute paths (after any space should one not be).
+	dfsep = " /"
 	for (i = 1; i <= n; i++) {
 		if (top[mp[i]] != i) continue
 		# Containers: the root overlay is the filesystem that fills up; other overlays are layers.
@@ -481,6 +485,8 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		mtype[nm] = ty[i]
 		msrc[nm] = src[i]
 		mnt[nm] = mp[i]
+		mntnum[mp[i]] = nm
+		if (substr(mp[i], 1, 1) != "/") dfsep = " "
 		if ((ty[i] in slow) || ty[i] ~ /^fuse/) {
 			anyslow = "yes"
 			word[nm] = shq("T" mp[i])
@@ -576,13 +582,13 @@ function argv0line(line,   t, p, j) {
 }
 # A line from the df shell: how a bounded df ended or a mount point was left out, or a
 # line of df output.
-function dfline(line,   rest, b, i, l, k, f, rc, m) {
+function dfline(line,   rest, b, i, p, k, f, rc, m) {
 	if (substr(line, 1, 17) == "==fleetpoll:rc==\t") {
 		rest = substr(line, 18)
 		rc = substr(rest, 1, index(rest, "\t") - 1)
 		m = substr(rest, index(rest, "\t") + 1)
-		for (i = 1; i <= nm; i++) {
-			if (mnt[i] != m) continue
+		if (m in mntnum) {
+			i = mntnum[m]
 			if (rc == "nodir") nodir[i] = 1
 			else mstatus[i] = rc
 		}
@@ -590,13 +596,19 @@ function dfline(line,   rest, b, i, l, k, f, rc, m) {
 	}
 	# A df line is "<source> <total> <used> <available> <capacity> <mount>"; source and mount
 	# may both contain spaces, so find which known mount the line ends with (the longest).
-	b = 0
-	for (i = 1; i <= nm; i++) {
-		l = length(mnt[i])
-		if (length(line) > l + 1 && substr(line, length(line) - l) == " " mnt[i] && (b == 0 || l > length(mnt[b]))) b = i
+	# Each text after a separator (dfsep) is looked up among the mount points, from the left
+	# so that the first one found is the longest: a host with thousands of mounts (kubelet,
+	# docker) must not cost one comparison per mount for each line.
+	rest = line
+	p = 0
+	while ((i = index(rest, dfsep)) > 0) {
+		p += i
+		rest = substr(rest, i + 1)
+		if (p > 1 && (rest in mntnum)) break
 	}
-	if (b == 0) return
-	k = split(substr(line, 1, length(line) - length(mnt[b]) - 1), f, " ")
+	if (i == 0) return
+	b = mntnum[rest]
+	k = split(substr(line, 1, p - 1), f, " ")
 	if (k < 5) return
 	if (f[k - 3] !~ /^[0-9]+$/ || f[k - 2] !~ /^[0-9]+$/ || f[k - 1] !~ /^[0-9]+$/) return
 	mdisk[b] = sprintf("disk\t%s\t%s\t%s\t%s\t%s", clean(mnt[b]), clean(mtype[b]), f[k - 3], f[k - 2], f[k - 1])

@@ -723,6 +723,46 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       assert.equal(sample.disks.filter((entry) => entry.mount.startsWith(join(dir, 'm'))).length, 0, 'a bind mount was counted as its own filesystem');
     });
 
+    test('among hundreds of mounts each df line goes to its own mount point: the longest it ends with', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      if (lacking(t, cannotLoopMount())) return;
+      // Three disks told apart by size. The third's mount point ends with the second's after
+      // a space, so its df line ends with both. 200 bind mounts of the first two interleave
+      // their df lines; a file bind-mounted from the first (a container's /etc/hosts), with
+      // the shortest mount point of that disk, must not take its record.
+      const dir = tempDir('fleetpoll-dfmatch-');
+      const disks = [
+        { mount: join(dir, 'aa'), sizeMb: 4 },
+        { mount: join(dir, 'b'), sizeMb: 8 },
+        { mount: `${join(dir, 'c')} ${join(dir, 'b')}`, sizeMb: 12 },
+      ];
+      for (const [k, disk] of disks.entries()) {
+        mkdirSync(disk.mount, { recursive: true });
+        ext2Image(join(dir, `img${k}`), disk.sizeMb);
+      }
+      mkdirSync(join(dir, 'm'));
+      writeFileSync(join(dir, 'f'), '');
+      const setup = [
+        'd=$1; shift',
+        'mount -o loop "$d/img0" "$d/aa" && mount -o loop "$d/img1" "$d/b" && mount -o loop "$d/img2" "$d/c $d/b" || exit 97',
+        ': >"$d/aa/hosts" && mount --bind "$d/aa/hosts" "$d/f" || exit 98',
+        'i=0',
+        'while [ $i -lt 100 ]; do mkdir "$d/m/a$i" "$d/m/b$i" && mount --bind "$d/aa" "$d/m/a$i" && mount --bind "$d/b" "$d/m/b$i" || exit 99; i=$((i + 1)); done',
+        'exec env -i "$@"',
+      ].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup, [dir]));
+      assert.equal(run.exitCode, 0, run.stderr);
+      const sample = parsed(run);
+      assert.deepEqual(sample.warnings, []);
+      const mine = sample.disks.filter((entry) => entry.mount.startsWith(`${dir}/`));
+      assert.deepEqual(mine.map((entry) => entry.mount), disks.map((disk) => disk.mount));
+      for (const [k, disk] of disks.entries()) {
+        const found = mine[k];
+        assert.ok(found && found.fsType === 'ext2' && found.totalKb > (disk.sizeMb - 2) * 1024 && found.totalKb <= disk.sizeMb * 1024, `${disk.mount} (${disk.sizeMb} MB): ${JSON.stringify(found)}`);
+      }
+    });
+
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
