@@ -495,7 +495,9 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 	if (nm == 0) return
 	# dfsh, run by /bin/sh: $1 the deadline, $2 whether a mount can hang, then the mount
 	# points, each after L (local), l (local, listed after one that can hang) or T (can
-	# hang); what follows it (dftail) runs df on those left in "$@". Without a usable
+	# hang); what follows it (dftail) runs df on those left in "$@", set once from references
+	# to them ("${7#?}": `set -- "$@" "$m"` for each would copy the list each time, which
+	# costs seconds with a thousand mounts). Without a usable
 	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
 	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only knew
 	# `timeout -t SECS`; that dialect is not supported.) The kernel takes at most 128 kB in
@@ -505,9 +507,10 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		"shift 2\n" \
 		"t=no\n" \
 		"[ $s = yes ] && command -v timeout >/dev/null && timeout -s KILL 5 true >/dev/null && t=yes\n" \
-		"n=$#\n" \
+		"i=0 l=\n" \
 		"for a\n" \
 		"do\n" \
+		"i=$((i + 1))\n" \
 		"m=${a#?}\n" \
 		"case $a in\n" \
 		"[Ll]*) if [ ! -d \"$m\" ]; then printf \"==fleetpoll:rc==\\tnodir\\t%s\\n\" \"$m\"; continue; fi ;;\n" \
@@ -516,12 +519,12 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 		"{ o=$(timeout -s KILL \"$w\" df -kP -- \"$m\"); printf \"==fleetpoll:rc==\\t%s\\t%s\\n%s\\n\" $? \"$m\" \"$o\"; } &\n" \
 		"else\n" \
 		"case $a in\n" \
-		"L*) set -- \"$@\" \"$m\" ;;\n" \
+		"L*) l=\"$l \\\"\\${$i#?}\\\"\" ;;\n" \
 		"*) printf \"==fleetpoll:rc==\\tnotimeout\\t%s\\n\" \"$m\" ;;\n" \
 		"esac\n" \
 		"fi\n" \
 		"done\n" \
-		"shift $n\n"
+		"eval \"set -- $l\"\n"
 	dftail = "if [ $t = yes ]; then wait; elif [ $# -gt 0 ]; then exec df -kP -- \"$@\"; fi\n"
 	args = ""
 	for (i = 1; i <= nm; i++) {
@@ -709,11 +712,13 @@ END {
 		if (i in nodir) continue
 		if (msrc[i] != "none" && bestmnt[msrc[i]] != i) continue
 		m = clean(mnt[i]) " (" clean(mtype[i]) ")"
+		# "in" first: reading mstatus[i] would create it, and every mount df was silent on
+		# would read as a failure with no exit status.
 		if (i in mdisk) print mdisk[i]
+		else if (!(i in mstatus)) print "warn\tdf reported nothing for " m
 		else if (mstatus[i] == "notimeout") print "warn\tskipped " m ": no usable timeout command to bound df"
 		else if (mstatus[i] == "124" || mstatus[i] == "137") print "warn\tdf timed out after " secs "s on " m
-		else if (i in mstatus) print "warn\tdf failed on " m " (exit " mstatus[i] ")"
-		else print "warn\tdf reported nothing for " m
+		else print "warn\tdf failed on " m " (exit " mstatus[i] ")"
 	}
 
 	flush()
