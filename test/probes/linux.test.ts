@@ -763,6 +763,24 @@ for (const shellName of ['/bin/sh', 'busybox'] as const) {
       }
     });
 
+    test('a mount df says nothing of gets its own warning, not a failure without an exit status (a FAKE df wrapper hides it)', async (t) => {
+      const shell = shellFor(t, shellName);
+      if (shell === undefined) return;
+      if (lacking(t, cannotLoopMount())) return;
+      const dir = tempDir('fleetpoll-dfquiet-');
+      mkdirSync(join(dir, 'quiet'));
+      mkdirSync(join(dir, 'bin'));
+      ext2Image(join(dir, 'img'), 4);
+      // The real df (the next one on PATH) with the line of one mount point left out, as when df cannot stat it.
+      writeFileSync(join(dir, 'bin', 'df'), `#!/bin/sh\nPATH=\${PATH#*:}\ndf "$@" | grep -v -e ' ${join(dir, 'quiet')}$'\n`, { mode: 0o755 });
+      const setup = ['d=$1; shift', 'mount -o loop "$d/img" "$d/quiet" || exit 97', 'exec env -i "$@"'].join('\n');
+      const run = await runProbe(shell, 'FP_WINDOW=0.2\n', inMountNamespace(setup, [dir], join(dir, 'bin')));
+      assert.equal(run.exitCode, 0, run.stderr);
+      const sample = parsed(run);
+      assert.deepEqual(sample.warnings, [`df reported nothing for ${join(dir, 'quiet')} (ext2)`]);
+      assert.ok(sample.disks.some((entry) => entry.mount === '/'), 'the other mounts keep their records');
+    });
+
     test('logged-in sessions come from who, in its coreutils or BusyBox format', async (t) => {
       const shell = shellFor(t, shellName);
       if (shell === undefined) return;
