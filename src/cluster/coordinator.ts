@@ -15,6 +15,7 @@ import { cycleIdOf, cycleResults, HEARTBEAT_PREFIX, HELLO_SUBJECT, RESULTS_STREA
 import { clearPendingCycle, readPendingCycle, writePendingCycle, type PendingCycle } from './pending-cycle.js';
 import type { NatsSettings } from './settings.js';
 import { ensureStreams, ensureZoneConsumers } from './streams.js';
+import { VERSION } from '../version.js';
 import { WorkerRegistry, type WorkerView } from './workers.js';
 
 // The share of the interval a cycle's jobs may start in; results are awaited a little longer (cycle.ts).
@@ -129,9 +130,16 @@ export class Coordinator {
   }
 
   private async listen(): Promise<void> {
+    const warned = new Set<string>();
     for await (const m of this.heartbeats) {
       const beat = decodeHeartbeat(m.data);
-      if (beat !== null) this.workersSeen.heard(beat);
+      if (beat === null) continue;
+      this.workersSeen.heard(beat);
+      // Workers of another version may not take this coordinator's jobs (their subjects or format): say so once per worker.
+      if (beat.version !== VERSION && !warned.has(beat.id)) {
+        warned.add(beat.id);
+        this.log.warn(`worker ${beat.id} of zone ${beat.zone} runs fleetpoll ${beat.version}, this coordinator ${VERSION}: upgrade the coordinator and the workers together, or their hosts may get timeout rows`);
+      }
     }
   }
 

@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect } from '@nats-io/transport-node';
+import { encode, type Heartbeat } from '../../src/cluster/messages.js';
 import { CLI, readCsv } from '../helpers/cli.js';
 import { missingNatsServer, startNatsServer, type NatsServer } from '../helpers/nats.js';
 import { ensureTestUser, loopbackAddresses, makeKeys, missingTool, pickPort, removeKeys, SSHD, startSshdFleet, TEST_USER, type Sshd, type SshdKeys } from '../helpers/sshd.js';
@@ -258,11 +260,21 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
     for (const name of [...ZONE_A, ...ZONE_B]) assert.equal(rows.get(name)?.status, 'ok', `${name}: ${JSON.stringify(rows.get(name))}\n${serve.err}`);
   });
 
-  it('each host is polled by one worker of its zone, over one kept connection, cycle after cycle', async () => {
+  it('each host is polled by one worker of its zone, over one kept connection, cycle after cycle; a worker of another version is named', async () => {
     for (let i = 0; i < 2; i++) {
       const serve = start(['serve', '--once'], dir);
+      if (i === 0) {
+        // A heartbeat of an older worker, of a zone no host is in (so the cycle is not touched).
+        await waitFor('the cycle to start', () => existsSync(join(dir, 'data', 'cluster-cycle.json')), 150_000, () => diagnose(serve));
+        const nc = await connect({ servers: nats.url });
+        const beat: Heartbeat = { v: 1, id: 'old:1:000000', zone: 'elsewhere', version: '0.0.1', hostname: 'old', pid: 1, startedAtSec: 0, sentAtSec: Math.floor(Date.now() / 1000), inFlight: 0, done: 0, stopping: false };
+        nc.publish('fleetpoll.workers.elsewhere', encode(beat));
+        await nc.flush();
+        await nc.close();
+      }
       const exit = await serve.exit;
       assert.equal(exit.code, 0, diagnose(serve));
+      if (i === 0) assert.match(serve.err, /worker old:1:000000 of zone elsewhere runs fleetpoll 0\.0\.1, this coordinator \d+\.\d+\.\d+: upgrade the coordinator and the workers together/);
     }
     const rows = recent();
     for (const name of [...ZONE_A, ...ZONE_B]) assert.equal(rows.get(name)?.status, 'ok', `${name}: ${JSON.stringify(rows.get(name))}`);
