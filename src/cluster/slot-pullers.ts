@@ -11,6 +11,8 @@ import { JOBS_STREAM, slotConsumer } from './names.js';
 // A pull waits this long for a job before it is made again.
 const PULL_EXPIRES_MS = 2000;
 const RETRY_MS = 2000;
+// Pulls in a row that may end on late heartbeats before a loop calls it an outage.
+const LATE_PULLS_TOLERATED = 3;
 
 /**
  * The hosts a worker has in hand (polling, or waiting for a connection or session slot), against its
@@ -101,6 +103,7 @@ export class SlotPullers {
   private async pull(slot: number, signal: AbortSignal): Promise<void> {
     const { js, zone, room, log, onJob } = this.deps;
     let consumer: Consumer | null = null;
+    let latePulls = 0;
     while (!signal.aborted) {
       await room.untilRoom(signal);
       if (signal.aborted) break;
@@ -108,9 +111,15 @@ export class SlotPullers {
         consumer ??= await js.consumers.get(JOBS_STREAM, slotConsumer(zone, slot));
         const batch = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
         for await (const m of batch) onJob(m);
+        latePulls = 0;
         if (this.failing) log.warn(`taking the jobs of zone ${zone} again`);
         this.failing = false;
       } catch (error) {
+        // A pull whose idle heartbeats came late (this worker or the server busy for a second) is not an outage.
+        if (/heartbeats missed/i.test((error as Error).message) && latePulls < LATE_PULLS_TOLERATED) {
+          latePulls += 1;
+          continue;
+        }
         if (!this.failing) log.error(`NATS: cannot take the jobs of zone ${zone}: ${(error as Error).message}; retrying every ${RETRY_MS / 1000} s`);
         this.failing = true;
         consumer = null;
