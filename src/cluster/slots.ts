@@ -2,10 +2,10 @@
 // of their name; each slot has a consumer of its own, and each live worker of the zone pulls the slots
 // it owns. So a host's jobs go to the same worker cycle after cycle, and the host keeps one warm SSH
 // connection, from that worker, instead of one from every worker of its zone.
-// Ownership is worked out by each worker from the heartbeats it hears (slotsOwnedBy); while views differ (a worker
-// joining or just gone) a slot may be pulled by two workers or, for a few heartbeats, by none: the
-// work queue still hands each job to one worker, and an unpulled job waits, so affinity costs no
-// correctness.
+// Ownership is worked out by each worker from the heartbeats it hears (slotsOwnedBy); while views
+// differ (a worker joining or just gone) a slot may be pulled by two workers or, for a few
+// heartbeats, by none: the work queue still hands each job to one worker, and an unpulled job
+// waits, so affinity costs no correctness.
 
 /** Slots per zone: 60 divides evenly among 2, 3, 4, 5 or 6 workers. */
 export const JOB_SLOTS = 60;
@@ -19,9 +19,9 @@ export function slotOf(hostName: string): number {
  * The slots worker `self` owns when `liveIds` are the live workers of its zone (itself counted even
  * when not listed). Each slot ranks the workers by a hash of (worker, slot) and goes to the first of
  * them that has fewer than ceil(JOB_SLOTS / n) slots so far, the slots taken in order: no worker
- * gets more than JOB_SLOTS / n rounded up (2 to 6 workers: exactly that), every worker with the same view gets the same
- * answer, and a worker joining or leaving moves about its own share of the slots, not most of them
- * (so few hosts get a new worker and a new connection).
+ * gets more than JOB_SLOTS / n rounded up (2 to 6 workers: exactly that), every worker with the
+ * same view gets the same answer, and a worker joining or leaving moves about its own share of the
+ * slots, not most of them (so few hosts get a new worker and a new connection).
  */
 export function slotsOwnedBy(self: string, liveIds: Iterable<string>): Set<number> {
   const ids = [...new Set([...liveIds, self])].sort();
