@@ -93,6 +93,8 @@ export interface Heartbeat {
   /** Hosts finished since the worker started. */
   readonly done: number;
   readonly stopping: boolean;
+  /** The slots of its zone it owns now (slots.ts); absent from workers of versions without slots. */
+  readonly slots?: number;
 }
 
 const FAILURES: readonly string[] = ['timeout', 'unreachable', 'auth_failed', 'host_key_mismatch', 'probe_error'];
@@ -221,7 +223,7 @@ function isEntry(e: unknown): e is ResultEntry {
 export function decodeHeartbeat(data: Uint8Array): Heartbeat | null {
   const o = parse(data);
   if (o === null || o.v !== 1 || !isString(o.id) || !isToken(o.zone) || !isString(o.version) || !isString(o.hostname)) return null;
-  return isNumber(o.pid) && isNumber(o.startedAtSec) && isNumber(o.sentAtSec) && isNumber(o.inFlight) && isNumber(o.done) && typeof o.stopping === 'boolean'
+  return isNumber(o.pid) && isNumber(o.startedAtSec) && isNumber(o.sentAtSec) && isNumber(o.inFlight) && isNumber(o.done) && typeof o.stopping === 'boolean' && (o.slots === undefined || isNumber(o.slots))
     ? (o as unknown as Heartbeat)
     : null;
 }

@@ -73,11 +73,14 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
   // Hosts in hand at once (of the jobs taken): as many as may be past their banner, so none waits
   // long holding its job's ack wait.
   const room = new HostRoom(Math.max(1, config.poll.maxSessions ?? config.poll.concurrency * SESSIONS_PER_CPU_SLOT));
+  // The zone's workers, this one included, as their heartbeats say: who owns which slot.
+  const peers = new WorkerRegistry(settings.heartbeatMs);
+  let ownership: Ownership | null = null;
   const startedAtSec = Math.floor(Date.now() / 1000);
   // From the stop on, every beat says the worker is stopping: the zone's other workers take its slots
   // while it finishes the jobs in hand.
   const beat = (stopping = stop.aborted): void => {
-    const message: Heartbeat = { v: 1, id, zone, version: VERSION, hostname: hostname(), pid: process.pid, startedAtSec, sentAtSec: Math.floor(Date.now() / 1000), inFlight: room.inFlight, done: room.done, stopping };
+    const message: Heartbeat = { v: 1, id, zone, version: VERSION, hostname: hostname(), pid: process.pid, startedAtSec, sentAtSec: Math.floor(Date.now() / 1000), inFlight: room.inFlight, done: room.done, stopping, slots: ownership?.slots ?? 0 };
     try {
       link.nc.publish(heartbeatSubject(zone), encode(message));
     } catch {
@@ -85,9 +88,6 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
     }
   };
   const hello = link.nc.subscribe(HELLO_SUBJECT, { callback: () => beat() });
-  // The zone's workers, this one included, as their heartbeats say: who owns which slot.
-  const peers = new WorkerRegistry(settings.heartbeatMs);
-  let ownership: Ownership | null = null;
   const peerBeats = link.nc.subscribe(heartbeatSubject(zone), {
     callback: (_error, m) => {
       const peer = decodeHeartbeat(m.data);
@@ -161,6 +161,11 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
 // connections of hosts it no longer polls close.
 class Ownership {
   private owned: ReadonlySet<number> = new Set();
+
+  /** How many slots this worker owns now (its heartbeat says so, for the API and the dashboard). */
+  get slots(): number {
+    return this.owned.size;
+  }
 
   constructor(
     private readonly id: string,

@@ -55,6 +55,7 @@ export class WorkerRegistry {
         lastSeenSec: Math.floor(seenMs / 1000),
         inFlight: beat.inFlight,
         done: beat.done,
+        slots: beat.slots ?? null,
         live: this.isLive(beat, seenMs),
       });
     }

@@ -155,6 +155,8 @@ export interface WorkerStatus {
   readonly lastSeenSec: number;
   readonly inFlight: number;
   readonly done: number;
+  /** The slots of its zone's 60 it owns (docs/zones.md, host affinity); null from a worker of a version without slots. */
+  readonly slots: number | null;
   readonly live: boolean;
 }
 

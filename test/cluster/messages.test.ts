@@ -180,6 +180,7 @@ describe('messages: results', () => {
 
 describe('messages: heartbeats', () => {
   it('a heartbeat survives encode -> decode', () => assert.deepEqual(decodeHeartbeat(encode(beat)), beat));
+  it('with the slots its worker owns, too', () => assert.deepEqual(decodeHeartbeat(encode({ ...beat, slots: 30 })), { ...beat, slots: 30 }));
 
   for (const [what, path, to] of [
     ['a zone that is no subject token', 'zone', 'dmz.a'],
@@ -187,6 +188,7 @@ describe('messages: heartbeats', () => {
     ['a pid that is text', 'pid', '4121'],
     ['a done count that is not finite', 'done', null],
     ['stopping as text', 'stopping', 'no'],
+    ['slots as text', 'slots', '30'],
     ['another version', 'v', 0],
   ] as const) {
     it(`${what}: null`, () => assert.equal(decodeHeartbeat(bytes(changed(beat, path, to))), null));

@@ -260,7 +260,7 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
     for (const name of [...ZONE_A, ...ZONE_B]) assert.equal(rows.get(name)?.status, 'ok', `${name}: ${JSON.stringify(rows.get(name))}\n${serve.err}`);
   });
 
-  it('each host is polled by one worker of its zone, over one kept connection, cycle after cycle; a worker of another version is named', async () => {
+  it('each host is polled by one worker of its zone, over one kept connection, cycle after cycle; the API shows the slots each worker owns; a worker of another version is named', async () => {
     for (let i = 0; i < 2; i++) {
       const serve = start(['serve', '--once'], dir);
       if (i === 0) {
@@ -271,6 +271,18 @@ describe('zones: coordinator and workers over a real NATS JetStream, real sshd h
         nc.publish('fleetpoll.workers.elsewhere', encode(beat));
         await nc.flush();
         await nc.close();
+        // The API shows each live worker's share: zone a's two workers 30 slots each, zone b's one all 60.
+        type Listed = { workers: { zone: string; slots: number | null; live: boolean }[] };
+        const shares = async (): Promise<string> => {
+          const body = (await (await fetch(`http://${httpAddress}:${httpPort}/api/v1/workers`)).json()) as Listed;
+          return body.workers.filter((w) => w.live && w.zone !== 'elsewhere').map((w) => `${w.zone}:${w.slots}`).sort().join(' ');
+        };
+        let seen = '';
+        for (const giveUpAt = Date.now() + 15_000; seen !== 'a:30 a:30 b:60' && Date.now() < giveUpAt; ) {
+          seen = await shares().catch(() => '');
+          if (seen !== 'a:30 a:30 b:60') await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.equal(seen, 'a:30 a:30 b:60');
       }
       const exit = await serve.exit;
       assert.equal(exit.code, 0, diagnose(serve));

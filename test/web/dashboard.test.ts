@@ -195,9 +195,9 @@ describe('dashboard in Chromium', { skip: skip ?? false }, () => {
     const now = Math.floor(Date.now() / 1000);
     const worker = { hostname: 'poller-a', pid: 4242, version: '9.9.9', startedAtSec: now - 7200, done: 1234 };
     fleet.setWorkers([
-      { ...worker, id: 'w-dc1-1', zone: 'dc1', lastSeenSec: now - 3, inFlight: 7, live: true },
-      { ...worker, id: 'w-dc1-2', zone: 'dc1', lastSeenSec: now - 5, inFlight: 2, live: true },
-      { ...worker, id: HOSTILE_PROCESS, zone: 'dmz', lastSeenSec: now - 600, inFlight: 0, live: false },
+      { ...worker, id: 'w-dc1-1', zone: 'dc1', lastSeenSec: now - 3, inFlight: 7, slots: 30, live: true },
+      { ...worker, id: 'w-dc1-2', zone: 'dc1', lastSeenSec: now - 5, inFlight: 2, slots: 29, live: true },
+      { ...worker, id: HOSTILE_PROCESS, zone: 'dmz', lastSeenSec: now - 600, inFlight: 0, slots: null, live: false },
     ]);
     const page = await open('/workers', 'workers');
     const zones = await page.$$eval('#zones tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
@@ -208,6 +208,8 @@ describe('dashboard in Chromium', { skip: skip ?? false }, () => {
     const workers = await page.$$eval('#workers tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
     assert.equal(workers.length, 3);
     assert.match(workers[0] ?? '', /dc1.*w-dc1-1.*poller-a.*4242.*9\.9\.9.*ago.*live/);
+    const slots = await page.$$eval('#workers tbody tr', (rows) => rows.map((r) => r.querySelectorAll('td')[7]?.textContent ?? ''));
+    assert.deepEqual(slots, ['30', '29', '–'], 'slots owned; a worker of a version without slots shows a dash');
     assert.ok((workers[2] ?? '').includes(HOSTILE_PROCESS), 'a hostile worker id shows as text');
     assert.match(workers[2] ?? '', /10 min ago.*silent/);
     await page.screenshot({ path: join(SHOTS, 'dashboard-workers.png'), fullPage: true });

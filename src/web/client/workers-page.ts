@@ -64,7 +64,7 @@ function zonesCard(workers: readonly WorkerStatus[]): HTMLElement {
 
 function workersCard(workers: readonly WorkerStatus[], nowSec: number): HTMLElement {
   const sorted = [...workers].sort((a, b) => a.zone.localeCompare(b.zone) || a.id.localeCompare(b.id));
-  const header = ['Zone', 'Worker', 'Machine', 'PID', 'Version', 'Started', 'Last heartbeat', 'Hosts in hand', 'Hosts done', 'State'];
+  const header = ['Zone', 'Worker', 'Machine', 'PID', 'Version', 'Started', 'Last heartbeat', 'Slots', 'Hosts in hand', 'Hosts done', 'State'];
   const rows = sorted.map((w) => [
     w.zone,
     w.id,
@@ -73,13 +73,14 @@ function workersCard(workers: readonly WorkerStatus[], nowSec: number): HTMLElem
     w.version,
     utc(w.startedAtSec),
     `${duration(nowSec - w.lastSeenSec)} ago`,
+    w.slots === null ? '–' : String(w.slots),
     String(w.inFlight),
     String(w.done),
     w.live ? 'live' : el('strong', { class: 'status-bad', text: 'silent' }),
   ]);
-  const csv = sorted.map((w) => [w.zone, w.id, w.hostname, w.pid, w.version, utc(w.startedAtSec, true), utc(w.lastSeenSec, true), w.inFlight, w.done, w.live ? 'live' : 'silent']);
+  const csv = sorted.map((w) => [w.zone, w.id, w.hostname, w.pid, w.version, utc(w.startedAtSec, true), utc(w.lastSeenSec, true), w.slots ?? '', w.inFlight, w.done, w.live ? 'live' : 'silent']);
   return el('section', { class: 'card', attrs: { 'aria-label': 'Workers' } }, [
     el('div', { class: 'card-head' }, [el('h2', { text: `Workers: ${workers.length}` }), csvButton('workers', 'workers.csv', () => ({ header, rows: csv }))]),
-    sorted.length === 0 ? el('p', { class: 'muted', text: 'None yet.' }) : table('Workers', header, rows, [false, false, false, true, false, false, false, true, true, false], 'workers'),
+    sorted.length === 0 ? el('p', { class: 'muted', text: 'None yet.' }) : table('Workers', header, rows, [false, false, false, true, false, false, false, true, true, true, false], 'workers'),
   ]);
 }
