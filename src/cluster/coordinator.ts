@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { Subscription } from '@nats-io/transport-node';
 import type { Log } from '../log.js';
 import type { FanOut } from '../run-poll.js';
+import { VERSION } from '../version.js';
 import { AckedPublisher } from './acked-publisher.js';
 import { connectNats, type NatsLink } from './connect.js';
 import { clusterFanOut, type ClusterCycleCounts } from './cycle.js';
@@ -15,7 +16,6 @@ import { cycleIdOf, cycleResults, HEARTBEAT_PREFIX, HELLO_SUBJECT, RESULTS_STREA
 import { clearPendingCycle, readPendingCycle, writePendingCycle, type PendingCycle } from './pending-cycle.js';
 import type { NatsSettings } from './settings.js';
 import { ensureStreams, ensureZoneConsumers } from './streams.js';
-import { VERSION } from '../version.js';
 import { WorkerRegistry, type WorkerView } from './workers.js';
 
 // The share of the interval a cycle's jobs may start in; results are awaited a little longer (cycle.ts).
@@ -143,17 +143,10 @@ export class Coordinator {
     }
   }
 
-  // The live workers of each of `zones` that has any; a zone that seems empty makes the workers say hello
-  // first (a coordinator just started has heard no heartbeat yet).
-  private async zonesWithWorkers(zones: readonly string[]): Promise<Map<string, number>> {
-    const live = (): Map<string, number> => {
-      const counts = new Map<string, number>();
-      for (const zone of zones) {
-        const n = this.workersSeen.liveIn(zone);
-        if (n > 0) counts.set(zone, n);
-      }
-      return counts;
-    };
+  // The zones among `zones` with a live worker; a zone that seems empty makes the workers say hello first
+  // (a coordinator just started has heard no heartbeat yet).
+  private async zonesWithWorkers(zones: readonly string[]): Promise<Set<string>> {
+    const live = (): Set<string> => new Set(zones.filter((z) => this.workersSeen.hasLive(z)));
     const now = live();
     if (now.size === zones.length || Date.now() - this.helloAtMs < this.settings.heartbeatMs) return now;
     this.helloAtMs = Date.now();

@@ -30,8 +30,8 @@ export interface ClusterCycleDeps {
   /** Publishes one job to the jobs stream, stored once per message id; resolves once stored. */
   readonly publish: (subject: string, data: Uint8Array, msgId: string) => Promise<void>;
   readonly log: Log;
-  /** How many live workers each of `zones` has now, zones without one left out (the workers are asked first when one seems to have none). */
-  readonly zonesWithWorkers: (zones: readonly string[]) => Promise<Map<string, number>>;
+  /** Which of `zones` have a live worker now (the workers are asked first when one seems to have none). */
+  readonly zonesWithWorkers: (zones: readonly string[]) => Promise<Set<string>>;
   /** Creates the zone's consumer when missing. */
   readonly ensureZone: (zone: string) => Promise<void>;
   /** Whether the connection to NATS is up now (for the rows of hosts without a result). */
@@ -113,7 +113,7 @@ export function clusterFanOut(deps: ClusterCycleDeps, cycle: PendingCycle, stop:
     } finally {
       await reader.stop();
     }
-    const stillLive = await deps.zonesWithWorkers([...new Set(hosts.filter((h) => !results.has(h.name)).map(zoneOf))]).catch(() => new Map<string, number>());
+    const stillLive = await deps.zonesWithWorkers([...new Set(hosts.filter((h) => !results.has(h.name)).map(zoneOf))]).catch(() => new Set<string>());
     for (const host of hosts) {
       if (results.has(host.name)) continue;
       const zone = zoneOf(host);
@@ -182,7 +182,7 @@ async function publishJobs(deps: ClusterCycleDeps, cycle: PendingCycle, hosts: r
     if (ok) counts.published += 1;
   };
   const dueMs = (m: JobMessage): number => cycle.startMs + slotOffsetMs(m.slot, deps.spreadMs);
-  const waiting = [...messages].sort((a, b) => a.slot - b.slot);
+  const waiting = messages.sort((a, b) => a.slot - b.slot);
   while (waiting.length > 0 && !stop.aborted) {
     const wait = dueMs(waiting[0] as JobMessage) - now();
     if (wait > 0) await sleep(wait, undefined, { signal: stop }).catch(() => undefined);

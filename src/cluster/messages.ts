@@ -18,7 +18,7 @@ export const RESULT_FORMAT = 2;
 // make that cost a fiftieth. Larger buys little more, and costs: a job's hosts go to one worker, a
 // worker that dies has all of its jobs' hosts polled again by another (duplicates dropped), a job's
 // results wait for its slowest host, and a job grows by a host row each (~0.3 KB: 50 are ~15 KB).
-// Small zones get smaller jobs (cycle.ts), so that their workers share them.
+// A job holds hosts of one slot (slots.ts), so a slot of a small zone gives a smaller one.
 export const MAX_HOSTS_PER_JOB = 50;
 
 // One poll job: poll each of `hosts` (all of one zone) for cycle `cycleId`, none after `deadlineMs` (epoch ms).

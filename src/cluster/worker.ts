@@ -109,7 +109,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
     const failures = new FailureLinesByCycle(log);
     const recent = new RecentHosts();
     const running = new Set<Promise<void>>();
-    const context: JobContext = { results, link, zone, id, settings, pollOptions, gates, failures, log, room, onNewCycle: () => ownership?.closeIdle() };
+    const context: JobContext = { results, link, zone, id, settings, pollOptions, gates, failures, log, room, recent, onNewCycle: () => ownership?.closeIdle() };
     const pullers = new SlotPullers(
       {
         js,
@@ -117,7 +117,7 @@ export async function runWorker(options: WorkerOptions): Promise<{ hosts: number
         room,
         log,
         onJob: (m) => {
-          const job = handle(m, context, recent).finally(() => running.delete(job));
+          const job = handle(m, context).finally(() => running.delete(job));
           running.add(job);
         },
       },
@@ -207,13 +207,15 @@ interface JobContext {
   readonly log: Log;
   /** The hosts in hand (a job's are counted once taken; each host's result then waits for the job's other hosts, to go out with theirs). */
   readonly room: HostRoom;
+  /** The hosts polled, by cycle: which connections to keep. */
+  readonly recent: RecentHosts;
   /** A job of a cycle not seen before is about to be polled: connections of hosts left behind close. */
   readonly onNewCycle: () => void;
 }
 
 // One job: poll its hosts, publish their results together, then acknowledge. A job never throws;
 // what cannot be done is left to redelivery (whose duplicate results the coordinator drops).
-async function handle(m: JsMsg, c: JobContext, recent: RecentHosts): Promise<void> {
+async function handle(m: JsMsg, c: JobContext): Promise<void> {
   const job = decodeJob(m.data);
   if (isRefused(job)) {
     // Terminated, not redelivered: no worker of this version can read it.
@@ -234,7 +236,7 @@ async function handle(m: JsMsg, c: JobContext, recent: RecentHosts): Promise<voi
     return;
   }
   c.room.taken(job.hosts.length);
-  if (recent.polled(job.cycleId, job.hosts.map((h) => h.name))) c.onNewCycle();
+  if (c.recent.polled(job.cycleId, job.hosts.map((h) => h.name))) c.onNewCycle();
   // In-progress acks keep the job ours while any of its hosts waits for a slot or polls.
   const working = setInterval(() => m.working(), Math.max(200, Math.floor(c.settings.ackWaitMs / 3)));
   try {

@@ -27,9 +27,9 @@ export class WorkerRegistry {
     this.beats.set(beat.id, { beat, seenMs: this.nowMs() });
   }
 
-  /** How many live workers `zone` has. */
-  liveIn(zone: string): number {
-    return this.liveIds(zone).length;
+  /** Whether `zone` has a live worker. */
+  hasLive(zone: string): boolean {
+    return this.liveIds(zone).length > 0;
   }
 
   /** The ids of the live workers of `zone`. */

@@ -497,9 +497,9 @@ function disks(   n, i, a, pseudo, slow, src, mp, ty, top, word, args, anyslow, 
 	# points, each after L (local), l (local, listed after one that can hang) or T (can
 	# hang); what follows it (dftail) runs df on those left in "$@", set once from references
 	# to them ("${7#?}": `set -- "$@" "$m"` for each would copy the list each time, which
-	# costs seconds with a thousand mounts). Without a usable
-	# timeout, the mounts listed before the first that can hang still get df (even BusyBox
-	# df stats no hung mount for them); the rest are skipped. (BusyBox before 1.30 only knew
+	# costs seconds with a thousand mounts). Without a usable timeout, the mounts listed
+	# before the first that can hang still get df (even BusyBox df stats no hung mount for
+	# them); the rest are skipped. (BusyBox before 1.30 only knew
 	# `timeout -t SECS`; that dialect is not supported.) The kernel takes at most 128 kB in
 	# one argument, so a host with thousands of mount points gets one shell for each 64 kB
 	# of them.

@@ -69,7 +69,7 @@ async function run(answer: Parameters<typeof fakeJetStream>[0], graceMs = 300, d
     { js, jsm, publish: async (subject, data, msgID) => {
         publishedAtMs.push(Date.now());
         await js.publish(subject, data, { msgID });
-      }, log: silentLog, zonesWithWorkers: async (zones) => new Map(zones.filter((z) => z !== 'dmz').map((z) => [z, 1])), ensureZone: async () => {}, connected: () => true, graceMs, spreadMs },
+      }, log: silentLog, zonesWithWorkers: async (zones) => new Set(zones.filter((z) => z !== 'dmz')), ensureZone: async () => {}, connected: () => true, graceMs, spreadMs },
     { ...cycle, startMs, deadlineMs },
     new AbortController().signal,
     counts,

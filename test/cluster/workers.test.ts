@@ -16,7 +16,8 @@ describe('worker registry', () => {
     registry.heard(beat('a2', 'a'));
     registry.heard(beat('b1', 'b'));
     assert.deepEqual(registry.liveIds('a').sort(), ['a1', 'a2']);
-    assert.equal(registry.liveIn('b'), 1);
+    assert.equal(registry.hasLive('b'), true);
+    assert.equal(registry.hasLive('c'), false);
     registry.heard(beat('a2', 'a', true));
     assert.deepEqual(registry.liveIds('a'), ['a1']);
     now = 3500;
